@@ -1,0 +1,38 @@
+# License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
+{
+    "name": "HR Payout Links",
+    "summary": "Pay bonuses and commissions to employees through secure payout links",
+    "version": "18.0.1.0.0",
+    "category": "Human Resources/Payouts",
+    "website": "https://github.com/hr-payout-link/hr_payout_link",
+    "author": "hr_payout_link contributors",
+    "maintainers": [],
+    "license": "LGPL-3",
+    "development_status": "Alpha",
+    "depends": ["hr", "portal", "mail"],
+    "external_dependencies": {"python": ["requests"]},
+    # Order matters: groups before access rights, sequences and templates before views.
+    "data": [
+        "security/hr_payout_link_security.xml",
+        "security/ir.model.access.csv",
+        "data/ir_sequence_data.xml",
+        "data/res_bank_data.xml",
+        "data/payout_provider_data.xml",
+        "data/mail_template_data.xml",
+        "data/ir_cron_data.xml",
+        "views/payout_link_views.xml",
+        "views/payout_provider_views.xml",
+        "views/hr_employee_views.xml",
+        "views/res_bank_views.xml",
+        "views/payout_menus.xml",
+        "views/payout_claim_templates.xml",
+        "views/payout_portal_templates.xml",
+    ],
+    "demo": ["demo/payout_link_demo.xml"],
+    "assets": {
+        "web.assets_tests": ["hr_payout_link/static/tests/tours/*.js"],
+    },
+    "post_init_hook": "post_init_hook",
+    "installable": True,
+    "application": True,
+}

@@ -1,0 +1,41 @@
+# Sourced by bin/run and bin/test: finds Odoo 18, exposes this checkout to Odoo under the
+# name hr_payout_link (whatever the clone's folder is called) and checks PostgreSQL.
+set -euo pipefail
+
+REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+BUILD="$REPO/.build"
+mkdir -p "$BUILD/addons"
+ln -sfn "$REPO" "$BUILD/addons/hr_payout_link"
+PYTHON=${PYTHON:-python3}
+
+if [ -n "${ODOO_BIN:-}" ]; then
+    ODOO_SRC=$(cd "$(dirname "$ODOO_BIN")" && pwd)
+    export PYTHONPATH="$ODOO_SRC${PYTHONPATH:+:$PYTHONPATH}"
+    ODOO=("$PYTHON" "$ODOO_BIN")
+else
+    ODOO=("$PYTHON" -m odoo)
+fi
+if ! ODOO_VERSION=$("$PYTHON" -c 'import odoo.release as r; print(r.major_version)' 2>/dev/null); then
+    echo "error: Odoo 18.0 is not importable by $PYTHON (and ODOO_BIN does not point at an" >&2
+    echo "       odoo-bin). Install Odoo 18.0 Community first: see 'Prerequisites' in README.md." >&2
+    exit 3
+fi
+if [ "$ODOO_VERSION" != "18.0" ]; then
+    echo "error: found Odoo $ODOO_VERSION; hr_payout_link needs Odoo 18.0." >&2
+    exit 3
+fi
+ODOO_ADDONS=$("$PYTHON" -c 'import os, odoo; print(os.path.join(os.path.dirname(odoo.__file__), "addons"))')
+ADDONS_PATH="$ODOO_ADDONS,$BUILD/addons"
+
+# Odoo refuses to run as the PostgreSQL superuser 'postgres': use a role named after the
+# system user, created as a superuser when it is missing.
+export PGUSER=${PGUSER:-$(id -un)}
+if [ "$PGUSER" = "postgres" ]; then
+    echo "error: Odoo refuses the PostgreSQL role 'postgres'; set PGUSER to another role." >&2
+    exit 3
+fi
+if ! psql -d postgres -Atc 'SELECT 1' >/dev/null 2>&1; then
+    psql -U postgres -d postgres -c "CREATE ROLE \"$PGUSER\" SUPERUSER LOGIN" >/dev/null \
+        || { echo "error: cannot reach PostgreSQL as $PGUSER nor create that role." >&2; exit 3; }
+fi
+ODOO_DB_ARGS=(--db_user="$PGUSER")

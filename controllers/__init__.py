@@ -1,0 +1,2 @@
+from . import claim
+from . import portal

@@ -1,0 +1,137 @@
+import logging
+import re
+
+from odoo import http
+from odoo.exceptions import ValidationError
+from odoo.http import request
+from odoo.tools import consteq
+
+from ..models.payout_link import CLAIMABLE_STATES
+
+CLAIM_URL_RE = re.compile(r"(/payout/claim/)[^/\s?\"]+")
+
+
+class MaskClaimTokens(logging.Filter):
+    """The claim token is in the URL: mask it in request log lines."""
+
+    def filter(self, record):
+        if isinstance(record.msg, str):
+            record.msg = CLAIM_URL_RE.sub(r"\1***", record.msg)
+        if isinstance(record.args, tuple):
+            record.args = tuple(
+                CLAIM_URL_RE.sub(r"\1***", arg) if isinstance(arg, str) else arg
+                for arg in record.args
+            )
+        return True
+
+
+logging.getLogger("werkzeug").addFilter(MaskClaimTokens())
+
+# A proof, kept in the employee's session, that this browser typed the right secret.
+VERIFIED_SESSION_KEY = "payout_verified_link_ids"
+SECURITY_HEADERS = {
+    "Cache-Control": "no-store",
+    "Referrer-Policy": "no-referrer",  # never leak the token to another site
+    "X-Frame-Options": "DENY",
+}
+
+
+class PayoutClaimController(http.Controller):
+    """The public claim page at the tokenised URL emailed to the employee."""
+
+    @http.route("/payout/claim/<string:token>", type="http", auth="public", methods=["GET"])
+    def claim_page(self, token, **kwargs):
+        link = self._find_link(token)
+        if not link:
+            return self._render_unavailable()
+        if link.state in CLAIMABLE_STATES:
+            link._mark_opened()
+        return self._render(link)
+
+    @http.route("/payout/claim/<string:token>/secret", type="http", auth="public",
+                methods=["POST"])
+    def claim_secret(self, token, secret="", **kwargs):
+        link = self._find_link(token)
+        if not link:
+            return self._render_unavailable()
+        if link.state not in CLAIMABLE_STATES or self._is_verified(link):
+            return request.redirect(f"/payout/claim/{token}", code=303)
+        if link._check_secret(secret):
+            request.session[VERIFIED_SESSION_KEY] = [
+                *request.session.get(VERIFIED_SESSION_KEY, []), link.id
+            ]
+            return request.redirect(f"/payout/claim/{token}", code=303)
+        if link.state not in CLAIMABLE_STATES:  # that wrong secret locked it
+            return self._render(link)
+        attempts_left = link.provider_id.max_secret_attempts - link.failed_attempts
+        return self._render(link, {
+            "error": request.env._(
+                "This secret is not right. %(left)s attempt(s) left before the link locks.",
+                left=attempts_left,
+            ),
+        }, status=403)
+
+    @http.route("/payout/claim/<string:token>/account", type="http", auth="public",
+                methods=["POST"])
+    def claim_account(self, token, bank_id="", account_number="", account_holder="", **kwargs):
+        link = self._find_link(token)
+        if not link:
+            return self._render_unavailable()
+        if link.state not in CLAIMABLE_STATES or not self._is_verified(link):
+            # A replayed or forged POST changes nothing.
+            return request.redirect(f"/payout/claim/{token}", code=303)
+        bank = request.env["res.bank"].sudo().browse(
+            int(bank_id) if bank_id.isdigit() else []
+        ).exists()
+        try:
+            link._claim(bank, account_number.strip(), account_holder.strip())
+        except ValidationError as error:
+            return self._render(link, {
+                "error": error.args[0],
+                "form": {"bank_id": bank.id, "account_number": account_number,
+                         "account_holder": account_holder},
+            }, status=400)
+        request.session[VERIFIED_SESSION_KEY] = [
+            link_id for link_id in request.session.get(VERIFIED_SESSION_KEY, [])
+            if link_id != link.id
+        ]
+        return request.redirect(f"/payout/claim/{token}", code=303)
+
+    # === Helpers === #
+
+    def _find_link(self, token):
+        """The link of ``token`` while it can be shown; None for unknown, expired or cancelled."""
+        link = request.env["payout.link"].sudo().search([("access_token", "=", token)], limit=1)
+        if not link or not consteq(link.access_token, token):
+            return None
+        link._expire_if_due()
+        if link.state in ("expired", "cancelled"):
+            return None
+        return link
+
+    def _is_verified(self, link):
+        return link.id in request.session.get(VERIFIED_SESSION_KEY, [])
+
+    def _render(self, link, values=None, status=200):
+        page_values = link._get_claim_page_values()
+        page_values.update({
+            "step": self._get_step(link),
+            "banks": request.env["res.bank"].sudo().search([("payout_available", "=", True)]),
+            "test_accounts": link.provider_id._get_test_accounts(),
+            "form": {},
+            **(values or {}),
+        })
+        return request.render(
+            "hr_payout_link.claim_page", page_values, headers=SECURITY_HEADERS, status=status
+        )
+
+    def _get_step(self, link):
+        if link.state not in CLAIMABLE_STATES:
+            return "status"
+        return "account" if self._is_verified(link) else "secret"
+
+    def _render_unavailable(self):
+        # The same page for an unknown, expired or cancelled token: no hint which.
+        return request.render(
+            "hr_payout_link.claim_unavailable", {}, headers=SECURITY_HEADERS, status=404
+        )

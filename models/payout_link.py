@@ -1,0 +1,631 @@
+import logging
+import re
+import secrets
+import threading
+from datetime import timedelta
+
+from odoo import api, fields, models, modules
+from odoo.exceptions import UserError, ValidationError
+from odoo.tools import SQL, consteq, email_normalize, float_is_zero, format_amount
+from odoo.tools.misc import hmac
+
+_logger = logging.getLogger(__name__)
+
+# The state machine: the allowed source states of each target state. Every state change
+# goes through `_update_state`, which reads this table.
+TRANSITIONS = {
+    "to_approve": ("draft",),
+    "draft": ("to_approve",),
+    "sent": ("draft", "to_approve"),
+    "opened": ("sent",),
+    "processing": ("sent", "opened"),
+    "done": ("sent", "opened", "processing"),
+    "failed": ("sent", "opened", "processing"),
+    "expired": ("sent", "opened"),
+    "cancelled": ("draft", "to_approve", "sent", "opened"),
+}
+STATE_DATE_FIELDS = {
+    "sent": "date_sent",
+    "opened": "date_opened",
+    "processing": "date_processing",
+    "done": "date_done",
+    "failed": "date_failed",
+    "expired": "date_expired",
+    "cancelled": "date_cancelled",
+}
+CLAIMABLE_STATES = ("sent", "opened")
+REISSUABLE_STATES = ("failed", "expired")
+# Fields that define what is paid to whom: frozen once the link leaves draft.
+DRAFT_ONLY_FIELDS = {
+    "reference", "employee_id", "amount", "currency_id", "description", "recipient_name",
+    "recipient_email", "recipient_phone", "provider_id", "company_id",
+}
+
+# 8 characters from 32 symbols without look-alikes (no 0/O, 1/I/L): easy to type.
+SECRET_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"
+SECRET_LENGTH = 8
+REFERENCE_RE = re.compile(r"[A-Za-z0-9]{1,30}")
+PHONE_RE = re.compile(r"62\d{7,12}")
+ACCOUNT_NUMBER_RE = re.compile(r"\d{6,20}")
+BATCH_SIZE = 200
+
+
+def normalize_phone(raw):
+    """Return ``raw`` as DOKU's ``62…`` form, or None when it cannot be one."""
+    digits = re.sub(r"\D", "", raw or "")
+    if digits.startswith("0"):
+        digits = "62" + digits[1:]
+    elif digits.startswith("8"):
+        digits = "62" + digits
+    return digits if PHONE_RE.fullmatch(digits) else None
+
+
+def normalize_secret(raw):
+    """Employees may type the secret in lower case or with spaces and dashes."""
+    return re.sub(r"[\s-]", "", raw or "").upper()
+
+
+def mask_account_number(number):
+    return "•••• " + number[-4:]
+
+
+def can_commit():
+    """Crons commit per batch, but never under test (Odoo's runner or pytest-odoo)."""
+    return not (modules.module.current_test or getattr(threading.current_thread(), "testing", False))
+
+
+class PayoutLink(models.Model):
+    _name = "payout.link"
+    _description = "Payout Link"
+    _inherit = ["portal.mixin", "mail.thread", "mail.activity.mixin"]
+    _order = "id desc"
+    _check_company_auto = True
+
+    name = fields.Char(
+        string="Number", required=True, readonly=True, copy=False, default="/", index="trigram"
+    )
+    reference = fields.Char(
+        string="External ID",
+        copy=False,
+        index=True,
+        help="Unique per company; letters and digits only, at most 30 characters. "
+        "Generated when left empty; used to reconcile with the provider.",
+    )
+    company_id = fields.Many2one(
+        "res.company", required=True, index=True, default=lambda self: self.env.company
+    )
+    employee_id = fields.Many2one(
+        "hr.employee", required=True, index=True, check_company=True, ondelete="restrict",
+        tracking=True,
+    )
+    department_id = fields.Many2one(related="employee_id.department_id", store=True)
+    user_id = fields.Many2one(
+        "res.users", string="Responsible", default=lambda self: self.env.user, tracking=True,
+        help="Told when the link fails or gets locked.",
+    )
+    payout_type = fields.Selection(
+        selection=[("bonus", "Bonus"), ("commission", "Commission"), ("other", "Other")],
+        string="Type", required=True, default="bonus", tracking=True,
+    )
+    currency_id = fields.Many2one(
+        "res.currency", required=True, default=lambda self: self.env.company.currency_id
+    )
+    amount = fields.Monetary(required=True, tracking=True)
+    description = fields.Char(help="At most 30 characters (DOKU's limit).")
+    recipient_name = fields.Char(
+        compute="_compute_recipient", store=True, readonly=False, precompute=True
+    )
+    recipient_email = fields.Char(
+        compute="_compute_recipient", store=True, readonly=False, precompute=True
+    )
+    recipient_phone = fields.Char(
+        compute="_compute_recipient", store=True, readonly=False, precompute=True,
+        help="Normalised to 62… (9 to 14 digits).",
+    )
+    provider_id = fields.Many2one(
+        "payout.provider", required=True, check_company=True, index=True,
+        default=lambda self: self._default_provider(),
+        domain="[('state', '!=', 'disabled')]",
+    )
+    provider_code = fields.Selection(related="provider_id.code")
+    state = fields.Selection(
+        selection=[
+            ("draft", "Draft"),
+            ("to_approve", "To Approve"),
+            ("sent", "Sent"),
+            ("opened", "Opened"),
+            ("processing", "Processing"),
+            ("done", "Paid"),
+            ("failed", "Failed"),
+            ("expired", "Expired"),
+            ("cancelled", "Cancelled"),
+        ],
+        required=True, default="draft", copy=False, index=True, tracking=True, readonly=True,
+    )
+    date_sent = fields.Datetime(string="Sent On", copy=False, readonly=True)
+    date_opened = fields.Datetime(string="Opened On", copy=False, readonly=True)
+    date_processing = fields.Datetime(string="Claimed On", copy=False, readonly=True)
+    date_done = fields.Datetime(string="Paid On", copy=False, readonly=True)
+    date_failed = fields.Datetime(string="Failed On", copy=False, readonly=True)
+    date_expired = fields.Datetime(string="Expired On", copy=False, readonly=True)
+    date_cancelled = fields.Datetime(string="Cancelled On", copy=False, readonly=True)
+    expiry_date = fields.Datetime(string="Expires On", copy=False, readonly=True, index=True)
+    failure_reason = fields.Char(copy=False, readonly=True)
+    failed_attempts = fields.Integer(string="Wrong Secrets", copy=False, readonly=True)
+    replaced_link_id = fields.Many2one(
+        "payout.link", string="Replaces", copy=False, readonly=True, index="btree_not_null",
+        help="The failed or expired link this one was reissued for.",
+    )
+    bank_id = fields.Many2one("res.bank", copy=False, readonly=True)
+    account_holder_name = fields.Char(copy=False, readonly=True)
+    account_number_masked = fields.Char(string="Account", copy=False, readonly=True)
+    # What the employee typed, kept only until the payout is final; never shown.
+    account_number = fields.Char(copy=False, groups="base.group_system")
+    secret_hash = fields.Char(copy=False, groups="base.group_system")
+    access_token = fields.Char(index="btree_not_null")
+    submission_state = fields.Selection(
+        selection=[
+            ("to_submit", "To Submit"),
+            ("submitting", "Submitting"),
+            ("submitted", "Submitted"),
+        ],
+        copy=False, readonly=True, index="btree_not_null",
+        help="Money-safety mark: 'Submitting' is committed before the provider is called, "
+        "so an interrupted call is reconciled instead of sent again.",
+    )
+    submission_key = fields.Char(
+        string="Idempotency Key", copy=False, readonly=True,
+        help="Sent with every money-moving call for this link, so it is paid at most once.",
+    )
+
+    _sql_constraints = [
+        (
+            "reference_company_uniq",
+            "UNIQUE(company_id, reference)",
+            "External ID: must be unique per company.",
+        ),
+        ("amount_positive", "CHECK(amount > 0)", "Amount: must be greater than zero."),
+    ]
+
+    # === Defaults and computes === #
+
+    def _default_provider(self):
+        return self.env["payout.provider"].search(
+            [("company_id", "=", self.env.company.id), ("state", "in", ("enabled", "test"))],
+            limit=1,
+        )
+
+    @api.depends("employee_id")
+    def _compute_recipient(self):
+        for link in self:
+            employee = link.employee_id
+            link.recipient_name = employee.name
+            link.recipient_email = employee.work_email or employee.private_email
+            link.recipient_phone = normalize_phone(
+                employee.mobile_phone or employee.private_phone or employee.work_phone
+            )
+
+    def _compute_access_url(self):
+        super()._compute_access_url()
+        for link in self:
+            link.access_url = f"/my/payouts/{link.id}"
+
+    def _get_claim_url(self):
+        self.ensure_one()
+        return f"{self.get_base_url()}/payout/claim/{self.access_token}"
+
+    # === Field rules === #
+
+    @api.constrains("reference")
+    def _check_reference(self):
+        for link in self:
+            if link.reference and not REFERENCE_RE.fullmatch(link.reference):
+                raise ValidationError(self.env._(
+                    "External ID: letters and digits only, at most 30 characters "
+                    "(%(reference)r given).", reference=link.reference,
+                ))
+        duplicates = self._read_group(
+            [("company_id", "in", self.company_id.ids),
+             ("reference", "in", self.mapped("reference"))],
+            ["company_id", "reference"], ["__count"], having=[("__count", ">", 1)],
+        )
+        if duplicates:
+            raise ValidationError(self.env._(
+                "External ID: must be unique per company (%(reference)s is used twice).",
+                reference=duplicates[0][1],
+            ))
+
+    @api.constrains("amount", "currency_id")
+    def _check_amount(self):
+        for link in self:
+            if link.currency_id.compare_amounts(link.amount, 0) <= 0:
+                raise ValidationError(self.env._("Amount: must be greater than zero."))
+
+    @api.constrains("description")
+    def _check_description(self):
+        for link in self:
+            if link.description and len(link.description) > 30:
+                raise ValidationError(self.env._(
+                    "Description: at most 30 characters (%s given).", len(link.description)
+                ))
+
+    @api.constrains("recipient_name", "recipient_email", "recipient_phone")
+    def _check_recipient(self):
+        for link in self:
+            if link.recipient_name and len(link.recipient_name) > 50:
+                raise ValidationError(self.env._(
+                    "Recipient Name: at most 50 characters (%s given).", len(link.recipient_name)
+                ))
+            if link.recipient_email and (
+                len(link.recipient_email) > 50 or not email_normalize(link.recipient_email)
+            ):
+                raise ValidationError(self.env._(
+                    "Recipient Email: must be a valid address of at most 50 characters "
+                    "(%(email)r given).", email=link.recipient_email,
+                ))
+            if link.recipient_phone and not PHONE_RE.fullmatch(link.recipient_phone):
+                raise ValidationError(self.env._(
+                    "Recipient Phone: must be 62 followed by the number, 9 to 14 digits in all "
+                    "(%(phone)r given).", phone=link.recipient_phone,
+                ))
+
+    def _check_amount_precision(self, vals):
+        """Monetary fields round silently on write: refuse extra decimals before that."""
+        if "amount" not in vals:
+            return
+        currencies = (
+            self.env["res.currency"].browse(vals["currency_id"]) if vals.get("currency_id")
+            else self.currency_id or self.env.company.currency_id
+        )
+        for currency in currencies:
+            amount = vals["amount"] or 0.0
+            if not float_is_zero(amount - currency.round(amount),
+                                 precision_digits=currency.decimal_places + 3):
+                raise ValidationError(self.env._(
+                    "Amount: at most %(digits)s decimals for %(currency)s (%(amount)s given).",
+                    digits=currency.decimal_places, currency=currency.name, amount=amount,
+                ))
+
+    # === CRUD === #
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        sequence = self.env["ir.sequence"]
+        for vals in vals_list:
+            self._check_amount_precision(vals)
+            if vals.get("recipient_phone"):
+                vals["recipient_phone"] = normalize_phone(vals["recipient_phone"]) or vals[
+                    "recipient_phone"]
+            company = self.env["res.company"].browse(vals.get("company_id")) or self.env.company
+            vals["name"] = sequence.with_company(company).next_by_code("payout.link") or "/"
+            if not vals.get("reference"):
+                vals["reference"] = re.sub(r"[^A-Za-z0-9]", "", vals["name"])
+        return super().create(vals_list)
+
+    def write(self, vals):
+        frozen = DRAFT_ONLY_FIELDS.intersection(vals)
+        if frozen and any(link.state != "draft" for link in self):
+            raise UserError(self.env._(
+                "Only draft payout links can be changed (%(fields)s). Cancel the link and "
+                "create a new one instead.",
+                fields=", ".join(self._fields[f].string for f in sorted(frozen)),
+            ))
+        self._check_amount_precision(vals)
+        if vals.get("recipient_phone"):
+            vals["recipient_phone"] = normalize_phone(vals["recipient_phone"]) or vals[
+                "recipient_phone"]
+        return super().write(vals)
+
+    @api.ondelete(at_uninstall=False)
+    def _unlink_only_drafts(self):
+        if any(link.state != "draft" for link in self):
+            raise UserError(self.env._(
+                "Only draft payout links can be deleted; cancel the others to keep their history."
+            ))
+
+    # === The state machine === #
+
+    def _update_state(self, target_state, *, message=None, values=None, from_user=False):
+        """Move the links to ``target_state`` where ``TRANSITIONS`` allows it.
+
+        Links already in the target state are left alone (a repeated provider event is
+        harmless). Links in a wrong state raise a UserError when a user asked for the
+        change, and are logged to their chatter and skipped when a provider or a
+        scheduled job did.
+
+        :return: the links whose state changed.
+        """
+        if from_user:
+            self._check_transition(target_state)
+        allowed = TRANSITIONS[target_state]
+        to_change = self.filtered(lambda link: link.state in allowed)
+        already = self.filtered(lambda link: link.state == target_state)
+        wrong = self - to_change - already
+        target_label = self._state_label(target_state)
+        for link in wrong:
+            _logger.warning(
+                "payout link %s: ignored change from %s to %s", link.name, link.state, target_state
+            )
+            link.message_post(body=self.env._(
+                "Ignored a change to %(target)s: the link is %(state)s.",
+                target=target_label, state=self._state_label(link.state),
+            ))
+        if already:
+            _logger.info("payout links %s: already %s", already.mapped("name"), target_state)
+        if not to_change:
+            return to_change
+        vals = dict(values or {}, state=target_state)
+        if date_field := STATE_DATE_FIELDS.get(target_state):
+            vals[date_field] = fields.Datetime.now()
+        to_change.sudo().write(vals)
+        if message:
+            for link in to_change:
+                link.message_post(body=message)
+        to_change._on_state_changed(target_state)
+        return to_change
+
+    def _state_label(self, state):
+        return dict(self._fields["state"]._description_selection(self.env))[state]
+
+    def _check_transition(self, target_state):
+        """Refuse a user's action on links it does not apply to, naming them."""
+        if wrong := self.filtered(lambda link: link.state not in TRANSITIONS[target_state]):
+            raise UserError(self.env._(
+                "%(links)s cannot become %(target)s from %(states)s.",
+                links=", ".join(wrong.mapped("display_name")),
+                target=self._state_label(target_state),
+                states=", ".join(sorted({self._state_label(s) for s in wrong.mapped("state")})),
+            ))
+
+    def _on_state_changed(self, state):
+        """What follows a state change: the receipt, or telling the responsible user."""
+        if state == "done":
+            template = self.env.ref("hr_payout_link.mail_template_payout_receipt")
+            for link in self:
+                template.send_mail(link.id)
+        if state == "failed":
+            for link in self:
+                link.activity_schedule(
+                    "mail.mail_activity_data_todo",
+                    user_id=(link.user_id or link.create_uid).id,
+                    summary=self.env._("Payout link failed: reissue it"),
+                    note=link.failure_reason,
+                )
+        if state in ("done", "failed"):
+            # The account number was only needed to pay; keep the masked form.
+            self.sudo().account_number = False
+
+    # === User actions === #
+
+    def action_send(self):
+        self.check_access("write")
+        self._check_transition("sent")
+        for link in self:
+            link._check_ready_to_send()
+        self._send_claim_links()
+        return True
+
+    def _check_ready_to_send(self):
+        self.ensure_one()
+        if self.provider_id.state == "disabled":
+            raise UserError(self.env._(
+                "%(link)s: the provider %(provider)s is disabled.",
+                link=self.display_name, provider=self.provider_id.name,
+            ))
+        if not self.recipient_email:
+            raise UserError(self.env._(
+                "%(link)s: Recipient Email is required to send the link.",
+                link=self.display_name,
+            ))
+
+    def _send_claim_links(self):
+        """Issue a fresh token and secret per link, and email them (claimed in Odoo).
+
+        The secret exists in clear only in the queued email, which is not attached to the
+        link (no copy in the chatter) and is deleted once sent.
+        """
+        template = self.env.ref("hr_payout_link.mail_template_payout_link")
+        for link in self:
+            secret = "".join(secrets.choice(SECRET_ALPHABET) for _ in range(SECRET_LENGTH))
+            link.sudo().write({
+                "access_token": secrets.token_urlsafe(32),
+                "secret_hash": link._hash_secret(secret),
+                "failed_attempts": 0,
+                "expiry_date": fields.Datetime.now()
+                + timedelta(days=link.provider_id.link_validity_days),
+            })
+            link._update_state("sent", message=self.env._(
+                "Payout link emailed to %(email)s; it expires on %(expiry)s.",
+                email=link.recipient_email,
+                expiry=fields.Datetime.to_string(link.expiry_date),
+            ))
+            template.with_context(payout_secret=secret).send_mail(
+                link.id, email_values={"model": False, "res_id": False}
+            )
+
+    def action_cancel(self):
+        self.check_access("write")
+        self._update_state("cancelled", from_user=True)
+        self.sudo().write({"access_token": False})
+        return True
+
+    def action_reissue(self):
+        """Fresh links (new token and secret, same data) for failed or expired ones."""
+        self.check_access("write")
+        if wrong := self.filtered(lambda link: link.state not in REISSUABLE_STATES):
+            raise UserError(self.env._(
+                "Only failed or expired links can be reissued: %s.",
+                ", ".join(wrong.mapped("display_name")),
+            ))
+        new_links = self.browse()
+        for link in self:
+            new_links |= link.copy({"replaced_link_id": link.id})
+        new_links.action_send()
+        for link, new_link in zip(self, new_links, strict=True):
+            link.message_post(body=self.env._("Reissued as %s.", new_link._get_html_link()))
+        if len(new_links) == 1:
+            return {
+                "type": "ir.actions.act_window",
+                "res_model": "payout.link",
+                "res_id": new_links.id,
+                "view_mode": "form",
+            }
+        return True
+
+    # === The claim (called by the public controller, on a sudo record) === #
+
+    def _hash_secret(self, secret):
+        self.ensure_one()
+        # Keyed with the database secret and bound to the link: a copied hash is useless,
+        # and the short secret cannot be brute-forced from a dump alone.
+        return hmac(self.env(su=True), "payout-link-secret", f"{self.id}:{secret}")
+
+    def _check_secret(self, secret):
+        """Return True for the right secret; count a wrong one and lock at the limit."""
+        self.ensure_one()
+        if consteq(self._hash_secret(normalize_secret(secret)), self.sudo().secret_hash or ""):
+            return True
+        # Counted in SQL so concurrent guesses cannot overwrite each other's count.
+        self.env.cr.execute(SQL(
+            "UPDATE payout_link SET failed_attempts = failed_attempts + 1 WHERE id = %s "
+            "RETURNING failed_attempts", self.id,
+        ))
+        attempts = self.env.cr.fetchone()[0]
+        self.invalidate_recordset(["failed_attempts"])
+        limit = self.provider_id.max_secret_attempts
+        _logger.info("payout link %s: wrong secret (%s of %s)", self.name, attempts, limit)
+        if attempts >= limit:
+            self._update_state("failed", values={"failure_reason": self.env._(
+                "Locked after %s wrong secrets", attempts
+            )})
+        return False
+
+    def _mark_opened(self):
+        if self.state == "sent":
+            self._update_state("opened")
+
+    def _expire_if_due(self):
+        """Expire a claimable link past its expiry now, without waiting for the cron."""
+        self.ensure_one()
+        if self.state in CLAIMABLE_STATES and self.expiry_date and (
+            self.expiry_date <= fields.Datetime.now()
+        ):
+            self._update_state("expired")
+
+    def _claim(self, bank, account_number, holder_name):
+        """Record the employee's bank account and hand the payment over to the provider.
+
+        Raises ValidationError (naming the field) and changes nothing on bad input. The
+        money moves in `_cron_submit_payouts`, never in the request that claims.
+        """
+        self.ensure_one()
+        errors = self._validate_bank_account(bank, account_number, holder_name)
+        if errors:
+            raise ValidationError("\n".join(errors))
+        # Serialise concurrent claims of the same link, then re-check its state.
+        self.env.cr.execute(SQL(
+            "SELECT state FROM payout_link WHERE id = %s FOR NO KEY UPDATE", self.id
+        ))
+        self.invalidate_recordset(["state"])
+        if self.state not in CLAIMABLE_STATES:
+            return False
+        self._update_state("processing", values={
+            "bank_id": bank.id,
+            "account_number": account_number,
+            "account_number_masked": mask_account_number(account_number),
+            "account_holder_name": holder_name,
+            "submission_state": "to_submit",
+            "submission_key": self._make_submission_key(),
+        }, message=self.env._(
+            "Claimed: paying to %(bank)s %(account)s.",
+            bank=bank.name, account=mask_account_number(account_number),
+        ))
+        self.env.ref("hr_payout_link.ir_cron_payout_submit")._trigger()
+        return True
+
+    def _validate_bank_account(self, bank, account_number, holder_name):
+        errors = []
+        if not bank or not bank.payout_available:
+            errors.append(self.env._("Bank: choose a bank from the list."))
+        if not ACCOUNT_NUMBER_RE.fullmatch(account_number or ""):
+            errors.append(self.env._("Account Number: 6 to 20 digits, nothing else."))
+        if not (holder_name or "").strip() or len(holder_name) > 50:
+            errors.append(self.env._("Account Holder: required, at most 50 characters."))
+        return errors
+
+    def _make_submission_key(self):
+        """A stable key per link and database: a retried submission reuses it."""
+        db_uuid = self.env["ir.config_parameter"].sudo().get_param("database.uuid")
+        return f"{db_uuid}-{self.company_id.id}-{self.reference}"
+
+    # === Scheduled actions === #
+
+    def _lock_batch(self, domain, limit=BATCH_SIZE):
+        """Take up to ``limit`` matching links that no other worker holds."""
+        query = self.sudo()._search(domain, limit=limit, order="id")
+        self.env.cr.execute(SQL(
+            "%s FOR NO KEY UPDATE OF payout_link SKIP LOCKED", query.select("payout_link.id")
+        ))
+        return self.sudo().browse(row[0] for row in self.env.cr.fetchall())
+
+    def _run_batch(self, domain, process, cron_xmlid):
+        """Process one locked batch, commit it, and report progress to the cron."""
+        links = self._lock_batch(domain)
+        process(links)
+        if can_commit():
+            self.env.cr.commit()  # pylint: disable=invalid-commit
+        remaining = self.sudo().search_count(domain)
+        self.env["ir.cron"]._notify_progress(done=len(links), remaining=remaining)
+        if remaining:
+            self.env.ref(cron_xmlid)._trigger()
+        return links
+
+    @api.model
+    def _cron_expire_links(self):
+        domain = [
+            ("state", "in", CLAIMABLE_STATES),
+            ("expiry_date", "<=", fields.Datetime.now()),
+        ]
+        return self._run_batch(
+            domain, lambda links: links._update_state("expired"),
+            "hr_payout_link.ir_cron_payout_expire",
+        )
+
+    @api.model
+    def _cron_submit_payouts(self):
+        domain = [
+            ("state", "=", "processing"),
+            ("submission_state", "in", ("to_submit", "submitting")),
+        ]
+        return self._run_batch(
+            domain, lambda links: links._submit_to_provider(),
+            "hr_payout_link.ir_cron_payout_submit",
+        )
+
+    def _submit_to_provider(self):
+        """Pay each link at most once: mark 'submitting' and commit before the call.
+
+        A link found 'submitting' was interrupted between the call and storing its answer:
+        it is reconciled through the provider, never submitted again.
+        """
+        for link in self:
+            account_number = link.sudo().account_number
+            if link.submission_state == "submitting":
+                state, reason = link.provider_id._reconcile_payout(link, account_number)
+            else:
+                link.submission_state = "submitting"
+                if can_commit():
+                    self.env.cr.commit()  # pylint: disable=invalid-commit
+                state, reason = link.provider_id._submit_payout(link, account_number)
+            link.submission_state = "submitted"
+            if state in ("done", "failed"):
+                link._update_state(state, values={"failure_reason": reason})
+
+    def _get_claim_page_values(self):
+        """Values shared by the claim page and the portal page of a link."""
+        self.ensure_one()
+        return {
+            "link": self,
+            "amount": format_amount(self.env, self.amount, self.currency_id),
+            "sender": self.provider_id.sender_name or self.company_id.name,
+        }

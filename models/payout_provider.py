@@ -1,0 +1,139 @@
+from odoo import api, fields, models
+from odoo.exceptions import ValidationError
+
+from ..protocol import demo
+
+
+class PayoutProvider(models.Model):
+    _name = "payout.provider"
+    _description = "Payout Provider"
+    _order = "sequence, id"
+    _check_company_auto = True
+
+    name = fields.Char(required=True)
+    sequence = fields.Integer(default=10)
+    code = fields.Selection(
+        selection=[("demo", "Demo")],
+        required=True,
+        default="demo",
+        help="The technical code of the provider. Demo pays at once and moves no money.",
+    )
+    state = fields.Selection(
+        selection=[("disabled", "Disabled"), ("test", "Test Mode"), ("enabled", "Enabled")],
+        required=True,
+        default="disabled",
+        copy=False,
+    )
+    company_id = fields.Many2one(
+        "res.company", required=True, index=True, default=lambda self: self.env.company
+    )
+    link_validity_days = fields.Integer(
+        string="Link Validity (days)",
+        required=True,
+        default=3,
+        help="How long an employee has to claim a link before it expires.",
+    )
+    max_secret_attempts = fields.Integer(
+        string="Wrong-Secret Limit",
+        required=True,
+        default=3,
+        help="After this many wrong secrets the link fails as locked and must be reissued.",
+    )
+    sender_name = fields.Char(
+        compute="_compute_sender_name",
+        store=True,
+        readonly=False,
+        help="Shown to employees as who pays them (at most 50 characters).",
+    )
+    link_count = fields.Integer(compute="_compute_link_count")
+
+    _sql_constraints = [
+        (
+            "link_validity_positive",
+            "CHECK(link_validity_days >= 1)",
+            "Link Validity: must be at least 1 day.",
+        ),
+        (
+            "max_secret_attempts_positive",
+            "CHECK(max_secret_attempts >= 1)",
+            "Wrong-Secret Limit: must be at least 1.",
+        ),
+    ]
+
+    @api.depends("company_id")
+    def _compute_sender_name(self):
+        for provider in self:
+            if not provider.sender_name:
+                provider.sender_name = provider.company_id.name
+
+    def _compute_link_count(self):
+        counts = dict(
+            self.env["payout.link"]._read_group(
+                [("provider_id", "in", self.ids)], ["provider_id"], ["__count"]
+            )
+        )
+        for provider in self:
+            provider.link_count = counts.get(provider, 0)
+
+    @api.constrains("sender_name")
+    def _check_sender_name(self):
+        for provider in self:
+            if provider.sender_name and len(provider.sender_name) > 50:
+                raise ValidationError(
+                    self.env._("Sender Name: at most 50 characters (%s given).",
+                               len(provider.sender_name))
+                )
+
+    @api.model
+    def _create_demo_providers(self, companies):
+        """Create one enabled Demo provider for each company that has no provider yet."""
+        with_provider = self.sudo().search([("company_id", "in", companies.ids)]).company_id
+        self.sudo().create([
+            {"name": self.env._("Demo"), "code": "demo", "state": "enabled", "company_id": c.id}
+            for c in companies - with_provider
+        ])
+
+    def action_view_links(self):
+        self.ensure_one()
+        action = self.env["ir.actions.act_window"]._for_xml_id("hr_payout_link.action_payout_link")
+        action["domain"] = [("provider_id", "=", self.id)]
+        return action
+
+    # === Provider hooks: each provider code overrides these for its own protocol === #
+
+    def _is_claimed_in_odoo(self):
+        """Whether Odoo hosts the claim page (True) or the provider does (False)."""
+        self.ensure_one()
+        return self.code == "demo"
+
+    def _get_test_accounts(self):
+        """Account numbers shown on the claim page in test mode, with what they do."""
+        self.ensure_one()
+        if self.code != "demo":
+            return {}
+        accounts = dict(demo.FAILING_ACCOUNTS)
+        accounts[demo.PROCESSING_ACCOUNT] = self.env._("Stays processing")
+        return accounts
+
+    def _submit_payout(self, link, account_number):
+        """Ask the provider to pay ``link``; return ``(state, failure_reason)``.
+
+        Called once the link's submission key has been committed, so a provider that
+        receives the same key twice pays once.
+        """
+        self.ensure_one()
+        if self.code == "demo":
+            outcome = demo.pay(account_number)
+            return outcome.state, outcome.failure_reason
+        raise NotImplementedError(self.code)
+
+    def _reconcile_payout(self, link, account_number):
+        """Find out what became of a submission interrupted before its answer was stored.
+
+        Never resubmits blindly: providers look the payout up by its submission key.
+        """
+        self.ensure_one()
+        if self.code == "demo":
+            # The Demo provider is a pure function of the account: looking up is paying.
+            return self._submit_payout(link, account_number)
+        raise NotImplementedError(self.code)

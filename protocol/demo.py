@@ -1,0 +1,30 @@
+"""The built-in Demo provider: pays at once, except for documented test accounts.
+
+No money moves; the outcome is a pure function of the account number, so submitting the
+same payout twice gives the same answer (the Demo provider is idempotent by nature).
+"""
+
+from dataclasses import dataclass
+
+# Test account numbers that show every branch of the flow (documented in the README and
+# on the claim page while the provider is in test mode).
+FAILING_ACCOUNTS = {
+    "4000000001": "Invalid destination account",
+    "4000000002": "Insufficient balance",
+}
+PROCESSING_ACCOUNT = "4000000003"
+
+
+@dataclass(frozen=True)
+class DemoOutcome:
+    state: str  # 'done', 'failed' or 'processing'
+    failure_reason: str | None = None
+
+
+def pay(account_number):
+    """Return what the Demo provider does with a payout to ``account_number``."""
+    if account_number in FAILING_ACCOUNTS:
+        return DemoOutcome("failed", FAILING_ACCOUNTS[account_number])
+    if account_number == PROCESSING_ACCOUNT:
+        return DemoOutcome("processing")
+    return DemoOutcome("done")
