@@ -3,7 +3,8 @@ from werkzeug.exceptions import NotFound
 from odoo import http
 from odoo.http import request
 
-from odoo.addons.portal.controllers.portal import CustomerPortal, pager as portal_pager
+from odoo.addons.portal.controllers.portal import CustomerPortal
+from odoo.addons.portal.controllers.portal import pager as portal_pager
 
 
 class PayoutPortal(CustomerPortal):
@@ -28,7 +29,10 @@ class PayoutPortal(CustomerPortal):
         links = request.env["payout.link"].sudo()
         domain = self._payout_domain()
         pager = portal_pager(
-            url="/my/payouts", total=links.search_count(domain), page=page, step=self._items_per_page
+            url="/my/payouts",
+            total=links.search_count(domain),
+            page=page,
+            step=self._items_per_page,
         )
         values = self._prepare_portal_layout_values()
         values.update({

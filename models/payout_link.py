@@ -71,7 +71,8 @@ def mask_account_number(number):
 
 def can_commit():
     """Crons commit per batch, but never under test (Odoo's runner or pytest-odoo)."""
-    return not (modules.module.current_test or getattr(threading.current_thread(), "testing", False))
+    testing = getattr(threading.current_thread(), "testing", False)
+    return not (modules.module.current_test or testing)
 
 
 class PayoutLink(models.Model):
