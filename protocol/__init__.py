@@ -1,0 +1,1 @@
+"""Provider protocol code: plain Python, no Odoo import."""

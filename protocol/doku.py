@@ -1,0 +1,388 @@
+"""DOKU Payout Link: signature, request bodies, status parsing and the API client.
+
+Endpoints (developers.doku.com/payout/payout-link): `POST /v1/payout/initiate` creates a
+link that DOKU emails to the employee; `POST /v1/payout/status` reads its status.
+
+Signature (DOKU Non-SNAP, research/providers.md §1.2): the lines
+`Client-Id:…`, `Request-Id:…`, `Request-Timestamp:…`, `Request-Target:<path>` and, when
+there is a body, `Digest:<base64(SHA-256(body bytes))>`, joined by "\\n" without a
+trailing newline, HMAC'd with the Secret Key; header `Signature: HMACSHA256=<base64>`.
+The Payout Link page itself says HMAC_SHA512, so that variant is selectable. Responses
+are signed the same way with `Response-Timestamp`; notifications with the notification
+path as Request-Target.
+"""
+
+import base64
+import hashlib
+import hmac
+import re
+import secrets
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from decimal import Decimal
+from urllib.parse import urlsplit
+
+from .errors import FieldValidationError, ProviderBadSignature, ProviderMalformedResponse
+from .transport import ApiClient, decode_json
+
+SANDBOX_URL = "https://api-sandbox.doku.com"
+PRODUCTION_URL = "https://api.doku.com"
+INITIATE_PATH = "/v1/payout/initiate"
+STATUS_PATH = "/v1/payout/status"
+
+STATUS_MAPPING = {
+    "PENDING": "sent",
+    "EMAIL_SENT": "sent",
+    "EMAIL_LINK_OPENED": "opened",
+    "PENDING_PROCESS": "processing",  # confirmation failed, DOKU retries it
+    "CONFIRMED": "processing",
+    "COMPLETED": "done",
+    "FAILED": "failed",  # still failing after 3 retries
+    "EXPIRED": "expired",  # never opened
+}
+
+SIGNATURE_SCHEMES = [
+    ("hmac_sha256", "HMAC-SHA256 (Non-SNAP)"),
+    ("hmac_sha512", "HMAC-SHA512"),
+]
+_SCHEMES = {
+    "hmac_sha256": ("HMACSHA256", hashlib.sha256),
+    "hmac_sha512": ("HMACSHA512", hashlib.sha512),
+}
+DEFAULT_SCHEME = "hmac_sha256"
+TOLERANCE = 300  # seconds of clock skew accepted on signed timestamps
+DEFAULT_CURRENCY = "IDR"
+MAX_AMOUNT_DIGITS = 16  # before the decimal point
+
+# field: (max length, pattern, rule shown when the pattern does not match)
+_TEXT_RULES = {
+    "sender_name": (50, None, None),
+    "receiver_name": (50, None, None),
+    "receiver_phone_number": (
+        14,
+        re.compile(r"62\d{7,12}"),
+        "62 followed by digits, 9 to 14 digits in all",
+    ),
+    "receiver_email": (50, re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+"), "not a valid email address"),
+    "reference_id": (30, None, None),
+    "description": (30, None, None),
+    "currency": (3, None, None),
+    "transaction_id": (30, None, None),
+}
+
+
+# Time and ids -----------------------------------------------------------------------
+
+
+def format_timestamp(dt):
+    """`YYYY-MM-DDTHH:MM:SSZ` in UTC; a naive datetime is taken as UTC (as Odoo stores)."""
+    if dt.tzinfo is None:
+        dt = dt.replace(tzinfo=timezone.utc)
+    return dt.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def parse_timestamp(value):
+    """Aware datetime from an ISO timestamp (`Z`, offset or naive-as-UTC); ValueError if bad."""
+    dt = datetime.fromisoformat(value.replace("Z", "+00:00"))  # py3.10 has no `Z`
+    return dt if dt.tzinfo else dt.replace(tzinfo=timezone.utc)
+
+
+def new_request_id():
+    """Digits only, unique within the day: UTC time of day to the microsecond + 8 random."""
+    now = datetime.now(timezone.utc).strftime("%H%M%S%f")
+    return f"{now}{secrets.randbelow(10**8):08d}"
+
+
+# Signature --------------------------------------------------------------------------
+
+
+def _scheme(name):
+    try:
+        return _SCHEMES[name]
+    except KeyError:
+        raise ValueError(f"Unknown DOKU signature scheme {name!r}") from None
+
+
+def component_string(
+    client_id, request_id, timestamp, target, body=None, *, timestamp_name="Request-Timestamp"
+):
+    """The string DOKU signs; `body` is None for bodiless (GET) messages."""
+    lines = [
+        f"Client-Id:{client_id}",
+        f"Request-Id:{request_id}",
+        f"{timestamp_name}:{timestamp}",
+        f"Request-Target:{target}",
+    ]
+    if body is not None:
+        digest = base64.b64encode(hashlib.sha256(body).digest()).decode()
+        lines.append(f"Digest:{digest}")
+    return "\n".join(lines)
+
+
+def sign(secret_key, components, scheme=DEFAULT_SCHEME):
+    prefix, digestmod = _scheme(scheme)
+    mac = hmac.new(secret_key.encode(), components.encode(), digestmod).digest()
+    return f"{prefix}={base64.b64encode(mac).decode()}"
+
+
+def signature_headers(
+    client_id,
+    secret_key,
+    request_id,
+    target,
+    body,
+    *,
+    timestamp,
+    scheme=DEFAULT_SCHEME,
+    timestamp_name="Request-Timestamp",
+):
+    """The four DOKU headers of a signed request (or response, with Response-Timestamp)."""
+    components = component_string(
+        client_id, request_id, timestamp, target, body, timestamp_name=timestamp_name
+    )
+    return {
+        "Client-Id": client_id,
+        "Request-Id": request_id,
+        timestamp_name: timestamp,
+        "Signature": sign(secret_key, components, scheme),
+    }
+
+
+def verify_signature(
+    secret_key,
+    headers,
+    target,
+    body,
+    *,
+    scheme=DEFAULT_SCHEME,
+    timestamp_name="Request-Timestamp",
+    tolerance=TOLERANCE,
+    now=None,
+):
+    """Check a signed message's headers (any case-insensitive mapping) against its exact
+    body bytes; raise ProviderBadSignature (with a `code`) if anything is off."""
+    names = ("Client-Id", "Request-Id", timestamp_name, "Signature")
+    values = [headers.get(name) for name in names]
+    if not all(values):
+        raise ProviderBadSignature(
+            f"Missing DOKU signature headers ({', '.join(names)}).", code="MISSING_SIGNATURE"
+        )
+    client_id, request_id, timestamp, signature = values
+    try:
+        signed_at = parse_timestamp(timestamp)
+    except ValueError:
+        raise ProviderBadSignature(
+            f"{timestamp_name} is not a valid timestamp.", code="INVALID_TIMESTAMP"
+        ) from None
+    skew = abs(((now or datetime.now(timezone.utc)) - signed_at).total_seconds())
+    if skew > tolerance:
+        raise ProviderBadSignature(
+            f"{timestamp_name} is more than {tolerance} seconds off.", code="STALE_TIMESTAMP"
+        )
+    components = component_string(
+        client_id, request_id, timestamp, target, body, timestamp_name=timestamp_name
+    )
+    if not hmac.compare_digest(sign(secret_key, components, scheme).encode(), signature.encode()):
+        raise ProviderBadSignature("The DOKU signature does not match.", code="INVALID_SIGNATURE")
+
+
+# Request bodies ---------------------------------------------------------------------
+
+
+def _text(field, value, *, required=True):
+    if value is None or value == "":
+        if required:
+            raise FieldValidationError(field, "required")
+        return None
+    if not isinstance(value, str):
+        raise FieldValidationError(field, "must be text")
+    if not value.strip():
+        raise FieldValidationError(field, "required")
+    limit, pattern, rule = _TEXT_RULES[field]
+    if len(value) > limit:
+        raise FieldValidationError(field, f"at most {limit} characters")
+    if pattern and not pattern.fullmatch(value):
+        raise FieldValidationError(field, rule)
+    return value
+
+
+def _amount(value):
+    """The amount as a JSON number with at most 2 decimals (an int when whole, as in
+    DOKU's example `11500`). Refuses rather than rounds: money is never altered here."""
+    if isinstance(value, bool) or not isinstance(value, (int, float, Decimal)):
+        raise FieldValidationError("amount", "must be a number")
+    amount = Decimal(str(value))
+    if not amount.is_finite() or amount <= 0:
+        raise FieldValidationError("amount", "must be greater than 0")
+    if amount.adjusted() >= MAX_AMOUNT_DIGITS:
+        raise FieldValidationError(
+            "amount", f"at most {MAX_AMOUNT_DIGITS} digits before the decimal point"
+        )
+    if amount % Decimal("0.01"):
+        raise FieldValidationError("amount", "at most 2 decimal places")
+    if amount == amount.to_integral_value():
+        return int(amount)
+    number = float(amount)
+    if Decimal(repr(number)) != amount:  # beyond float precision: it would be sent altered
+        raise FieldValidationError("amount", "too many digits to send exactly")
+    return number
+
+
+def build_initiate_body(
+    *,
+    amount,
+    sender_name,
+    receiver_name,
+    receiver_phone_number,
+    receiver_email,
+    reference_id,
+    description=None,
+    currency=DEFAULT_CURRENCY,
+):
+    """Body of `POST /v1/payout/initiate`; FieldValidationError names the first bad field."""
+    body = {
+        "amount": _amount(amount),
+        "sender_name": _text("sender_name", sender_name),
+        "receiver_name": _text("receiver_name", receiver_name),
+        "receiver_phone_number": _text("receiver_phone_number", receiver_phone_number),
+        "receiver_email": _text("receiver_email", receiver_email),
+        "reference_id": _text("reference_id", reference_id),
+    }
+    if description := _text("description", description, required=False):
+        body["description"] = description
+    body["currency"] = _text("currency", currency or DEFAULT_CURRENCY)
+    return body
+
+
+def build_status_body(reference_id):
+    """Body of `POST /v1/payout/status`: DOKU's `transaction_id` is our reference_id."""
+    return {"transaction_id": _text("transaction_id", reference_id)}
+
+
+# Responses --------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class PayoutStatus:
+    raw_status: str
+    state: str | None  # None: unknown to us; keep raw_status and log it
+    provider_reference: str | None
+    raw: dict
+
+
+def _inner(data):
+    return data.get("data") if isinstance(data.get("data"), dict) else {}
+
+
+def _find_status(data):
+    """The payout status in `data.status`, else top level. DOKU's envelope `status` is a
+    numeric result code ("0" = success), never a payout status, so digits are skipped."""
+    for value in (_inner(data).get("status"), data.get("status")):
+        if isinstance(value, str) and value and not value.isdigit():
+            return value
+    return None
+
+
+def parse_status(data):
+    raw_status = _find_status(data)
+    if raw_status is None:
+        raise ProviderMalformedResponse("DOKU's answer has no payout status.")
+    inner = _inner(data)
+    return PayoutStatus(
+        raw_status=raw_status,
+        state=STATUS_MAPPING.get(raw_status.upper()),
+        provider_reference=inner.get("transaction_id") or inner.get("reference_id"),
+        raw=data,
+    )
+
+
+# Client -----------------------------------------------------------------------------
+
+
+class DokuClient(ApiClient):
+    name = "DOKU"
+
+    def __init__(
+        self,
+        base_url,
+        client_id,
+        secret_key,
+        *,
+        scheme=DEFAULT_SCHEME,
+        verify_responses=True,
+        tolerance=TOLERANCE,
+        **options,
+    ):
+        _scheme(scheme)  # an unknown scheme fails here, not on the first payout
+        super().__init__(base_url, **options)
+        self.client_id = client_id
+        self.secret_key = secret_key
+        self.scheme = scheme
+        self.verify_responses = verify_responses
+        self.tolerance = tolerance
+
+    def initiate(self, body, request_id):
+        """Create a payout link. `body` holds build_initiate_body's fields (validated again
+        here, before anything is sent); `request_id` is the idempotency key, persisted by
+        the caller and reused on every retry. Returns (PayoutStatus, ApiResponse)."""
+        response = self.send(
+            "POST", INITIATE_PATH, build_initiate_body(**body), request_id=request_id
+        )
+        return parse_status(response.data), response
+
+    def status(self, reference_id):
+        response = self.send(
+            "POST", STATUS_PATH, build_status_body(reference_id), request_id=new_request_id()
+        )
+        return parse_status(response.data)
+
+    def _build_headers(self, method, path, body, request_id):
+        headers = super()._build_headers(method, path, body, request_id)
+        headers.update(
+            signature_headers(
+                self.client_id,
+                self.secret_key,
+                request_id,
+                path,
+                body if method == "POST" else None,
+                timestamp=format_timestamp(datetime.now(timezone.utc)),
+                scheme=self.scheme,
+            )
+        )
+        return headers
+
+    def _is_replay(self, response):
+        # A repeat of a successful call (same Request-Id, same body) gets HTTP 409 with the
+        # original answer, whose `data` holds the payout; a conflict error has no such data.
+        if response.status_code != 409:
+            return False
+        return bool(_inner(decode_json(response.content) or {}).get("status"))
+
+    def _parse_response(self, response):
+        if self.verify_responses:
+            self._verify(response)
+        return super()._parse_response(response)
+
+    def _verify(self, response):
+        sent = response.request
+        for name in ("Client-Id", "Request-Id"):
+            # Signed ids that are not ours: an answer captured from another request.
+            if response.headers.get(name) != sent.headers[name]:
+                raise ProviderBadSignature(
+                    f"DOKU's answer does not echo our {name}.", status=response.status_code
+                )
+        verify_signature(
+            self.secret_key,
+            response.headers,
+            urlsplit(sent.url).path,
+            response.content if sent.method == "POST" else None,
+            scheme=self.scheme,
+            timestamp_name="Response-Timestamp",
+            tolerance=self.tolerance,
+        )
+
+    def _error_details(self, data):
+        error = data.get("error") if isinstance(data.get("error"), dict) else {}
+        message = error.get("message") or data.get("message")
+        code = error.get("code") or data.get("code") or data.get("status")
+        return (str(message) if message else None), (str(code) if code else None)

@@ -1,0 +1,359 @@
+"""A loopback HTTP server that simulated providers plug into: the project's stripe-mock.
+
+A provider registers its routes (`route(method, path, handler, sign=...)`) and a reset
+callback (`on_reset`). The server adds what every provider needs: a journal of the
+requests received (`requests`), a controllable `clock`, and fault injection (`inject`).
+
+Faults are consumed in order, the first whose `path` matches (None = any path):
+
+    http_500, http_503  answer 500 / 503 without calling the provider
+    latency             the provider handles the request; the answer waits `seconds` (1)
+    timeout             same, waiting longer than a client's default timeout
+    reset               handled, then the connection is dropped (RST) without an answer
+    malformed_json      handled, the answer body is replaced by non-JSON
+    bad_signature       handled, the answer is signed with a wrong key
+
+All but the first two model a lost or damaged answer: the provider did the work and the
+client does not know it, which is what idempotency keys are for.
+
+Control endpoints (JSON) let another process (the Odoo demo, a benchmark) drive it:
+
+    GET  /_sandbox/requests  {"requests": [{method, path, headers, body, json}, ...]}
+    POST /_sandbox/faults    {"kind": "http_503", "count": 1, "path": null, "seconds": null}
+    GET  /_sandbox/clock     {"now": "2025-01-31T10:00:00Z"}
+    POST /_sandbox/clock     {"advance": 3600} or {"set": "2025-01-31T10:00:00Z"}
+    POST /_sandbox/reset     forget requests, faults, clock offset and provider state
+
+Control requests are neither journaled nor subject to faults.
+"""
+
+import ipaddress
+import json
+import logging
+import socket
+import struct
+import sys
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta, timezone
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from urllib.parse import urlsplit
+
+from requests.structures import CaseInsensitiveDict
+
+from ..protocol.doku import format_timestamp, parse_timestamp
+from ..protocol.transport import DEFAULT_TIMEOUT
+
+_logger = logging.getLogger(__name__)
+
+CONTROL_PREFIX = "/_sandbox/"
+FAULT_KINDS = (
+    "latency",
+    "http_500",
+    "http_503",
+    "timeout",
+    "reset",
+    "malformed_json",
+    "bad_signature",
+)
+_DEFAULT_DELAY = {"latency": 1.0, "timeout": DEFAULT_TIMEOUT + 1.0}
+
+
+class Clock:
+    """Real UTC time shifted by an offset that tests move."""
+
+    def __init__(self):
+        self.offset = timedelta(0)
+
+    def now(self):
+        return datetime.now(timezone.utc) + self.offset
+
+    def advance(self, seconds):
+        self.offset += timedelta(seconds=seconds)
+        return self.now()
+
+    def set(self, dt):
+        """Make now() return `dt` (naive = UTC); time keeps running from there."""
+        if dt.tzinfo is None:
+            dt = dt.replace(tzinfo=timezone.utc)
+        self.offset = dt - datetime.now(timezone.utc)
+        return self.now()
+
+    def reset(self):
+        self.offset = timedelta(0)
+
+
+@dataclass
+class Request:
+    method: str
+    path: str
+    headers: CaseInsensitiveDict
+    body: bytes  # exactly the bytes received
+    json: object  # the parsed body, None when it is not JSON
+
+    def as_dict(self):
+        return {
+            "method": self.method,
+            "path": self.path,
+            "headers": dict(self.headers),
+            "body": self.body.decode("utf-8", "replace"),
+            "json": self.json,
+        }
+
+
+@dataclass
+class Response:
+    status: int
+    body: bytes = b""
+    headers: dict = field(default_factory=dict)
+    content_type: str = "application/json"
+
+
+def json_response(status, data):
+    return Response(status, json.dumps(data, separators=(",", ":")).encode())
+
+
+def error_response(status, code, message):
+    return json_response(status, {"error": {"code": code, "message": message}})
+
+
+@dataclass
+class Fault:
+    kind: str
+    count: int = 1
+    path: str | None = None
+    seconds: float | None = None
+
+
+@dataclass
+class _Route:
+    handler: Callable  # (Request) -> Response
+    sign: Callable | None  # (Request, Response, wrong: bool) -> None, sets headers
+
+
+class _HTTPServer(ThreadingHTTPServer):
+    daemon_threads = True
+
+    def handle_error(self, request, client_address):
+        # Clients that hang up (they timed out, or a fault cut them off) are expected.
+        _logger.debug("Sandbox connection from %s failed: %s", client_address, sys.exc_info()[1])
+
+
+class _Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"  # keep-alive, as real APIs
+
+    def _handle(self):
+        self.server.sandbox._dispatch(self)
+
+    do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = _handle
+
+    def log_message(self, format, *args):
+        _logger.debug("Sandbox: " + format, *args)
+
+
+def _check_loopback(host):
+    try:
+        loopback = host == "localhost" or ipaddress.IPv4Address(host).is_loopback
+    except ValueError:
+        loopback = False
+    if not loopback:
+        raise ValueError(f"The sandbox only listens on loopback (127.x.x.x), not on {host!r}.")
+
+
+def _parse_json(body):
+    try:
+        return json.loads(body) if body else None
+    except ValueError:
+        return None
+
+
+class SandboxServer:
+    def __init__(self, host="127.0.0.1", port=0):
+        _check_loopback(host)
+        self._httpd = _HTTPServer((host, port), _Handler)
+        self._httpd.sandbox = self
+        self._thread = None
+        self._stopping = threading.Event()  # wakes delayed answers on stop
+        self._lock = threading.Lock()
+        self._routes = {}
+        self._resets = []
+        self._faults = []
+        self.clock = Clock()
+        self.requests = []  # the journal, in arrival order
+        self._controls = {
+            ("GET", "requests"): lambda params: {"requests": [r.as_dict() for r in self.requests]},
+            ("POST", "faults"): self._control_fault,
+            ("GET", "clock"): lambda params: {"now": format_timestamp(self.clock.now())},
+            ("POST", "clock"): self._control_clock,
+            ("POST", "reset"): self._control_reset,
+        }
+
+    @property
+    def url(self):
+        host, port = self._httpd.server_address[:2]
+        return f"http://{host}:{port}"
+
+    def start(self):
+        self._thread = threading.Thread(
+            target=self._httpd.serve_forever,
+            kwargs={"poll_interval": 0.05},  # stop() waits up to this long
+            name="payout-sandbox",
+            daemon=True,
+        )
+        self._thread.start()
+        return self
+
+    def stop(self):
+        self._stopping.set()
+        if self._thread:
+            self._httpd.shutdown()
+            self._thread.join()
+        self._httpd.server_close()
+
+    def __enter__(self):
+        return self.start()
+
+    def __exit__(self, *exc_info):
+        self.stop()
+
+    # For providers ---------------------------------------------------------------------
+
+    def route(self, method, path, handler, *, sign=None):
+        self._routes[method, path] = _Route(handler, sign)
+
+    def on_reset(self, callback):
+        self._resets.append(callback)
+
+    # For tests -------------------------------------------------------------------------
+
+    def inject(self, kind, count=1, path=None, seconds=None):
+        if kind not in FAULT_KINDS:
+            raise ValueError(f"Unknown fault {kind!r}; one of {', '.join(FAULT_KINDS)}.")
+        if seconds is None:
+            seconds = _DEFAULT_DELAY.get(kind)
+        with self._lock:
+            self._faults.append(Fault(kind, int(count), path, seconds))
+
+    def reset(self):
+        with self._lock:
+            self.requests.clear()
+            self._faults.clear()
+        self.clock.reset()
+        for callback in self._resets:
+            callback()
+
+    # Serving ---------------------------------------------------------------------------
+
+    def _dispatch(self, handler):
+        body = handler.rfile.read(int(handler.headers.get("Content-Length") or 0))
+        request = Request(
+            handler.command,
+            urlsplit(handler.path).path,
+            CaseInsensitiveDict(handler.headers.items()),
+            body,
+            _parse_json(body),
+        )
+        try:
+            if request.path.startswith(CONTROL_PREFIX):
+                response = self._control(request)
+            else:
+                response = self._serve(request)
+        except Exception:
+            _logger.exception("Sandbox bug on %s %s", request.method, request.path)
+            response = error_response(500, "SANDBOX_BUG", "The sandbox crashed; see its log.")
+        if response is None:
+            _reset_connection(handler)
+        else:
+            _write(handler, response)
+
+    def _take_fault(self, path):
+        with self._lock:
+            for fault in self._faults:
+                if fault.path in (None, path):
+                    fault.count -= 1
+                    if fault.count <= 0:
+                        self._faults.remove(fault)
+                    return fault
+        return None
+
+    def _serve(self, request):
+        """The provider's answer with any fault applied; None to drop the connection."""
+        with self._lock:
+            self.requests.append(request)
+        fault = self._take_fault(request.path)
+        kind = fault.kind if fault else None
+        route = self._routes.get((request.method, request.path))
+        if kind in ("http_500", "http_503"):
+            response = error_response(int(kind[-3:]), "SERVER_ERROR", "Injected server error.")
+        elif route:
+            response = route.handler(request)
+        else:
+            response = error_response(
+                404, "NOT_FOUND", f"No route {request.method} {request.path}."
+            )
+        _logger.info(
+            "Sandbox %s %s -> %s%s",
+            request.method,
+            request.path,
+            response.status,
+            f" (fault: {kind})" if kind else "",
+        )
+        if kind in ("latency", "timeout"):
+            self._stopping.wait(fault.seconds)
+        elif kind == "reset":
+            return None
+        elif kind == "malformed_json":
+            response.body, response.content_type = b"<html>Bad Gateway</html>", "text/html"
+        if route and route.sign:
+            route.sign(request, response, kind == "bad_signature")
+        return response
+
+    # Control endpoints -----------------------------------------------------------------
+
+    def _control(self, request):
+        action = self._controls.get((request.method, request.path[len(CONTROL_PREFIX) :]))
+        if action is None:
+            return error_response(404, "NOT_FOUND", f"No control {request.method} {request.path}.")
+        params = request.json if isinstance(request.json, dict) else {}
+        try:
+            return json_response(200, action(params))
+        except (TypeError, ValueError) as error:
+            return error_response(400, "BAD_CONTROL", str(error))
+
+    def _control_fault(self, params):
+        self.inject(**params)
+        return {"faults": len(self._faults)}
+
+    def _control_clock(self, params):
+        if "advance" in params:
+            now = self.clock.advance(float(params["advance"]))
+        elif "set" in params:
+            now = self.clock.set(parse_timestamp(params["set"]))
+        else:
+            raise ValueError('Give "advance" (seconds) or "set" (ISO timestamp).')
+        return {"now": format_timestamp(now)}
+
+    def _control_reset(self, params):
+        self.reset()
+        return {}
+
+
+def _write(handler, response):
+    try:
+        handler.send_response(response.status)
+        for name, value in response.headers.items():
+            handler.send_header(name, value)
+        handler.send_header("Content-Type", response.content_type)
+        handler.send_header("Content-Length", str(len(response.body)))
+        handler.end_headers()
+        handler.wfile.write(response.body)
+    except OSError:  # the client already gave up (timeout fault)
+        handler.close_connection = True
+
+
+def _reset_connection(handler):
+    # Linger 0: closing sends RST, the client sees "connection reset", not a clean EOF.
+    handler.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+    handler.connection.close()
+    handler.close_connection = True

@@ -1,0 +1,513 @@
+"""Plain pytest tests of DokuClient against the DOKU sandbox, over real loopback HTTP."""
+
+import json
+import time
+from datetime import datetime, timedelta, timezone
+
+import pytest
+import requests
+
+from odoo.addons.hr_payout_link.protocol import doku
+from odoo.addons.hr_payout_link.protocol.errors import (
+    FieldValidationError,
+    ProviderBadSignature,
+    ProviderClientError,
+    ProviderMalformedResponse,
+    ProviderNetworkError,
+    ProviderServerError,
+    ProviderTimeout,
+)
+from odoo.addons.hr_payout_link.sandbox import doku as doku_sim
+from odoo.addons.hr_payout_link.sandbox.server import SandboxServer
+
+MINUTE, HOUR, DAY = 60, 3600, 86400
+
+
+@pytest.fixture
+def doku_sandbox():
+    sandbox = doku_sim.start()
+    yield sandbox
+    sandbox.server.stop()
+
+
+@pytest.fixture
+def sleeps():
+    """Backoff delays the client asked for (tests do not really wait)."""
+    return []
+
+
+@pytest.fixture
+def client(doku_sandbox, sleeps):
+    return doku_sandbox.client(sleep=sleeps.append)
+
+
+def _fields(reference="PAY_1", **overrides):
+    return {
+        "amount": 250000,
+        "sender_name": "PT Contoh",
+        "receiver_name": "Siti Rahma",
+        "receiver_phone_number": "6281234567890",
+        "receiver_email": "siti@example.com",
+        "reference_id": reference,
+        "description": "Bonus Q1",
+        **overrides,
+    }
+
+
+def _post(
+    sandbox,
+    path,
+    payload,
+    *,
+    request_id="123456",
+    client_id=None,
+    secret=None,
+    timestamp=None,
+    scheme="hmac_sha256",
+):
+    """A hand-signed request, to send what DokuClient never would."""
+    body = payload if isinstance(payload, bytes) else json.dumps(payload).encode()
+    headers = doku.signature_headers(
+        client_id or sandbox.client_id,
+        secret or sandbox.secret_key,
+        request_id,
+        path,
+        body,
+        timestamp=doku.format_timestamp(timestamp or datetime.now(timezone.utc)),
+        scheme=scheme,
+    )
+    return requests.post(sandbox.url + path, data=body, headers=headers, timeout=5)
+
+
+def _attempts(sandbox):
+    """(Request-Id, body) of each request the sandbox received."""
+    return [(r.headers["Request-Id"], r.body) for r in sandbox.server.requests]
+
+
+# Happy path -----------------------------------------------------------------------------
+
+
+def test_initiate_then_status(doku_sandbox, client):
+    status, response = client.initiate(_fields(), "1001")
+    assert (status.raw_status, status.state, status.provider_reference) == (
+        "PENDING",
+        "sent",
+        "PAY_1",
+    )
+    assert (response.status, response.replayed) == (200, False)
+    data = response.data["data"]
+    assert response.data["status"] == "0" and data["amount"] == 250000
+    assert data["receiver_email"] == "siti@example.com" and data["currency"] == "IDR"
+
+    [received] = doku_sandbox.server.requests
+    assert received.path == doku.INITIATE_PATH
+    assert (
+        received.body
+        == json.dumps(doku.build_initiate_body(**_fields()), separators=(",", ":")).encode()
+    )
+    assert received.headers["Request-Id"] == "1001"
+    assert received.headers["Signature"].startswith("HMACSHA256=")
+
+    assert client.status("PAY_1").raw_status == "PENDING"
+    assert doku_sandbox.server.requests[1].json == {"transaction_id": "PAY_1"}
+
+
+def test_sha512_scheme():
+    sandbox = doku_sim.start(scheme="hmac_sha512")
+    try:
+        status, _response = sandbox.client().initiate(_fields(), "1001")
+        assert status.raw_status == "PENDING"
+        assert sandbox.server.requests[0].headers["Signature"].startswith("HMACSHA512=")
+        with pytest.raises(ProviderClientError) as caught:
+            doku.DokuClient(sandbox.url, sandbox.client_id, sandbox.secret_key).status("PAY_1")
+        assert (caught.value.status, caught.value.code) == (401, "INVALID_SIGNATURE")
+    finally:
+        sandbox.server.stop()
+
+
+# Validation: nothing leaves before the fields are right ---------------------------------
+
+
+@pytest.mark.parametrize(
+    "field, value",
+    [
+        ("amount", 0),
+        ("amount", 1.005),
+        ("amount", 10**16),
+        ("sender_name", "x" * 51),
+        ("receiver_name", "x" * 51),
+        ("receiver_phone_number", "0812345678"),
+        ("receiver_phone_number", "62" + "1" * 13),
+        ("receiver_email", "not-an-email"),
+        ("receiver_email", "a@b.co" + "m" * 45),
+        ("reference_id", "R" * 31),
+        ("description", "d" * 31),
+        ("currency", "RUPIAH"),
+    ],
+)
+def test_field_limits_send_nothing(doku_sandbox, client, field, value):
+    with pytest.raises(FieldValidationError) as caught:
+        client.initiate(_fields(**{field: value}), "1001")
+    assert caught.value.field == field
+    assert doku_sandbox.server.requests == []
+
+
+def test_status_reference_limit_sends_nothing(doku_sandbox, client):
+    with pytest.raises(FieldValidationError, match="transaction_id"):
+        client.status("R" * 31)
+    assert doku_sandbox.server.requests == []
+
+
+@pytest.mark.parametrize(
+    "payload, message",
+    [
+        (_fields(receiver_name="x" * 51), "receiver_name: at most 50 characters"),
+        (_fields(amount="250000"), "amount: must be a number"),
+        ({k: v for k, v in _fields().items() if k != "sender_name"}, "sender_name: required"),
+    ],
+)
+def test_sandbox_checks_fields_itself(doku_sandbox, payload, message):
+    answer = _post(doku_sandbox, doku.INITIATE_PATH, payload)
+    assert answer.status_code == 400
+    assert answer.json() == {"error": {"code": "INVALID_FIELD", "message": message}}
+    assert doku_sandbox.payouts == {}
+
+
+# Authentication -------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "options, status, code",
+    [
+        ({"secret": "SK-wrong"}, 401, "INVALID_SIGNATURE"),
+        ({"scheme": "hmac_sha512"}, 401, "INVALID_SIGNATURE"),
+        ({"client_id": "SOMEONE-ELSE"}, 401, "UNKNOWN_CLIENT"),
+        ({"timestamp": datetime.now(timezone.utc) - timedelta(minutes=6)}, 401, "STALE_TIMESTAMP"),
+        ({"timestamp": datetime.now(timezone.utc) + timedelta(minutes=6)}, 401, "STALE_TIMESTAMP"),
+        ({"request_id": "REQ-1"}, 400, "INVALID_REQUEST_ID"),
+    ],
+)
+def test_sandbox_rejects_bad_requests(doku_sandbox, options, status, code):
+    answer = _post(doku_sandbox, doku.INITIATE_PATH, _fields(), **options)
+    assert (answer.status_code, answer.json()["error"]["code"]) == (status, code)
+    assert doku_sandbox.payouts == {}
+
+
+def test_sandbox_rejects_unsigned_requests(doku_sandbox):
+    answer = requests.post(
+        doku_sandbox.url + doku.STATUS_PATH,
+        json={"transaction_id": "PAY_1"},
+        headers={"Client-Id": doku_sandbox.client_id, "Request-Id": "1"},
+        timeout=5,
+    )
+    assert (answer.status_code, answer.json()["error"]["code"]) == (401, "MISSING_SIGNATURE")
+
+
+def test_sandbox_rejects_a_tampered_body(doku_sandbox):
+    body = json.dumps(_fields()).encode()
+    headers = doku.signature_headers(
+        doku_sandbox.client_id,
+        doku_sandbox.secret_key,
+        "77",
+        doku.INITIATE_PATH,
+        body,
+        timestamp=doku.format_timestamp(datetime.now(timezone.utc)),
+    )
+    answer = requests.post(
+        doku_sandbox.url + doku.INITIATE_PATH,
+        data=body.replace(b"250000", b"950000"),
+        headers=headers,
+        timeout=5,
+    )
+    assert (answer.status_code, answer.json()["error"]["code"]) == (401, "INVALID_SIGNATURE")
+
+
+def test_client_surfaces_the_providers_message(doku_sandbox):
+    client = doku.DokuClient(doku_sandbox.url, "SOMEONE-ELSE", doku_sandbox.secret_key)
+    with pytest.raises(ProviderClientError) as caught:
+        client.status("PAY_1")
+    error = caught.value
+    assert (error.status, error.code) == (401, "UNKNOWN_CLIENT")
+    assert error.message == "Unknown Client-Id."
+
+
+# Idempotency ----------------------------------------------------------------------------
+
+
+def test_replay_returns_the_original_answer(doku_sandbox, client):
+    first_status, first = client.initiate(_fields(), "1001")
+    doku_sandbox.server.clock.advance(2 * HOUR)  # the link moved on meanwhile
+    status, again = client.initiate(_fields(), "1001")
+    assert (again.status, again.replayed) == (409, True)
+    assert again.body == first.body
+    assert status == first_status and status.raw_status == "PENDING"
+    assert list(doku_sandbox.payouts) == ["PAY_1"]
+
+
+def test_reused_request_id_with_another_body_is_refused(doku_sandbox, client):
+    client.initiate(_fields(), "1001")
+    with pytest.raises(ProviderClientError) as caught:
+        client.initiate(_fields("PAY_2"), "1001")
+    assert (caught.value.status, caught.value.code) == (409, "REQUEST_ID_CONFLICT")
+    assert list(doku_sandbox.payouts) == ["PAY_1"]
+
+
+def test_refused_request_does_not_use_up_its_request_id(doku_sandbox, client):
+    refused = _post(doku_sandbox, doku.INITIATE_PATH, _fields(amount=0), request_id="1001")
+    assert refused.status_code == 400
+    status, response = client.initiate(_fields(), "1001")
+    assert (response.status, status.raw_status) == (200, "PENDING")
+
+
+def test_duplicate_reference_is_refused(doku_sandbox, client, sleeps):
+    client.initiate(_fields(), "1001")
+    with pytest.raises(ProviderClientError) as caught:
+        client.initiate(_fields(amount=1000), "1002")
+    assert (caught.value.status, caught.value.code) == (409, "DUPLICATE_REFERENCE_ID")
+    assert "PAY_1" in caught.value.message
+    assert len(doku_sandbox.server.requests) == 2 and sleeps == []  # 4xx: no retry
+
+
+def test_unknown_reference(client):
+    with pytest.raises(ProviderClientError) as caught:
+        client.status("PAY_404")
+    assert (caught.value.status, caught.value.code) == (404, "NOT_FOUND")
+
+
+# Lifecycle ------------------------------------------------------------------------------
+
+
+OPENED = [
+    (0, "PENDING"),
+    (MINUTE - 5, "PENDING"),
+    (MINUTE, "EMAIL_SENT"),
+    (HOUR, "EMAIL_LINK_OPENED"),
+]
+
+
+@pytest.mark.parametrize(
+    "email, timeline",
+    [
+        (
+            "siti@example.com",
+            OPENED + [(2 * HOUR, "CONFIRMED"), (3 * HOUR, "COMPLETED"), (30 * DAY, "COMPLETED")],
+        ),
+        (
+            "fail.siti@example.com",
+            OPENED
+            + [
+                (2 * HOUR, "PENDING_PROCESS"),
+                (4 * HOUR, "PENDING_PROCESS"),
+                (5 * HOUR, "FAILED"),
+                (30 * DAY, "FAILED"),
+            ],
+        ),
+        ("retry@example.com", OPENED + [(2 * HOUR, "PENDING_PROCESS"), (3 * HOUR, "COMPLETED")]),
+        (
+            "expire-siti@example.com",
+            [
+                (0, "PENDING"),
+                (MINUTE, "EMAIL_SENT"),
+                (DAY - MINUTE, "EMAIL_SENT"),
+                (DAY, "EXPIRED"),
+            ],
+        ),
+        ("stuck@example.com", OPENED + [(2 * HOUR, "CONFIRMED"), (30 * DAY, "CONFIRMED")]),
+    ],
+)
+def test_lifecycle_follows_the_clock(doku_sandbox, client, email, timeline):
+    client.initiate(_fields(receiver_email=email), "1001")
+    clock, elapsed = doku_sandbox.server.clock, 0
+    for at, raw_status in timeline:
+        clock.advance(at - elapsed)
+        elapsed = at
+        status = client.status("PAY_1")
+        assert (at, status.raw_status) == (at, raw_status)
+        assert status.state == doku.STATUS_MAPPING[raw_status]
+
+
+def test_clock_can_be_set(doku_sandbox):
+    clock = doku_sandbox.server.clock
+    assert clock.set(datetime(2030, 1, 31, 10, 0)) - datetime(
+        2030, 1, 31, 10, 0, tzinfo=timezone.utc
+    ) < timedelta(seconds=1)
+    clock.reset()
+    assert abs(clock.now() - datetime.now(timezone.utc)) < timedelta(seconds=1)
+
+
+# Faults ---------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("kind", ["http_500", "http_503"])
+def test_server_error_is_retried_with_the_same_request(doku_sandbox, client, sleeps, kind):
+    doku_sandbox.server.inject(kind)
+    status, response = client.initiate(_fields(), "1001")
+    assert (status.raw_status, response.replayed) == ("PENDING", False)
+    first, second = _attempts(doku_sandbox)
+    assert first == second and first[0] == "1001"
+    assert sleeps == [0.5]
+
+
+def test_server_errors_exhaust_the_retries(doku_sandbox, client, sleeps):
+    doku_sandbox.server.inject("http_503", count=5)
+    with pytest.raises(ProviderServerError) as caught:
+        client.initiate(_fields(), "1001")
+    assert caught.value.status == 503 and caught.value.retryable
+    assert len(set(_attempts(doku_sandbox))) == 1 and len(doku_sandbox.server.requests) == 3
+    assert sleeps == [0.5, 1.0]  # exponential backoff
+    assert doku_sandbox.payouts == {}
+
+
+@pytest.mark.parametrize("kind", ["timeout", "reset"])
+def test_lost_answer_is_retried_and_replayed(doku_sandbox, sleeps, kind):
+    # The sandbox did the work, the answer was lost: the retry must not pay twice.
+    client = doku_sandbox.client(timeout=0.3, sleep=sleeps.append)
+    doku_sandbox.server.inject(kind, seconds=1)
+    status, response = client.initiate(_fields(), "1001")
+    assert (response.status, response.replayed, status.raw_status) == (409, True, "PENDING")
+    first, second = _attempts(doku_sandbox)
+    assert first == second
+    assert list(doku_sandbox.payouts) == ["PAY_1"]
+
+
+@pytest.mark.parametrize(
+    "kind, error_class", [("timeout", ProviderTimeout), ("reset", ProviderNetworkError)]
+)
+def test_lost_answer_without_retries(doku_sandbox, kind, error_class):
+    client = doku_sandbox.client(timeout=0.3, max_retries=0)
+    doku_sandbox.server.inject(kind, seconds=1)
+    with pytest.raises(error_class) as caught:
+        client.status("PAY_1")
+    assert type(caught.value) is error_class and caught.value.retryable
+
+
+def test_latency_within_the_timeout(doku_sandbox, sleeps):
+    client = doku_sandbox.client(timeout=2, sleep=sleeps.append)
+    doku_sandbox.server.inject("latency", seconds=0.3)
+    started = time.monotonic()
+    status, response = client.initiate(_fields(), "1001")
+    assert time.monotonic() - started >= 0.3
+    assert (response.replayed, status.raw_status, sleeps) == (False, "PENDING", [])
+
+
+@pytest.mark.parametrize(
+    "kind, error_class",
+    [("malformed_json", ProviderMalformedResponse), ("bad_signature", ProviderBadSignature)],
+)
+def test_damaged_answer_is_not_retried(doku_sandbox, client, sleeps, kind, error_class):
+    doku_sandbox.server.inject(kind)
+    with pytest.raises(error_class):
+        client.initiate(_fields(), "1001")
+    assert len(doku_sandbox.server.requests) == 1 and sleeps == []
+    # The work was done: a status lookup (how Odoo reconciles) finds the link.
+    assert client.status("PAY_1").raw_status == "PENDING"
+
+
+def test_response_verification_can_be_off(doku_sandbox, client):
+    client.initiate(_fields(), "1001")
+    doku_sandbox.server.inject("bad_signature")
+    assert doku_sandbox.client(verify_responses=False).status("PAY_1").raw_status == "PENDING"
+
+
+def test_answer_for_another_request_is_refused(doku_sandbox, client):
+    original = doku_sandbox._sign
+
+    def sign_for_someone_else(request, response, wrong):
+        request.headers["Request-Id"] = "999"
+        original(request, response, wrong)
+
+    doku_sandbox.server.route(
+        "POST", doku.STATUS_PATH, doku_sandbox._status, sign=sign_for_someone_else
+    )
+    client.initiate(_fields(), "1001")
+    with pytest.raises(ProviderBadSignature, match="Request-Id"):
+        client.status("PAY_1")
+
+
+def test_fault_only_hits_its_path(doku_sandbox, client, sleeps):
+    doku_sandbox.server.inject("http_500", path=doku.STATUS_PATH)
+    client.initiate(_fields(), "1001")
+    assert sleeps == []
+    client.status("PAY_1")
+    assert sleeps == [0.5]
+
+
+def test_unknown_fault_kind(doku_sandbox):
+    with pytest.raises(ValueError, match="Unknown fault"):
+        doku_sandbox.server.inject("meteor")
+
+
+def test_connection_refused(sleeps):
+    sandbox = doku_sim.start()
+    sandbox.server.stop()
+    with pytest.raises(ProviderNetworkError):
+        sandbox.client(max_retries=1, sleep=sleeps.append).status("PAY_1")
+    assert sleeps == [0.5]
+
+
+# Control endpoints and server ------------------------------------------------------------
+
+
+def test_control_endpoints(doku_sandbox, client, sleeps):
+    control = doku_sandbox.url + "/_sandbox/"
+    client.initiate(_fields(), "1001")
+
+    answer = requests.post(
+        control + "faults", json={"kind": "http_503", "path": doku.STATUS_PATH}, timeout=5
+    )
+    assert answer.json() == {"faults": 1}
+    answer = requests.post(control + "clock", json={"advance": 3 * HOUR}, timeout=5)
+    assert doku.parse_timestamp(answer.json()["now"]) > datetime.now(timezone.utc) + timedelta(
+        hours=2, minutes=59
+    )
+    assert client.status("PAY_1").raw_status == "COMPLETED"
+    assert sleeps == [0.5]
+
+    journal = requests.get(control + "requests", timeout=5).json()["requests"]
+    assert [(r["method"], r["path"]) for r in journal] == [
+        ("POST", doku.INITIATE_PATH),
+        ("POST", doku.STATUS_PATH),
+        ("POST", doku.STATUS_PATH),
+    ]
+    assert journal[1]["json"] == {"transaction_id": "PAY_1"}
+    assert journal[1]["headers"]["Request-Id"] == journal[2]["headers"]["Request-Id"]
+
+    answer = requests.post(control + "clock", json={"set": "2030-01-31T10:00:00Z"}, timeout=5)
+    assert answer.json()["now"].startswith("2030-01-31T10:00:0")
+    assert requests.get(control + "clock", timeout=5).json()["now"].startswith("2030-01-31")
+
+    assert requests.post(control + "reset", timeout=5).json() == {}
+    assert doku_sandbox.server.requests == [] and doku_sandbox.payouts == {}
+    assert requests.get(control + "clock", timeout=5).json()["now"][:10] == (
+        datetime.now(timezone.utc).strftime("%Y-%m-%d")
+    )
+
+
+@pytest.mark.parametrize(
+    "method, path, payload, status",
+    [
+        ("post", "faults", {"kind": "meteor"}, 400),
+        ("post", "faults", {"kind": "reset", "colour": "red"}, 400),
+        ("post", "clock", {}, 400),
+        ("post", "clock", {"set": "soon"}, 400),
+        ("get", "nothing", None, 404),
+    ],
+)
+def test_control_errors(doku_sandbox, method, path, payload, status):
+    answer = requests.request(
+        method, f"{doku_sandbox.url}/_sandbox/{path}", json=payload, timeout=5
+    )
+    assert answer.status_code == status and answer.json()["error"]["message"]
+
+
+@pytest.mark.parametrize("host", ["0.0.0.0", "10.0.0.1", "example.com", "::"])
+def test_sandbox_listens_on_loopback_only(host):
+    with pytest.raises(ValueError, match="loopback"):
+        SandboxServer(host)
+
+
+def test_server_as_context_manager():
+    with SandboxServer() as server:
+        answer = requests.get(server.url + "/v1/anything", timeout=5)
+        assert answer.status_code == 404
+        assert [r.path for r in server.requests] == ["/v1/anything"]
