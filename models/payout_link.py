@@ -185,7 +185,6 @@ class PayoutLink(models.Model):
             "UNIQUE(company_id, reference)",
             "External ID: must be unique per company.",
         ),
-        ("amount_positive", "CHECK(amount > 0)", "Amount: must be greater than zero."),
     ]
 
     # === Defaults and computes === #
@@ -225,16 +224,6 @@ class PayoutLink(models.Model):
                     "External ID: letters and digits only, at most 30 characters "
                     "(%(reference)r given).", reference=link.reference,
                 ))
-        duplicates = self._read_group(
-            [("company_id", "in", self.company_id.ids),
-             ("reference", "in", self.mapped("reference"))],
-            ["company_id", "reference"], ["__count"], having=[("__count", ">", 1)],
-        )
-        if duplicates:
-            raise ValidationError(self.env._(
-                "External ID: must be unique per company (%(reference)s is used twice).",
-                reference=duplicates[0][1],
-            ))
 
     @api.constrains("amount", "currency_id")
     def _check_amount(self):
@@ -270,16 +259,46 @@ class PayoutLink(models.Model):
                     "(%(phone)r given).", phone=link.recipient_phone,
                 ))
 
+    def _check_before_write(self, vals_list, creating=False):
+        """Rules the ORM or the database would otherwise break unclearly: a Monetary
+        field rounds extra decimals silently, a missing employee or a duplicate
+        reference fail as bare SQL errors. Raises ValidationError naming the field."""
+        references = []  # (company id, reference) asked for, in order
+        for vals in vals_list:
+            if creating and not vals.get("employee_id"):
+                raise ValidationError(self.env._("Employee: required."))
+            if "amount" in vals:
+                self._check_amount_precision(vals)
+            if vals.get("reference"):
+                company_ids = [vals["company_id"]] if vals.get("company_id") else (
+                    self.company_id.ids or [self.env.company.id])
+                references += [(company_id, vals["reference"]) for company_id in company_ids]
+            if vals.get("recipient_phone"):
+                vals["recipient_phone"] = normalize_phone(vals["recipient_phone"]) or vals[
+                    "recipient_phone"]
+        if references:
+            used = {
+                (link.company_id.id, link.reference)
+                for link in self.sudo().search([
+                    ("reference", "in", [ref for _company, ref in references]),
+                    ("id", "not in", self.ids),
+                ])
+            }
+            for key in references:
+                if key in used:
+                    raise ValidationError(self.env._(
+                        "External ID: %(reference)s is already used in this company.",
+                        reference=key[1],
+                    ))
+                used.add(key)
+
     def _check_amount_precision(self, vals):
-        """Monetary fields round silently on write: refuse extra decimals before that."""
-        if "amount" not in vals:
-            return
         currencies = (
             self.env["res.currency"].browse(vals["currency_id"]) if vals.get("currency_id")
             else self.currency_id or self.env.company.currency_id
         )
+        amount = vals["amount"] or 0.0
         for currency in currencies:
-            amount = vals["amount"] or 0.0
             if not float_is_zero(amount - currency.round(amount),
                                  precision_digits=currency.decimal_places + 3):
                 raise ValidationError(self.env._(
@@ -292,11 +311,8 @@ class PayoutLink(models.Model):
     @api.model_create_multi
     def create(self, vals_list):
         sequence = self.env["ir.sequence"]
+        self._check_before_write(vals_list, creating=True)
         for vals in vals_list:
-            self._check_amount_precision(vals)
-            if vals.get("recipient_phone"):
-                vals["recipient_phone"] = normalize_phone(vals["recipient_phone"]) or vals[
-                    "recipient_phone"]
             company = self.env["res.company"].browse(vals.get("company_id")) or self.env.company
             vals["name"] = sequence.with_company(company).next_by_code("payout.link") or "/"
             if not vals.get("reference"):
@@ -311,10 +327,7 @@ class PayoutLink(models.Model):
                 "create a new one instead.",
                 fields=", ".join(self._fields[f].string for f in sorted(frozen)),
             ))
-        self._check_amount_precision(vals)
-        if vals.get("recipient_phone"):
-            vals["recipient_phone"] = normalize_phone(vals["recipient_phone"]) or vals[
-                "recipient_phone"]
+        self._check_before_write([vals])
         return super().write(vals)
 
     @api.ondelete(at_uninstall=False)
@@ -487,11 +500,11 @@ class PayoutLink(models.Model):
         if consteq(self._hash_secret(normalize_secret(secret)), self.sudo().secret_hash or ""):
             return True
         # Counted in SQL so concurrent guesses cannot overwrite each other's count.
-        self.env.cr.execute(SQL(
-            "UPDATE payout_link SET failed_attempts = failed_attempts + 1 WHERE id = %s "
-            "RETURNING failed_attempts", self.id,
+        self.flush_recordset(["failed_attempts"])
+        [(attempts,)] = self.env.execute_query(SQL(
+            "UPDATE payout_link SET failed_attempts = COALESCE(failed_attempts, 0) + 1 "
+            "WHERE id = %s RETURNING failed_attempts", self.id,
         ))
-        attempts = self.env.cr.fetchone()[0]
         self.invalidate_recordset(["failed_attempts"])
         limit = self.provider_id.max_secret_attempts
         _logger.info("payout link %s: wrong secret (%s of %s)", self.name, attempts, limit)
@@ -524,8 +537,9 @@ class PayoutLink(models.Model):
         if errors:
             raise ValidationError("\n".join(errors))
         # Serialise concurrent claims of the same link, then re-check its state.
-        self.env.cr.execute(SQL(
-            "SELECT state FROM payout_link WHERE id = %s FOR NO KEY UPDATE", self.id
+        self.flush_recordset(["state"])
+        self.env.execute_query(SQL(
+            "SELECT id FROM payout_link WHERE id = %s FOR NO KEY UPDATE", self.id
         ))
         self.invalidate_recordset(["state"])
         if self.state not in CLAIMABLE_STATES:
@@ -561,17 +575,17 @@ class PayoutLink(models.Model):
 
     # === Scheduled actions === #
 
-    def _lock_batch(self, domain, limit=BATCH_SIZE):
+    def _lock_batch(self, domain, limit):
         """Take up to ``limit`` matching links that no other worker holds."""
         query = self.sudo()._search(domain, limit=limit, order="id")
-        self.env.cr.execute(SQL(
+        rows = self.env.execute_query(SQL(
             "%s FOR NO KEY UPDATE OF payout_link SKIP LOCKED", query.select("payout_link.id")
         ))
-        return self.sudo().browse(row[0] for row in self.env.cr.fetchall())
+        return self.sudo().browse(row[0] for row in rows)
 
     def _run_batch(self, domain, process, cron_xmlid):
         """Process one locked batch, commit it, and report progress to the cron."""
-        links = self._lock_batch(domain)
+        links = self._lock_batch(domain, BATCH_SIZE)
         process(links)
         if can_commit():
             self.env.cr.commit()  # pylint: disable=invalid-commit

@@ -47,19 +47,6 @@ class PayoutProvider(models.Model):
     )
     link_count = fields.Integer(compute="_compute_link_count")
 
-    _sql_constraints = [
-        (
-            "link_validity_positive",
-            "CHECK(link_validity_days >= 1)",
-            "Link Validity: must be at least 1 day.",
-        ),
-        (
-            "max_secret_attempts_positive",
-            "CHECK(max_secret_attempts >= 1)",
-            "Wrong-Secret Limit: must be at least 1.",
-        ),
-    ]
-
     @api.depends("company_id")
     def _compute_sender_name(self):
         for provider in self:
@@ -75,9 +62,13 @@ class PayoutProvider(models.Model):
         for provider in self:
             provider.link_count = counts.get(provider, 0)
 
-    @api.constrains("sender_name")
-    def _check_sender_name(self):
+    @api.constrains("link_validity_days", "max_secret_attempts", "sender_name")
+    def _check_settings(self):
         for provider in self:
+            if provider.link_validity_days < 1:
+                raise ValidationError(self.env._("Link Validity: must be at least 1 day."))
+            if provider.max_secret_attempts < 1:
+                raise ValidationError(self.env._("Wrong-Secret Limit: must be at least 1."))
             if provider.sender_name and len(provider.sender_name) > 50:
                 raise ValidationError(
                     self.env._("Sender Name: at most 50 characters (%s given).",

@@ -1,0 +1,7 @@
+# Odoo's own test runner loads the modules imported here; bin/test (pytest) finds them all.
+from . import test_payout_link_states
+from . import test_payout_link_fields
+from . import test_payout_mail
+from . import test_payout_cron
+from . import test_payout_employee
+from . import test_access

@@ -1,0 +1,71 @@
+import re
+
+from odoo.modules import module
+from odoo.tests import TransactionCase, new_test_user
+
+SECRET_IN_MAIL_RE = re.compile(r'class="o_payout_secret"[^>]*>\s*([A-Z0-9]{8})\s*<')
+
+
+class PayoutCommon(TransactionCase):
+    """Fixtures shared by the payout tests: a Demo provider, an employee, one user per group.
+
+    Mix it before HttpCase (``class TestX(PayoutCommon, HttpCase)``) for HTTP tests.
+    """
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        # pytest-odoo on Odoo 18 leaves current_test unset, so Odoo itself would leave test
+        # mode (ir.mail_server would really connect to SMTP): set it as Odoo's runner does.
+        if not module.current_test:
+            module.current_test = True
+            cls.addClassCleanup(setattr, module, "current_test", False)
+        cls.company = cls.env.company
+        cls.currency = cls.company.currency_id
+        cls.provider = cls.env.ref("hr_payout_link.payout_provider_demo")
+        cls.employee = cls.env["hr.employee"].create({
+            "name": "Dewi Lestari",
+            "work_email": "dewi.lestari@example.com",
+            "mobile_phone": "0812-3456-7890",
+            "company_id": cls.company.id,
+        })
+        cls.bank = cls.env.ref("hr_payout_link.bank_id_bca")
+        cls.user_viewer = new_test_user(
+            cls.env, "payout_viewer", groups="base.group_user,hr_payout_link.group_payout_viewer"
+        )
+        cls.user_editor = new_test_user(
+            cls.env, "payout_editor", groups="base.group_user,hr_payout_link.group_payout_editor"
+        )
+        cls.user_manager = new_test_user(
+            cls.env, "payout_manager", groups="base.group_user,hr_payout_link.group_payout_manager"
+        )
+
+    @classmethod
+    def _create_link(cls, **values):
+        return cls.env["payout.link"].create({
+            "employee_id": cls.employee.id,
+            "amount": 1500.0,
+            "description": "Q4 bonus",
+            **values,
+        })
+
+    def _get_claim_mail(self, link):
+        """The queued email that carries ``link``'s claim URL."""
+        return self.env["mail.mail"].sudo().search(
+            [("body_html", "like", link.access_token)], order="id desc", limit=1
+        )
+
+    def _secret_in_mail(self, link):
+        match = SECRET_IN_MAIL_RE.search(self._get_claim_mail(link).body_html or "")
+        self.assertTrue(match, "the claim email must carry the secret")
+        return match.group(1)
+
+    def _send(self, link):
+        """Send ``link`` and return the secret, read back from the queued email."""
+        link.action_send()
+        return self._secret_in_mail(link)
+
+    def _claim(self, link, account_number="1234567890"):
+        """Claim ``link`` as the controller does and run the payment cron."""
+        link._claim(self.bank, account_number, "Dewi Lestari")
+        self.env["payout.link"]._cron_submit_payouts()

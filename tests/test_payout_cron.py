@@ -1,0 +1,112 @@
+from datetime import timedelta
+from unittest.mock import patch
+
+from odoo import fields
+from odoo.tests import tagged
+
+from odoo.addons.hr_payout_link.models import payout_link as payout_link_module
+from odoo.addons.hr_payout_link.models.payout_provider import PayoutProvider
+
+from .common import PayoutCommon
+
+
+@tagged("post_install", "-at_install")
+class TestPayoutCron(PayoutCommon):
+
+    def _sent_links(self, count, expired):
+        links = self.env["payout.link"].create([
+            {"employee_id": self.employee.id, "amount": 100 + i} for i in range(count)
+        ])
+        links.action_send()
+        if expired:
+            links.write({"expiry_date": fields.Datetime.now() - timedelta(minutes=1)})
+        return links
+
+    def _triggers(self, xmlid):
+        return self.env["ir.cron.trigger"].search([("cron_id", "=", self.env.ref(xmlid).id)])
+
+    def test_expiry_only_touches_due_links_and_is_idempotent(self):
+        due = self._sent_links(2, expired=True)
+        not_due = self._sent_links(1, expired=False)
+        claimed = self._sent_links(1, expired=True)
+        claimed._claim(self.bank, "4000000003", "Dewi")  # stays processing
+        self.env["payout.link"]._cron_expire_links()
+        self.assertEqual(set(due.mapped("state")), {"expired"})
+        self.assertTrue(all(due.mapped("date_expired")))
+        self.assertEqual(not_due.state, "sent")
+        self.assertEqual(claimed.state, "processing")
+        self.assertFalse(self.env["payout.link"]._cron_expire_links(), "a second run is a no-op")
+
+    def test_expiry_works_in_batches_and_triggers_itself_again(self):
+        links = self._sent_links(5, expired=True)
+        cron = "hr_payout_link.ir_cron_payout_expire"
+        triggers_before = len(self._triggers(cron))
+        with patch.object(payout_link_module, "BATCH_SIZE", 2):
+            first = self.env["payout.link"]._cron_expire_links()
+            self.assertEqual(len(first), 2)
+            self.assertEqual(len(self._triggers(cron)), triggers_before + 1)
+            self.env["payout.link"]._cron_expire_links()
+            last = self.env["payout.link"]._cron_expire_links()
+        self.assertEqual(len(last), 1)
+        self.assertEqual(set(links.mapped("state")), {"expired"})
+
+    def test_demo_outcomes(self):
+        cases = {
+            "1234567890": ("done", False),
+            "4000000001": ("failed", "Invalid destination account"),
+            "4000000002": ("failed", "Insufficient balance"),
+            "4000000003": ("processing", False),
+        }
+        for account, (state, reason) in cases.items():
+            with self.subTest(account=account):
+                link = self._create_link()
+                self._send(link)
+                self._claim(link, account)
+                self.assertEqual((link.state, link.failure_reason), (state, reason))
+                self.assertEqual(link.submission_state, "submitted")
+                self.assertEqual(link.account_number_masked, "•••• " + account[-4:])
+                if state != "processing":
+                    self.assertFalse(link.sudo().account_number, "not kept once final")
+
+    def test_claim_hands_payment_to_the_cron(self):
+        link = self._create_link()
+        self._send(link)
+        cron = "hr_payout_link.ir_cron_payout_submit"
+        triggers_before = len(self._triggers(cron))
+        self.assertTrue(link._claim(self.bank, "1234567890", "Dewi Lestari"))
+        self.assertEqual((link.state, link.submission_state), ("processing", "to_submit"))
+        self.assertTrue(link.submission_key.endswith(link.reference))
+        self.assertEqual(len(self._triggers(cron)), triggers_before + 1)
+        self.assertFalse(link._claim(self.bank, "9999999999", "Someone Else"),
+                         "a second claim changes nothing")
+        self.assertEqual(link.sudo().account_number, "1234567890")
+
+    def test_money_moves_once(self):
+        links = self.env["payout.link"].create([
+            {"employee_id": self.employee.id, "amount": 10 + i} for i in range(3)
+        ])
+        links.action_send()
+        for link in links:
+            link._claim(self.bank, "1234567890", "Dewi Lestari")
+        submit = PayoutProvider._submit_payout
+        with patch.object(PayoutProvider, "_submit_payout", autospec=True,
+                          side_effect=submit) as submitted:
+            self.env["payout.link"]._cron_submit_payouts()
+            self.env["payout.link"]._cron_submit_payouts()
+        self.assertEqual(sorted(call.args[1].id for call in submitted.call_args_list),
+                         sorted(links.ids))
+        self.assertEqual(set(links.mapped("state")), {"done"})
+
+    def test_interrupted_submission_is_reconciled_not_resent(self):
+        link = self._create_link()
+        self._send(link)
+        link._claim(self.bank, "1234567890", "Dewi Lestari")
+        # A crash after 'submitting' was committed and before the answer was stored.
+        link.submission_state = "submitting"
+        with patch.object(PayoutProvider, "_submit_payout", autospec=True) as submitted, \
+                patch.object(PayoutProvider, "_reconcile_payout", autospec=True,
+                             return_value=("done", None)) as reconciled:
+            self.env["payout.link"]._cron_submit_payouts()
+        submitted.assert_not_called()
+        reconciled.assert_called_once()
+        self.assertEqual((link.state, link.submission_state), ("done", "submitted"))

@@ -1,0 +1,84 @@
+import logging
+
+from odoo.tests import tagged
+
+from .common import PayoutCommon
+
+
+class _Capture(logging.Handler):
+    def __init__(self):
+        super().__init__(logging.DEBUG)
+        self.lines = []
+
+    def emit(self, record):
+        self.lines.append(record.getMessage())
+
+
+@tagged("post_install", "-at_install")
+class TestPayoutMail(PayoutCommon):
+
+    def test_claim_email_holds_url_and_secret(self):
+        link = self._create_link()
+        secret = self._send(link)
+        mail = self._get_claim_mail(link)
+        self.assertEqual(mail.state, "outgoing", "queued, not sent inline")
+        self.assertEqual(mail.email_to, "dewi.lestari@example.com")
+        self.assertIn(f"/payout/claim/{link.access_token}", mail.body_html)
+        self.assertIn(secret, mail.body_html)
+        self.assertIn("1,500.00", mail.body_html)
+        self.assertTrue(mail.auto_delete)
+        self.assertFalse(mail.model, "the secret's email is not attached to the link")
+        self.assertGreaterEqual(len(link.access_token), 43, "a token of at least 256 bits")
+        self.assertRegex(secret, r"^[A-HJ-NP-Z2-9]{8}$", "no look-alike characters")
+
+    def test_only_a_hash_of_the_secret_is_kept(self):
+        link = self._create_link()
+        secret = self._send(link)
+        link_sudo = link.sudo()
+        self.assertEqual(link_sudo.secret_hash, link._hash_secret(secret))
+        stored = link_sudo.read()[0]
+        self.assertFalse([name for name, value in stored.items()
+                          if isinstance(value, str) and secret in value])
+        self.assertTrue(link._check_secret(secret.lower()), "typing in lower case works")
+        self.assertEqual(link.failed_attempts, 0)
+
+    def test_secret_never_in_chatter_log_or_kept_mail(self):
+        capture = _Capture()
+        odoo_logger, sql_logger = logging.getLogger("odoo"), logging.getLogger("odoo.sql_db")
+        levels = odoo_logger.level, sql_logger.level
+        odoo_logger.addHandler(capture)
+        odoo_logger.setLevel(logging.DEBUG)
+        # Everything at DEBUG, but the query dump of --log-sql, which by design logs every
+        # parameter (users' passwords too) and is never on in production.
+        sql_logger.setLevel(logging.INFO)
+        try:
+            link = self._create_link()
+            secret = self._send(link)
+            mail = self._get_claim_mail(link)
+            mail.send()
+            link._check_secret("WRONG123")
+            link._check_secret(secret)
+        finally:
+            odoo_logger.removeHandler(capture)
+            odoo_logger.setLevel(levels[0])
+            sql_logger.setLevel(levels[1])
+        self.assertFalse(mail.exists(), "the email with the secret is deleted once sent")
+        self.assertFalse(self.env["mail.mail"].sudo().search([("body_html", "like", secret)]))
+        self.assertFalse(self.env["mail.message"].sudo().search([("body", "like", secret)]))
+        self.assertTrue(capture.lines)
+        self.assertFalse([line for line in capture.lines if secret in line])
+        self.assertFalse([line for line in capture.lines if link.access_token in line])
+        self.assertIn("Payout link emailed to dewi.lestari@example.com",
+                      " ".join(link.message_ids.mapped("body")))
+
+    def test_receipt_when_paid(self):
+        link = self._create_link()
+        self._send(link)
+        self._claim(link)
+        self.assertEqual(link.state, "done")
+        receipt = self.env["mail.mail"].search([("model", "=", "payout.link"),
+                                                ("res_id", "=", link.id)])
+        self.assertEqual(len(receipt), 1)
+        self.assertIn("Paid:", receipt.subject)
+        self.assertIn("•••• 7890", receipt.body_html)
+        self.assertNotIn("1234567890", receipt.body_html)
