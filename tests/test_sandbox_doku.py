@@ -62,7 +62,7 @@ def _post(
     request_id="123456",
     client_id=None,
     secret=None,
-    timestamp=None,
+    clock_skew=timedelta(0),
     scheme="hmac_sha256",
 ):
     """A hand-signed request, to send what DokuClient never would."""
@@ -73,7 +73,7 @@ def _post(
         request_id,
         path,
         body,
-        timestamp=doku.format_timestamp(timestamp or datetime.now(timezone.utc)),
+        timestamp=doku.format_timestamp(datetime.now(timezone.utc) + clock_skew),
         scheme=scheme,
     )
     return requests.post(sandbox.url + path, data=body, headers=headers, timeout=5)
@@ -182,8 +182,9 @@ def test_sandbox_checks_fields_itself(doku_sandbox, payload, message):
         ({"secret": "SK-wrong"}, 401, "INVALID_SIGNATURE"),
         ({"scheme": "hmac_sha512"}, 401, "INVALID_SIGNATURE"),
         ({"client_id": "SOMEONE-ELSE"}, 401, "UNKNOWN_CLIENT"),
-        ({"timestamp": datetime.now(timezone.utc) - timedelta(minutes=6)}, 401, "STALE_TIMESTAMP"),
-        ({"timestamp": datetime.now(timezone.utc) + timedelta(minutes=6)}, 401, "STALE_TIMESTAMP"),
+        # A skew, not a timestamp: parameters are built at collection, long before the run.
+        ({"clock_skew": timedelta(minutes=-6)}, 401, "STALE_TIMESTAMP"),
+        ({"clock_skew": timedelta(minutes=6)}, 401, "STALE_TIMESTAMP"),
         ({"request_id": "REQ-1"}, 400, "INVALID_REQUEST_ID"),
     ],
 )
