@@ -1,0 +1,66 @@
+/** @odoo-module **/
+
+import { registry } from "@web/core/registry";
+
+// The whole claim of a payout link, as the employee does it. The Python test
+// (tests/test_claim_tour.py) makes the link's secret "ABCDEFGH".
+registry.category("web_tour.tours").add("payout_claim_tour", {
+    steps: () => [
+        {
+            content: "The link shows who pays how much",
+            trigger: ".o_payout_claim .o_payout_amount",
+        },
+        {
+            content: "Type a wrong secret",
+            trigger: "input[name=secret]",
+            run: "edit WRONG234",
+        },
+        {
+            content: "Send it",
+            trigger: "#payout_secret_submit",
+            run: "click",
+        },
+        {
+            content: "The page says the secret is wrong",
+            trigger: ".o_payout_error:contains(This secret is not right)",
+        },
+        {
+            content: "Type the right secret, as people do: lower case, with a space",
+            trigger: "input[name=secret]",
+            run: "edit abcd efgh",
+        },
+        {
+            content: "Send it",
+            trigger: "#payout_secret_submit",
+            run: "click",
+        },
+        {
+            content: "Choose the bank",
+            trigger: "select[name=bank_id]",
+            run: "selectByLabel BCA",
+        },
+        {
+            content: "Type the account number",
+            trigger: "input[name=account_number]",
+            run: "edit 1234567890",
+        },
+        {
+            content: "Type the account holder",
+            trigger: "input[name=account_holder]",
+            run: "edit Dewi Lestari",
+        },
+        {
+            content: "Confirm",
+            trigger: "#payout_account_submit",
+            run: "click",
+        },
+        {
+            content: "The payment is on its way",
+            trigger: ".o_payout_status h5:contains(Payment in progress), .o_payout_status .o_payout_paid",
+        },
+        {
+            content: "The account is shown masked",
+            trigger: ".o_payout_account:contains(7890)",
+        },
+    ],
+});

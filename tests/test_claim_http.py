@@ -1,0 +1,361 @@
+import logging
+import re
+import time
+from datetime import timedelta
+
+from odoo import fields
+from odoo.modules import module
+from odoo.tests import HttpCase, new_test_user, tagged
+from odoo.tools import format_amount
+
+from ..controllers.claim import MaskClaimTokens
+from .common import PayoutCommon
+
+CSRF_RE = re.compile(r'name="csrf_token" value="([^"]+)"')
+# The CSRF token differs per request: blank it out to compare two pages.
+ANY_CSRF_RE = re.compile(r'(csrf_token["\s:=value]+)"[^"]*"')
+ACCOUNT = {"account_number": "1234567890", "account_holder": "Dewi Lestari"}
+
+
+class CurrentTestMixin:
+    """Point ``current_test`` at the running test, as Odoo's runner does (tests/suite.py).
+
+    Under pytest-odoo it is unset (or True), and the test cursor of an HTTP request checks
+    its cookie against ``current_test.check_test_cursor``.
+    """
+
+    def setUp(self):
+        super().setUp()
+        self.addCleanup(setattr, module, "current_test", module.current_test)
+        module.current_test = self
+
+
+@tagged("post_install", "-at_install")
+class TestClaimHttp(CurrentTestMixin, PayoutCommon, HttpCase):
+    """The claim page over real HTTP, as the employee's browser uses it."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.provider.sender_name = "Acme Payroll"
+
+    def setUp(self):
+        super().setUp()
+        self.link = self._create_link(user_id=self.user_manager.id)
+        self.secret = self._send(self.link)
+        self.csrf_token = None
+
+    # === Helpers === #
+
+    def _url(self, step=""):
+        return f"/payout/claim/{self.link.access_token}" + (f"/{step}" if step else "")
+
+    def _open(self, token=None):
+        """GET the claim page (of ``token`` when given); keep its form's CSRF token."""
+        url = f"/payout/claim/{token}" if token else self._url()
+        response = self.url_open(url, allow_redirects=False)
+        if match := CSRF_RE.search(response.text):
+            self.csrf_token = match.group(1)
+        return response
+
+    def _post(self, step, csrf=True, **data):
+        """POST the secret or account form, with the CSRF token of the last page opened."""
+        if csrf:
+            data["csrf_token"] = self.csrf_token or CSRF_RE.search(self._open().text)[1]
+        return self.url_open(self._url(step), data=data, allow_redirects=False)
+
+    def _verify(self, secret=None):
+        """Type the right secret in this session: redirected to the claim page."""
+        self._open()
+        response = self._post("secret", secret=secret or self.secret)
+        self.assertEqual(response.status_code, 303)
+        self.assertTrue(response.headers["Location"].endswith(self._url()))
+
+    def _post_account(self, csrf=True, **values):
+        data = {"bank_id": str(self.bank.id), **ACCOUNT, **values}
+        return self._post("account", csrf=csrf, **data)
+
+    def _snapshot(self):
+        """What a refused POST must not change."""
+        self.link.invalidate_recordset()
+        return self.link.read([
+            "state", "failed_attempts", "bank_id", "account_number", "account_number_masked",
+            "account_holder_name", "submission_state", "submission_key", "failure_reason",
+        ])[0]
+
+    def _receipts(self, link):
+        return self.env["mail.mail"].search([
+            ("model", "=", "payout.link"), ("res_id", "=", link.id),
+            ("subject", "=like", "Paid:%"),
+        ])
+
+    def _claim_over_http(self, account_number="1234567890"):
+        self._verify()
+        self.assertEqual(self._post_account(account_number=account_number).status_code, 303)
+        self.link.invalidate_recordset()
+
+    # === Opening and the secret === #
+
+    def test_open_sent_link(self):
+        response = self._open()
+        self.assertEqual(response.status_code, 200)
+        self.assertIn(format_amount(self.env, 1500.0, self.link.currency_id), response.text)
+        self.assertIn("Acme Payroll", response.text)
+        self.assertIn('name="secret"', response.text)
+        self.link.invalidate_recordset()
+        self.assertEqual(self.link.state, "opened")
+
+    def test_security_headers(self):
+        response = self._open()
+        self.assertEqual(response.headers.get("Cache-Control"), "no-store")
+        self.assertEqual(response.headers.get("Referrer-Policy"), "no-referrer")
+
+    def test_wrong_secret(self):
+        self._open()
+        response = self._post("secret", secret="WRONGSEC")
+        self.assertEqual(response.status_code, 403)
+        self.assertIn("This secret is not right. 2 attempt(s) left", response.text)
+        self.link.invalidate_recordset()
+        self.assertEqual(self.link.failed_attempts, 1)
+        self.assertEqual(self.link.state, "opened")
+
+    def test_wrong_secrets_lock_the_link(self):
+        self._open()
+        for _attempt in range(self.provider.max_secret_attempts):
+            response = self._post("secret", secret="WRONGSEC")
+        self.assertIn("Not paid", response.text)
+        self.link.invalidate_recordset()
+        self.assertEqual(self.link.state, "failed")
+        self.assertEqual(self.link.failed_attempts, 3)
+        self.assertIn("locked", self.link.failure_reason.lower())
+        activity = self.link.activity_ids
+        self.assertEqual(len(activity), 1)
+        self.assertEqual(activity.user_id, self.user_manager)
+
+        # Locked: neither a wrong nor the right secret nor an account changes anything.
+        before = self._snapshot()
+        for secret in ("WRONGSEC", self.secret):
+            self.assertEqual(self._post("secret", secret=secret).status_code, 303)
+        self.assertEqual(self._post_account().status_code, 303)
+        self.assertEqual(self._snapshot(), before)
+        page = self._open().text
+        self.assertNotIn('name="secret"', page)
+        self.assertNotIn('name="account_number"', page)
+
+    def test_secret_lower_case_with_spaces(self):
+        secret = f"{self.secret[:4].lower()} {self.secret[4:].lower()}"
+        self._verify(secret)
+        response = self._open()
+        self.assertIn('name="account_number"', response.text)
+        self.assertNotIn('name="secret"', response.text)
+        self.link.invalidate_recordset()
+        self.assertEqual(self.link.failed_attempts, 0)
+
+    # === The bank account === #
+
+    def test_account_bad_inputs(self):
+        self._verify()
+        unknown_bank = self.env["res.bank"].search([], order="id desc", limit=1).id + 1000
+        cases = [
+            ({"bank_id": str(unknown_bank)}, "Bank:"),
+            ({"account_number": "12345abcde"}, "Account Number:"),
+            ({"account_number": "12345"}, "Account Number:"),
+            ({"account_number": "1" * 21}, "Account Number:"),
+            ({"account_holder": "   "}, "Account Holder:"),
+        ]
+        before = self._snapshot()
+        for values, error in cases:
+            with self.subTest(values=values):
+                response = self._post_account(**values)
+                self.assertEqual(response.status_code, 400)
+                self.assertIn(error, response.text)
+                self.assertEqual(self._snapshot(), before)
+        self.assertEqual(before["state"], "opened")
+        self.assertFalse(before["account_number"])
+        self.assertFalse(before["account_number_masked"])
+
+    def test_account_non_ascii_digits_refused(self):
+        """The bank gets ASCII digits only: other Unicode digits are not an account number."""
+        self._verify()
+        before = self._snapshot()
+        response = self._post_account(account_number="１２３４５６７８９０")  # full-width
+        self.assertEqual(response.status_code, 400)
+        self.assertIn("Account Number:", response.text)
+        self.assertEqual(self._snapshot(), before)
+
+    def test_claim_and_pay(self):
+        self._claim_over_http()
+        self.assertEqual(self.link.state, "processing")
+        self.assertEqual(self.link.account_number_masked, "•••• 7890")
+        self.assertEqual(self.link.bank_id, self.bank)
+        self.assertEqual(self.link.account_holder_name, "Dewi Lestari")
+        self.assertEqual(self.link.submission_state, "to_submit")
+        page = self._open().text
+        self.assertIn("Payment in progress", page)
+        self.assertNotIn("1234567890", page)
+
+        self.env["payout.link"]._cron_submit_payouts()
+        self.link.invalidate_recordset()
+        self.assertEqual(self.link.state, "done")
+        self.assertFalse(self.link.account_number)
+        self.assertEqual(len(self._receipts(self.link)), 1)
+        response = self._open()
+        self.assertEqual(response.status_code, 200)
+        self.assertIn("o_payout_paid", response.text)
+        self.assertIn("•••• 7890", response.text)
+        self.assertNotIn("1234567890", response.text)
+
+    def test_demo_test_accounts(self):
+        cases = {
+            "4000000001": ("failed", "Invalid destination account"),
+            "4000000002": ("failed", "Insufficient balance"),
+            "4000000003": ("processing", False),
+        }
+        for account_number, (state, reason) in cases.items():
+            with self.subTest(account_number=account_number):
+                self.link = self._create_link()
+                self.secret = self._send(self.link)
+                self._claim_over_http(account_number)
+                self.env["payout.link"]._cron_submit_payouts()
+                self.link.invalidate_recordset()
+                self.assertEqual(self.link.state, state)
+                self.assertEqual(self.link.failure_reason, reason)
+                if state == "failed":
+                    self.assertIn(reason, self._open().text)
+
+    def test_account_without_secret(self):
+        self._open()
+        before = self._snapshot()
+        response = self._post_account()
+        self.assertEqual(response.status_code, 303)
+        self.assertEqual(self._snapshot(), before)
+
+    def test_replayed_account_post(self):
+        self._claim_over_http()
+        self.env["payout.link"]._cron_submit_payouts()
+        before = self._snapshot()
+        self.assertEqual(before["state"], "done")
+        for values in ({}, {"account_number": "9876543210"}):
+            response = self._post_account(**values)
+            self.assertEqual(response.status_code, 303)
+            self.assertEqual(self._snapshot(), before)
+        self.assertFalse(self.env["payout.link"]._cron_submit_payouts())
+        self.assertEqual(len(self._receipts(self.link)), 1)
+
+    def test_replayed_account_post_while_processing(self):
+        self._claim_over_http()
+        before = self._snapshot()
+        self.assertEqual(self._post_account(account_number="9876543210").status_code, 303)
+        self.assertEqual(self._snapshot(), before)
+        self.assertEqual(self.env["payout.link"]._cron_submit_payouts(), self.link)
+        self.assertFalse(self.env["payout.link"]._cron_submit_payouts())
+
+    def test_post_without_csrf_token(self):
+        self._open()
+        before = self._snapshot()
+        with self.assertLogs("odoo.http", "WARNING"):
+            response = self._post("secret", csrf=False, secret=self.secret)
+        self.assertEqual(response.status_code, 400)
+        self.assertIn('name="secret"', self._open().text, "the secret must not count")
+        self._verify()
+        with self.assertLogs("odoo.http", "WARNING"):
+            response = self._post_account(csrf=False)
+        self.assertEqual(response.status_code, 400)
+        self.assertEqual(self._snapshot(), before)
+
+    # === Links that cannot be shown === #
+
+    def test_unavailable_links_look_the_same(self):
+        expired = self._create_link()
+        self._send(expired)
+        expired.expiry_date = fields.Datetime.now() - timedelta(minutes=1)
+        expired_by_cron = self._create_link()
+        self._send(expired_by_cron)
+        expired_by_cron.expiry_date = fields.Datetime.now() - timedelta(minutes=1)
+        self.env["payout.link"]._cron_expire_links()
+        cancelled = self._create_link()
+        self._send(cancelled)
+        cancelled_token = cancelled.access_token
+        cancelled.action_cancel()
+
+        pages = {}
+        for name, token in [
+            ("expired", expired.access_token),
+            ("expired_by_cron", expired_by_cron.access_token),
+            ("cancelled", cancelled_token),
+            ("unknown", "x" * 43),
+        ]:
+            response = self._open(token=token)
+            self.assertEqual(response.status_code, 404, name)
+            self.assertIn("This payout link is not available", response.text)
+            pages[name] = ANY_CSRF_RE.sub(r'\1""', response.text).replace(token, "TOKEN")
+        self.assertEqual(len(set(pages.values())), 1, "the pages must not tell the cases apart")
+        self.env.invalidate_all()
+        self.assertEqual(expired.state, "expired")
+        self.assertEqual(expired_by_cron.state, "expired")
+        self.assertEqual(cancelled.state, "cancelled")
+
+    def test_posts_to_unavailable_links(self):
+        self._open()
+        self.link.expiry_date = fields.Datetime.now() - timedelta(minutes=1)
+        for step in ("secret", "account"):
+            response = self._post(step, secret=self.secret, **ACCOUNT)
+            self.assertEqual(response.status_code, 404)
+        self.link.invalidate_recordset()
+        self.assertEqual(self.link.state, "expired")
+        self.assertFalse(self.link.account_number_masked)
+
+    # === The token stays out of the logs === #
+
+    def test_token_not_in_request_log(self):
+        # Not level="INFO": Odoo names its level 25 "INFO" too.
+        with self.assertLogs("werkzeug", level=logging.INFO) as logs:
+            self._open()
+            self._post("secret", secret="WRONGSEC")
+            # werkzeug logs a request once it is answered: wait for both lines.
+            deadline = time.monotonic() + 5
+            while len(logs.records) < 2 and time.monotonic() < deadline:
+                time.sleep(0.05)
+        messages = "\n".join(record.getMessage() for record in logs.records)
+        self.assertIn("/payout/claim/***", messages)
+        self.assertNotIn(self.link.access_token, messages)
+
+    def test_mask_filter_on_werkzeug_record(self):
+        token = self.link.access_token
+        record = logging.LogRecord(
+            "werkzeug", logging.INFO, __file__, 0, '"%s" %s %s',
+            (f"POST /payout/claim/{token}/secret HTTP/1.1", "303", "-"), None,
+        )
+        self.assertTrue(MaskClaimTokens().filter(record))
+        self.assertEqual(
+            record.getMessage(), '"POST /payout/claim/***/secret HTTP/1.1" 303 -'
+        )
+
+    def test_token_not_in_csrf_warning(self):
+        """A refused POST logs its path: the token must be masked there too."""
+        self._open()
+        with self.assertLogs("odoo.http", "WARNING") as logs:
+            self._post("secret", csrf=False, secret="WRONGSEC")
+        messages = "\n".join(record.getMessage() for record in logs.records)
+        self.assertNotIn(self.link.access_token, messages)
+
+    # === The employee's portal === #
+
+    def test_portal_my_payouts(self):
+        portal_user = new_test_user(self.env, "payout_portal", groups="base.group_portal")
+        self.employee.user_id = portal_user
+        colleague = self.env["hr.employee"].create({
+            "name": "Budi Santoso", "work_email": "budi@example.com",
+        })
+        other_link = self._create_link(employee_id=colleague.id)
+        self._send(other_link)
+        self.authenticate("payout_portal", "payout_portal")
+
+        response = self.url_open("/my/payouts")
+        self.assertEqual(response.status_code, 200)
+        self.assertIn(self.link.name, response.text)
+        self.assertNotIn(other_link.name, response.text)
+        response = self.url_open(f"/my/payouts/{self.link.id}")
+        self.assertEqual(response.status_code, 200)
+        self.assertIn("Acme Payroll", response.text)
+        self.assertEqual(self.url_open(f"/my/payouts/{other_link.id}").status_code, 404)
