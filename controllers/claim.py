@@ -25,7 +25,9 @@ class MaskClaimTokens(logging.Filter):
         return True
 
 
-logging.getLogger("werkzeug").addFilter(MaskClaimTokens())
+# werkzeug logs request lines; odoo.http logs refused CSRF tokens with the path.
+for _logger_name in ("werkzeug", "odoo.http"):
+    logging.getLogger(_logger_name).addFilter(MaskClaimTokens())
 
 # A proof, kept in the employee's session, that this browser typed the right secret.
 VERIFIED_SESSION_KEY = "payout_verified_link_ids"

@@ -24,7 +24,8 @@ class PayoutPortal(CustomerPortal):
             )
         return values
 
-    @http.route(["/my/payouts", "/my/payouts/page/<int:page>"], type="http", auth="user")
+    @http.route(["/my/payouts", "/my/payouts/page/<int:page>"], type="http", auth="user",
+                website=True)
     def portal_my_payouts(self, page=1, **kwargs):
         links = request.env["payout.link"].sudo()
         domain = self._payout_domain()
@@ -43,7 +44,7 @@ class PayoutPortal(CustomerPortal):
         })
         return request.render("hr_payout_link.portal_my_payouts", values)
 
-    @http.route("/my/payouts/<int:link_id>", type="http", auth="user")
+    @http.route("/my/payouts/<int:link_id>", type="http", auth="user", website=True)
     def portal_my_payout(self, link_id, **kwargs):
         link = request.env["payout.link"].sudo().search(
             [("id", "=", link_id), *self._payout_domain()]

@@ -2,12 +2,15 @@ import logging
 import re
 import secrets
 import threading
+import time
 from datetime import timedelta
 
 from odoo import api, fields, models, modules
 from odoo.exceptions import UserError, ValidationError
 from odoo.tools import SQL, consteq, email_normalize, float_is_zero, format_amount
 from odoo.tools.misc import hmac
+
+from ..protocol.errors import ProviderClientError, ProviderError
 
 _logger = logging.getLogger(__name__)
 
@@ -46,7 +49,7 @@ SECRET_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"
 SECRET_LENGTH = 8
 REFERENCE_RE = re.compile(r"[A-Za-z0-9]{1,30}")
 PHONE_RE = re.compile(r"62\d{7,12}")
-ACCOUNT_NUMBER_RE = re.compile(r"\d{6,20}")
+ACCOUNT_NUMBER_RE = re.compile(r"[0-9]{6,20}")  # ASCII only: \d takes any script
 BATCH_SIZE = 200
 
 
@@ -174,6 +177,10 @@ class PayoutLink(models.Model):
         help="Money-safety mark: 'Submitting' is committed before the provider is called, "
         "so an interrupted call is reconciled instead of sent again.",
     )
+    provider_status = fields.Char(
+        copy=False, readonly=True, help="The provider's last status, as the provider said it."
+    )
+    provider_reference = fields.Char(copy=False, readonly=True, index="btree_not_null")
     submission_key = fields.Char(
         string="Idempotency Key", copy=False, readonly=True,
         help="Sent with every money-moving call for this link, so it is paid at most once.",
@@ -416,7 +423,9 @@ class PayoutLink(models.Model):
         self._check_transition("sent")
         for link in self:
             link._check_ready_to_send()
-        self._send_claim_links()
+        in_odoo = self.filtered("provider_id.is_claimed_in_odoo")
+        in_odoo._send_claim_links()
+        (self - in_odoo)._send_to_provider()
         return True
 
     def _check_ready_to_send(self):
@@ -456,6 +465,26 @@ class PayoutLink(models.Model):
             template.with_context(payout_secret=secret).send_mail(
                 link.id, email_values={"model": False, "res_id": False}
             )
+
+    def _send_to_provider(self):
+        """Queue the links for their provider, which emails the employee and hosts the claim.
+
+        The provider is called by `_cron_submit_payouts`, never in this request: a retried
+        request must not create a second link at the provider.
+        """
+        for link in self:
+            link.provider_id._check_payout_request(link)
+            link._update_state("sent", values={
+                "submission_state": "to_submit",
+                "submission_key": link.provider_id._new_submission_key(link),
+            }, message=self.env._("Queued for %s.", link.provider_id.name))
+        self.env.ref("hr_payout_link.ir_cron_payout_submit")._trigger()
+
+    def action_check_status(self):
+        """Ask the provider for the link's status now (what the polling cron does)."""
+        self.check_access("read")
+        self.sudo()._poll_provider_status()
+        return True
 
     def action_cancel(self):
         self.check_access("write")
@@ -550,7 +579,7 @@ class PayoutLink(models.Model):
             "account_number_masked": mask_account_number(account_number),
             "account_holder_name": holder_name,
             "submission_state": "to_submit",
-            "submission_key": self._make_submission_key(),
+            "submission_key": self.provider_id._new_submission_key(self),
         }, message=self.env._(
             "Claimed: paying to %(bank)s %(account)s.",
             bank=bank.name, account=mask_account_number(account_number),
@@ -567,11 +596,6 @@ class PayoutLink(models.Model):
         if not (holder_name or "").strip() or len(holder_name) > 50:
             errors.append(self.env._("Account Holder: required, at most 50 characters."))
         return errors
-
-    def _make_submission_key(self):
-        """A stable key per link and database: a retried submission reuses it."""
-        db_uuid = self.env["ir.config_parameter"].sudo().get_param("database.uuid")
-        return f"{db_uuid}-{self.company_id.id}-{self.reference}"
 
     # === Scheduled actions === #
 
@@ -600,6 +624,8 @@ class PayoutLink(models.Model):
         domain = [
             ("state", "in", CLAIMABLE_STATES),
             ("expiry_date", "<=", fields.Datetime.now()),
+            # Links claimed at a provider expire there; polling tells.
+            ("provider_id.is_claimed_in_odoo", "=", True),
         ]
         return self._run_batch(
             domain, lambda links: links._update_state("expired"),
@@ -624,17 +650,90 @@ class PayoutLink(models.Model):
         it is reconciled through the provider, never submitted again.
         """
         for link in self:
+            provider = link.provider_id
             account_number = link.sudo().account_number
-            if link.submission_state == "submitting":
-                state, reason = link.provider_id._reconcile_payout(link, account_number)
-            else:
+            try:
+                if link.submission_state == "submitting":
+                    answer = provider._reconcile_payout(link, account_number)
+                else:
+                    link.submission_state = "submitting"
+                    if can_commit():
+                        self.env.cr.commit()  # pylint: disable=invalid-commit
+                    answer = provider._submit_payout(link, account_number)
+            except ProviderClientError as error:
+                # The provider refused the request itself: it will not move money for it.
+                link.submission_state = "submitted"
+                link._update_state("failed", values={"failure_reason": error.message},
+                                   message=self.env._("%(provider)s refused: %(error)s",
+                                                      provider=provider.name, error=error.message))
+                continue
+            except ProviderError as error:
+                # The call may or may not have reached the provider: stay 'submitting' so the
+                # next run looks the payout up instead of sending it again.
                 link.submission_state = "submitting"
-                if can_commit():
-                    self.env.cr.commit()  # pylint: disable=invalid-commit
-                state, reason = link.provider_id._submit_payout(link, account_number)
+                link.message_post(body=self.env._(
+                    "%(provider)s did not answer clearly (%(error)s); the next run checks "
+                    "what happened.", provider=provider.name, error=error.message,
+                ))
+                continue
             link.submission_state = "submitted"
-            if state in ("done", "failed"):
-                link._update_state(state, values={"failure_reason": reason})
+            link._apply_provider_status(**answer)
+
+    def _apply_provider_status(self, state, raw_status=None, reason=None,
+                               provider_reference=None):
+        """Apply a provider's answer; an unknown status is kept raw and logged, never fatal."""
+        self.ensure_one()
+        values = {"provider_status": raw_status or self.provider_status}
+        if provider_reference:
+            values["provider_reference"] = provider_reference
+        self.sudo().write(values)
+        if state is None:
+            _logger.warning("payout link %s: unknown status %r from %s",
+                            self.name, raw_status, self.provider_id.code)
+            self.message_post(body=self.env._(
+                "%(provider)s reported the unknown status %(status)s; the link is unchanged.",
+                provider=self.provider_id.name, status=raw_status,
+            ))
+            return
+        if state == self.state:
+            return
+        message = raw_status and self.env._(
+            "%(provider)s status: %(status)s", provider=self.provider_id.name, status=raw_status
+        )
+        values = {}
+        if state == "failed":
+            values["failure_reason"] = reason or message
+        self._update_state(state, values=values, message=message)
+
+    @api.model
+    def _cron_poll_provider_status(self):
+        domain = [
+            ("state", "in", ("sent", "opened", "processing")),
+            ("submission_state", "=", "submitted"),
+            ("provider_id.is_polled", "=", True),
+        ]
+        return self._run_batch(
+            domain, lambda links: links._poll_provider_status(),
+            "hr_payout_link.ir_cron_payout_poll",
+        )
+
+    def _poll_provider_status(self):
+        """Follow each link at its provider, at no more than the provider's rate limit."""
+        next_call = 0.0
+        for link in self:
+            provider = link.provider_id
+            time.sleep(max(0.0, next_call - time.monotonic()))
+            next_call = time.monotonic() + provider._get_poll_interval()
+            try:
+                answer = provider._fetch_payout_status(link)
+            except ProviderError as error:
+                link.message_post(body=self.env._(
+                    "Could not get the status from %(provider)s: %(error)s",
+                    provider=provider.name, error=error.message,
+                ))
+                continue
+            if answer:
+                link._apply_provider_status(**answer)
 
     def _get_claim_page_values(self):
         """Values shared by the claim page and the portal page of a link."""

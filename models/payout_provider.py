@@ -45,6 +45,17 @@ class PayoutProvider(models.Model):
         readonly=False,
         help="Shown to employees as who pays them (at most 50 characters).",
     )
+    is_claimed_in_odoo = fields.Boolean(
+        string="Claimed in Odoo",
+        compute="_compute_is_claimed_in_odoo",
+        store=True,
+        help="Odoo emails the link and hosts the claim page; otherwise the provider does.",
+    )
+    is_polled = fields.Boolean(
+        compute="_compute_is_polled",
+        store=True,
+        help="A scheduled action follows this provider's links by asking for their status.",
+    )
     link_count = fields.Integer(compute="_compute_link_count")
 
     @api.depends("company_id")
@@ -52,6 +63,16 @@ class PayoutProvider(models.Model):
         for provider in self:
             if not provider.sender_name:
                 provider.sender_name = provider.company_id.name
+
+    @api.depends("code")
+    def _compute_is_claimed_in_odoo(self):
+        for provider in self:
+            provider.is_claimed_in_odoo = provider.code == "demo"
+
+    @api.depends("code")
+    def _compute_is_polled(self):
+        for provider in self:
+            provider.is_polled = False
 
     def _compute_link_count(self):
         counts = dict(
@@ -91,11 +112,10 @@ class PayoutProvider(models.Model):
         return action
 
     # === Provider hooks: each provider code overrides these for its own protocol === #
-
-    def _is_claimed_in_odoo(self):
-        """Whether Odoo hosts the claim page (True) or the provider does (False)."""
-        self.ensure_one()
-        return self.code == "demo"
+    #
+    # Provider answers are dicts for `payout.link._apply_provider_status`: `state` (an Odoo
+    # state, or None when the provider's status is unknown), `raw_status`, `reason`,
+    # `provider_reference`.
 
     def _get_test_accounts(self):
         """Account numbers shown on the claim page in test mode, with what they do."""
@@ -106,8 +126,14 @@ class PayoutProvider(models.Model):
         accounts[demo.PROCESSING_ACCOUNT] = self.env._("Stays processing")
         return accounts
 
+    def _new_submission_key(self, link):
+        """The idempotency key of ``link``'s money-moving call, stored before the call."""
+        self.ensure_one()
+        db_uuid = self.env["ir.config_parameter"].sudo().get_param("database.uuid")
+        return f"{db_uuid}-{link.company_id.id}-{link.reference}"
+
     def _submit_payout(self, link, account_number):
-        """Ask the provider to pay ``link``; return ``(state, failure_reason)``.
+        """Ask the provider to pay ``link`` (or to create its link); return its answer.
 
         Called once the link's submission key has been committed, so a provider that
         receives the same key twice pays once.
@@ -115,7 +141,7 @@ class PayoutProvider(models.Model):
         self.ensure_one()
         if self.code == "demo":
             outcome = demo.pay(account_number)
-            return outcome.state, outcome.failure_reason
+            return {"state": outcome.state, "reason": outcome.failure_reason}
         raise NotImplementedError(self.code)
 
     def _reconcile_payout(self, link, account_number):
@@ -128,3 +154,17 @@ class PayoutProvider(models.Model):
             # The Demo provider is a pure function of the account: looking up is paying.
             return self._submit_payout(link, account_number)
         raise NotImplementedError(self.code)
+
+    def _check_payout_request(self, link):
+        """Raise a UserError naming the field when the provider would refuse ``link``."""
+        self.ensure_one()
+
+    def _fetch_payout_status(self, link):
+        """The provider's current answer for a submitted ``link`` (polled providers)."""
+        self.ensure_one()
+        raise NotImplementedError(self.code)
+
+    def _get_poll_interval(self):
+        """Seconds to wait between two status calls to this provider (its rate limit)."""
+        self.ensure_one()
+        return 0.0

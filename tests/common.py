@@ -15,11 +15,6 @@ class PayoutCommon(TransactionCase):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        # pytest-odoo on Odoo 18 leaves current_test unset, so Odoo itself would leave test
-        # mode (ir.mail_server would really connect to SMTP): set it as Odoo's runner does.
-        if not module.current_test:
-            module.current_test = True
-            cls.addClassCleanup(setattr, module, "current_test", False)
         cls.company = cls.env.company
         cls.currency = cls.company.currency_id
         cls.provider = cls.env.ref("hr_payout_link.payout_provider_demo")
@@ -39,6 +34,15 @@ class PayoutCommon(TransactionCase):
         cls.user_manager = new_test_user(
             cls.env, "payout_manager", groups="base.group_user,hr_payout_link.group_payout_manager"
         )
+
+    def setUp(self):
+        super().setUp()
+        # pytest-odoo on Odoo 18 leaves current_test unset, so Odoo itself would leave test
+        # mode (ir.mail_server would really connect to SMTP, and the test cursor of an HTTP
+        # request checks its cookie with it): point it at the running test as Odoo's runner
+        # does (odoo/tests/suite.py).
+        self.addCleanup(setattr, module, "current_test", module.current_test)
+        module.current_test = self
 
     @classmethod
     def _create_link(cls, **values):

@@ -4,7 +4,6 @@ import time
 from datetime import timedelta
 
 from odoo import fields
-from odoo.modules import module
 from odoo.tests import HttpCase, new_test_user, tagged
 from odoo.tools import format_amount
 
@@ -17,21 +16,9 @@ ANY_CSRF_RE = re.compile(r'(csrf_token["\s:=value]+)"[^"]*"')
 ACCOUNT = {"account_number": "1234567890", "account_holder": "Dewi Lestari"}
 
 
-class CurrentTestMixin:
-    """Point ``current_test`` at the running test, as Odoo's runner does (tests/suite.py).
-
-    Under pytest-odoo it is unset (or True), and the test cursor of an HTTP request checks
-    its cookie against ``current_test.check_test_cursor``.
-    """
-
-    def setUp(self):
-        super().setUp()
-        self.addCleanup(setattr, module, "current_test", module.current_test)
-        module.current_test = self
-
 
 @tagged("post_install", "-at_install")
-class TestClaimHttp(CurrentTestMixin, PayoutCommon, HttpCase):
+class TestClaimHttp(PayoutCommon, HttpCase):
     """The claim page over real HTTP, as the employee's browser uses it."""
 
     @classmethod

@@ -4,11 +4,10 @@ from unittest.mock import patch
 from odoo.tests import HttpCase, tagged
 
 from .common import PayoutCommon
-from .test_claim_http import CurrentTestMixin
 
 
 @tagged("post_install", "-at_install")
-class TestClaimTour(CurrentTestMixin, PayoutCommon, HttpCase):
+class TestClaimTour(PayoutCommon, HttpCase):
     """The whole claim in a real browser: static/tests/tours/payout_claim_tour.js."""
 
     def test_claim_tour(self):

@@ -105,7 +105,7 @@ class TestPayoutCron(PayoutCommon):
         link.submission_state = "submitting"
         with patch.object(PayoutProvider, "_submit_payout", autospec=True) as submitted, \
                 patch.object(PayoutProvider, "_reconcile_payout", autospec=True,
-                             return_value=("done", None)) as reconciled:
+                             return_value={"state": "done"}) as reconciled:
             self.env["payout.link"]._cron_submit_payouts()
         submitted.assert_not_called()
         reconciled.assert_called_once()

@@ -1,0 +1,207 @@
+import threading
+
+from odoo import api, fields, models
+from odoo.exceptions import UserError, ValidationError
+
+from ..protocol import doku
+from ..protocol.errors import FieldValidationError, ProviderClientError, ProviderError
+
+# DOKU's field names, as the employee's link shows them in Odoo.
+FIELD_LABELS = {
+    "amount": "Amount",
+    "sender_name": "Sender Name",
+    "receiver_name": "Recipient Name",
+    "receiver_phone_number": "Recipient Phone",
+    "receiver_email": "Recipient Email",
+    "reference_id": "External ID",
+    "description": "Description",
+    "currency": "Currency",
+}
+
+# One keep-alive client per provider, database and thread (a requests session is not
+# shared across threads); rebuilt when the provider's settings change.
+_clients = {}
+
+
+class PayoutProviderDoku(models.Model):
+    _inherit = "payout.provider"
+
+    code = fields.Selection(selection_add=[("doku", "DOKU")], ondelete={"doku": "set default"})
+    doku_client_id = fields.Char(string="DOKU Client-Id", groups="base.group_system")
+    doku_secret_key = fields.Char(string="DOKU Secret Key", groups="base.group_system")
+    doku_environment = fields.Selection(
+        selection=[("sandbox", "Sandbox"), ("production", "Production"), ("custom", "Custom URL")],
+        string="DOKU Environment",
+        default="sandbox",
+    )
+    doku_base_url = fields.Char(
+        string="DOKU Base URL", help="For a custom environment, e.g. a local DOKU sandbox."
+    )
+    doku_signature_scheme = fields.Selection(
+        selection=doku.SIGNATURE_SCHEMES,
+        string="DOKU Signature",
+        default=doku.DEFAULT_SCHEME,
+        help="DOKU's Non-SNAP HMAC-SHA256 by default; the Payout Link page names HMAC-SHA512.",
+    )
+    doku_verify_signatures = fields.Boolean(
+        string="Verify DOKU's Signatures",
+        default=True,
+        help="Refuse answers whose signature does not match the Secret Key.",
+    )
+    doku_rate_limit = fields.Integer(
+        string="Status Calls per Second",
+        default=10,
+        help="At most this many status calls per second while polling; 0 for no limit.",
+    )
+
+    @api.depends("code")
+    def _compute_is_polled(self):
+        super()._compute_is_polled()
+        for provider in self.filtered(lambda p: p.code == "doku"):
+            provider.is_polled = True
+
+    @api.constrains("code", "state", "doku_client_id", "doku_secret_key", "doku_environment",
+                    "doku_base_url", "doku_rate_limit")
+    def _check_doku_settings(self):
+        for provider in self.sudo().filtered(lambda p: p.code == "doku"):
+            if provider.state != "disabled" and not (
+                provider.doku_client_id and provider.doku_secret_key
+            ):
+                raise ValidationError(self.env._(
+                    "DOKU Client-Id and DOKU Secret Key: required to enable DOKU."
+                ))
+            if provider.doku_environment == "custom" and not (
+                provider.doku_base_url or ""
+            ).startswith(("http://", "https://")):
+                raise ValidationError(self.env._(
+                    "DOKU Base URL: an http:// or https:// address is required for a custom "
+                    "environment."
+                ))
+            if provider.doku_rate_limit < 0:
+                raise ValidationError(self.env._("Status Calls per Second: 0 or more."))
+
+    # === Protocol glue === #
+
+    def _doku_client(self):
+        self.ensure_one()
+        provider = self.sudo()
+        base_url = {
+            "sandbox": doku.SANDBOX_URL,
+            "production": doku.PRODUCTION_URL,
+        }.get(provider.doku_environment) or provider.doku_base_url
+        settings = (base_url, provider.doku_client_id, provider.doku_secret_key,
+                    provider.doku_signature_scheme, provider.doku_verify_signatures)
+        key = (self.env.cr.dbname, self.id, threading.get_ident())
+        cached_settings, client = _clients.get(key, (None, None))
+        if cached_settings != settings:
+            client = doku.DokuClient(
+                base_url, provider.doku_client_id, provider.doku_secret_key,
+                scheme=provider.doku_signature_scheme,
+                verify_responses=provider.doku_verify_signatures,
+            )
+            _clients[key] = (settings, client)
+        return client
+
+    def _doku_initiate_fields(self, link):
+        return {
+            "amount": link.currency_id.round(link.amount),
+            "sender_name": self.sender_name or link.company_id.name,
+            "receiver_name": link.recipient_name,
+            "receiver_phone_number": link.recipient_phone,
+            "receiver_email": link.recipient_email,
+            "reference_id": link.reference,
+            "description": link.description or None,
+            "currency": link.currency_id.name,
+        }
+
+    @staticmethod
+    def _doku_answer(status):
+        return {
+            "state": status.state,
+            "raw_status": status.raw_status,
+            "provider_reference": status.provider_reference,
+        }
+
+    # === Provider hooks === #
+
+    def _new_submission_key(self, link):
+        if self.code != "doku":
+            return super()._new_submission_key(link)
+        return doku.new_request_id()  # digits only, as DOKU's Request-Id must be
+
+    def _check_payout_request(self, link):
+        super()._check_payout_request(link)
+        if self.code != "doku":
+            return
+        try:
+            doku.build_initiate_body(**self._doku_initiate_fields(link))
+        except FieldValidationError as error:
+            raise UserError(self.env._(
+                "%(link)s cannot be sent through DOKU: %(field)s: %(rule)s.",
+                link=link.display_name,
+                field=FIELD_LABELS.get(error.field, error.field),
+                rule=error.rule,
+            )) from error
+
+    def _submit_payout(self, link, account_number):
+        if self.code != "doku":
+            return super()._submit_payout(link, account_number)
+        try:
+            status, _response = self._doku_client().initiate(
+                self._doku_initiate_fields(link), link.submission_key
+            )
+        except ProviderClientError as error:
+            if error.status != 409:
+                raise
+            # DOKU already has a link with this reference: follow it, never create another.
+            return self._reconcile_payout(link, account_number)
+        return self._doku_answer(status)
+
+    def _reconcile_payout(self, link, account_number):
+        if self.code != "doku":
+            return super()._reconcile_payout(link, account_number)
+        try:
+            return self._fetch_payout_status(link)
+        except ProviderClientError as error:
+            if error.status != 404:
+                # Not a refusal of the payout: what happened is still unknown.
+                raise ProviderError(error.message, status=error.status) from error
+        # DOKU never created it: initiate now, with the same Request-Id and body.
+        status, _response = self._doku_client().initiate(
+            self._doku_initiate_fields(link), link.submission_key
+        )
+        return self._doku_answer(status)
+
+    def _fetch_payout_status(self, link):
+        if self.code != "doku":
+            return super()._fetch_payout_status(link)
+        return self._doku_answer(self._doku_client().status(link.reference))
+
+    def _get_poll_interval(self):
+        if self.code != "doku":
+            return super()._get_poll_interval()
+        return 1.0 / self.doku_rate_limit if self.doku_rate_limit else 0.0
+
+    # === Actions === #
+
+    def action_doku_test_connection(self):
+        """Ask DOKU for an unknown payout: a signed 'not found' proves the credentials."""
+        self.ensure_one()
+        self.check_access("write")
+        try:
+            self._doku_client().status("ODOOCONNECTIONTEST")
+        except ProviderClientError as error:
+            if error.status != 404:
+                raise UserError(self.env._(
+                    "DOKU refused the connection: %s", error.message
+                )) from error
+        except ProviderError as error:
+            raise UserError(self.env._("Could not reach DOKU: %s", error.message)) from error
+        return {
+            "type": "ir.actions.client",
+            "tag": "display_notification",
+            "params": {
+                "type": "success",
+                "message": self.env._("DOKU answered and accepted the credentials."),
+            },
+        }
