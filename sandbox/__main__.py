@@ -1,4 +1,7 @@
-"""Run the provider sandbox until Ctrl-C: `bin/sandbox --port 8070`."""
+"""Run the provider sandbox until Ctrl-C: `bin/sandbox --port 8070`.
+
+One server speaks every provider's API (DOKU and Xendit) on the same port.
+"""
 
 import argparse
 import logging
@@ -6,12 +9,14 @@ import threading
 
 from ..protocol import doku
 from . import doku as doku_sandbox
-from .server import CONTROL_PREFIX
+from . import xendit as xendit_sandbox
+from .server import CONTROL_PREFIX, SandboxServer
 
 
 def main():
     parser = argparse.ArgumentParser(
-        prog="sandbox", description="Local DOKU sandbox for hr_payout_link (loopback only)."
+        prog="sandbox",
+        description="Local DOKU and Xendit sandbox for hr_payout_link (loopback only).",
     )
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=8070)
@@ -20,22 +25,35 @@ def main():
     parser.add_argument(
         "--doku-scheme", default=doku.DEFAULT_SCHEME, choices=[s for s, _ in doku.SIGNATURE_SCHEMES]
     )
+    parser.add_argument("--xendit-secret", default=xendit_sandbox.SECRET_KEY)
+    parser.add_argument("--xendit-callback-url", default=None, help="loopback URL for callbacks")
+    parser.add_argument("--xendit-callback-token", default=xendit_sandbox.CALLBACK_TOKEN)
     args = parser.parse_args()
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
-    sandbox = doku_sandbox.start(
-        args.host,
-        args.port,
-        client_id=args.doku_client_id,
-        secret_key=args.doku_secret,
-        scheme=args.doku_scheme,
+    server = SandboxServer(args.host, args.port)
+    dokus = doku_sandbox.DokuSandbox(
+        server, client_id=args.doku_client_id, secret_key=args.doku_secret, scheme=args.doku_scheme
     )
+    xendits = xendit_sandbox.XenditSandbox(
+        server,
+        secret_key=args.xendit_secret,
+        callback_url=args.xendit_callback_url,
+        callback_token=args.xendit_callback_token,
+    )
+    server.start()
     print(
-        f"Sandbox listening on {sandbox.url}\n"
-        f"  DOKU base URL:   {sandbox.url}\n"
-        f"  DOKU Client-Id:  {sandbox.client_id}\n"
-        f"  DOKU Secret Key: {sandbox.secret_key}\n"
-        f"  DOKU signature:  {sandbox.scheme}\n"
-        f"  Control:         {sandbox.url}{CONTROL_PREFIX}(requests|faults|clock|reset)\n"
+        f"Sandbox listening on {server.url}\n"
+        f"  DOKU base URL:         {server.url}\n"
+        f"  DOKU Client-Id:        {dokus.client_id}\n"
+        f"  DOKU Secret Key:       {dokus.secret_key}\n"
+        f"  DOKU signature:        {dokus.scheme}\n"
+        f"  Xendit base URL:       {server.url}\n"
+        f"  Xendit secret key:     {xendits.secret_key}\n"
+        f"  Xendit callback URL:   {xendits.callback_url or '(none yet: xendit/config)'}\n"
+        f"  Xendit callback token: {xendits.callback_token}\n"
+        f"  Control:               {server.url}{CONTROL_PREFIX}(requests|faults|clock|reset)\n"
+        f"                         {server.url}{CONTROL_PREFIX}xendit/"
+        "(config|claim|deliver|deliveries|objects)\n"
         "Ctrl-C to stop.",
         flush=True,
     )
@@ -44,7 +62,7 @@ def main():
     except KeyboardInterrupt:
         pass
     finally:
-        sandbox.server.stop()
+        server.stop()
 
 
 if __name__ == "__main__":

@@ -1,8 +1,10 @@
 """A loopback HTTP server that simulated providers plug into: the project's stripe-mock.
 
-A provider registers its routes (`route(method, path, handler, sign=...)`) and a reset
-callback (`on_reset`). The server adds what every provider needs: a journal of the
-requests received (`requests`), a controllable `clock`, and fault injection (`inject`).
+A provider registers its routes (`route(method, path, handler, sign=...)`; a `{name}` in
+the path matches one path segment, found in `request.params`), its own control endpoints
+(`control(method, name, action)`) and a reset callback (`on_reset`). The server adds what
+every provider needs: a journal of the requests received (`requests`), a controllable
+`clock`, and fault injection (`inject`).
 
 Faults are consumed in order, the first whose `path` matches (None = any path):
 
@@ -23,6 +25,7 @@ Control endpoints (JSON) let another process (the Odoo demo, a benchmark) drive 
     GET  /_sandbox/clock     {"now": "2025-01-31T10:00:00Z"}
     POST /_sandbox/clock     {"advance": 3600} or {"set": "2025-01-31T10:00:00Z"}
     POST /_sandbox/reset     forget requests, faults, clock offset and provider state
+    /_sandbox/<provider>/... what the providers add (see their modules)
 
 Control requests are neither journaled nor subject to faults.
 """
@@ -30,6 +33,7 @@ Control requests are neither journaled nor subject to faults.
 import ipaddress
 import json
 import logging
+import re
 import socket
 import struct
 import sys
@@ -38,7 +42,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from urllib.parse import urlsplit
+from urllib.parse import parse_qsl, urlsplit
 
 from requests.structures import CaseInsensitiveDict
 
@@ -91,11 +95,14 @@ class Request:
     headers: CaseInsensitiveDict
     body: bytes  # exactly the bytes received
     json: object  # the parsed body, None when it is not JSON
+    query: dict = field(default_factory=dict)  # query string, the last value of each name
+    params: dict = field(default_factory=dict)  # values of the route's `{name}` segments
 
     def as_dict(self):
         return {
             "method": self.method,
             "path": self.path,
+            "query": self.query,
             "headers": dict(self.headers),
             "body": self.body.decode("utf-8", "replace"),
             "json": self.json,
@@ -161,6 +168,16 @@ def _check_loopback(host):
         raise ValueError(f"The sandbox only listens on loopback (127.x.x.x), not on {host!r}.")
 
 
+def _path_pattern(path):
+    """`/v2/payouts/{id}/cancel` -> a regex matching one path segment per `{name}`."""
+    parts = re.split(r"\{(\w+)\}", path)  # literal, name, literal, name, ..., literal
+    return re.compile(
+        "".join(
+            re.escape(part) if i % 2 == 0 else f"(?P<{part}>[^/]+)" for i, part in enumerate(parts)
+        )
+    )
+
+
 def _parse_json(body):
     try:
         return json.loads(body) if body else None
@@ -177,6 +194,7 @@ class SandboxServer:
         self._stopping = threading.Event()  # wakes delayed answers on stop
         self._lock = threading.Lock()
         self._routes = {}
+        self._patterns = {}  # (method, path with {name}): (regex, _Route)
         self._resets = []
         self._faults = []
         self.clock = Clock()
@@ -220,7 +238,15 @@ class SandboxServer:
     # For providers ---------------------------------------------------------------------
 
     def route(self, method, path, handler, *, sign=None):
-        self._routes[method, path] = _Route(handler, sign)
+        if "{" in path:
+            self._patterns[method, path] = (_path_pattern(path), _Route(handler, sign))
+        else:
+            self._routes[method, path] = _Route(handler, sign)
+
+    def control(self, method, name, action):
+        """Serve `action(params: dict) -> dict` at `/_sandbox/<name>`, `name` being like
+        `<provider>/<action>`; a TypeError or ValueError it raises answers 400."""
+        self._controls[method, name] = action
 
     def on_reset(self, callback):
         self._resets.append(callback)
@@ -247,12 +273,14 @@ class SandboxServer:
 
     def _dispatch(self, handler):
         body = handler.rfile.read(int(handler.headers.get("Content-Length") or 0))
+        url = urlsplit(handler.path)
         request = Request(
             handler.command,
-            urlsplit(handler.path).path,
+            url.path,
             CaseInsensitiveDict(handler.headers.items()),
             body,
             _parse_json(body),
+            dict(parse_qsl(url.query)),
         )
         try:
             if request.path.startswith(CONTROL_PREFIX):
@@ -283,7 +311,7 @@ class SandboxServer:
             self.requests.append(request)
         fault = self._take_fault(request.path)
         kind = fault.kind if fault else None
-        route = self._routes.get((request.method, request.path))
+        route = self._find_route(request)
         if kind in ("http_500", "http_503"):
             response = error_response(int(kind[-3:]), "SERVER_ERROR", "Injected server error.")
         elif route:
@@ -308,6 +336,17 @@ class SandboxServer:
         if route and route.sign:
             route.sign(request, response, kind == "bad_signature")
         return response
+
+    def _find_route(self, request):
+        route = self._routes.get((request.method, request.path))
+        if route:
+            return route
+        for (method, _path), (pattern, route) in self._patterns.items():
+            match = pattern.fullmatch(request.path) if method == request.method else None
+            if match:
+                request.params = match.groupdict()
+                return route
+        return None
 
     # Control endpoints -----------------------------------------------------------------
 
