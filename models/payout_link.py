@@ -635,7 +635,7 @@ class PayoutLink(models.Model):
     @api.model
     def _cron_submit_payouts(self):
         domain = [
-            ("state", "=", "processing"),
+            ("state", "in", ("sent", "opened", "processing")),  # not once cancelled
             ("submission_state", "in", ("to_submit", "submitting")),
         ]
         return self._run_batch(
@@ -681,28 +681,33 @@ class PayoutLink(models.Model):
 
     def _apply_provider_status(self, state, raw_status=None, reason=None,
                                provider_reference=None):
-        """Apply a provider's answer; an unknown status is kept raw and logged, never fatal."""
+        """Apply a provider's answer; an unknown status is kept raw and logged, never fatal.
+
+        Every new raw status lands in the chatter, even when it maps to the same state.
+        """
         self.ensure_one()
-        values = {"provider_status": raw_status or self.provider_status}
-        if provider_reference:
-            values["provider_reference"] = provider_reference
-        self.sudo().write(values)
+        provider = self.provider_id
+        raw_changed = raw_status and raw_status != self.provider_status
+        self.sudo().write({
+            "provider_status": raw_status or self.provider_status,
+            "provider_reference": provider_reference or self.provider_reference,
+        })
         if state is None:
             _logger.warning("payout link %s: unknown status %r from %s",
-                            self.name, raw_status, self.provider_id.code)
+                            self.name, raw_status, provider.code)
             self.message_post(body=self.env._(
                 "%(provider)s reported the unknown status %(status)s; the link is unchanged.",
-                provider=self.provider_id.name, status=raw_status,
+                provider=provider.name, status=raw_status,
             ))
             return
-        if state == self.state:
-            return
-        message = raw_status and self.env._(
-            "%(provider)s status: %(status)s", provider=self.provider_id.name, status=raw_status
+        message = raw_changed and self.env._(
+            "%(provider)s status: %(status)s", provider=provider.name, status=raw_status
         )
-        values = {}
-        if state == "failed":
-            values["failure_reason"] = reason or message
+        if state == self.state:
+            if message:
+                self.message_post(body=message)
+            return
+        values = {"failure_reason": reason or message} if state == "failed" else {}
         self._update_state(state, values=values, message=message)
 
     @api.model

@@ -103,12 +103,13 @@ class PayoutProviderDoku(models.Model):
         return client
 
     def _doku_initiate_fields(self, link):
+        # Odoo's empty fields are False; the protocol says "required" for None.
         return {
             "amount": link.currency_id.round(link.amount),
             "sender_name": self.sender_name or link.company_id.name,
-            "receiver_name": link.recipient_name,
-            "receiver_phone_number": link.recipient_phone,
-            "receiver_email": link.recipient_email,
+            "receiver_name": link.recipient_name or None,
+            "receiver_phone_number": link.recipient_phone or None,
+            "receiver_email": link.recipient_email or None,
             "reference_id": link.reference,
             "description": link.description or None,
             "currency": link.currency_id.name,

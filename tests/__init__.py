@@ -7,3 +7,4 @@ from . import test_payout_employee
 from . import test_access
 from . import test_claim_http
 from . import test_claim_tour
+from . import test_doku_provider

@@ -1,0 +1,267 @@
+import json
+from unittest.mock import patch
+
+from odoo.exceptions import AccessError, UserError, ValidationError
+from odoo.tests import tagged
+
+from odoo.addons.hr_payout_link.models import payout_link as payout_link_module
+
+from ..protocol import doku
+from ..sandbox import doku as doku_sandbox
+from .common import PayoutCommon
+
+MINUTE, HOUR = 60, 3600
+
+
+@tagged("post_install", "-at_install")
+class TestDokuProvider(PayoutCommon):
+    """DOKU links from Odoo to the project's DOKU sandbox, over real loopback HTTP."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.doku = doku_sandbox.start()
+        cls.addClassCleanup(cls.doku.server.stop)
+        cls.idr = cls.env.ref("base.IDR")
+        cls.idr.active = True
+        cls.doku_provider = cls.env["payout.provider"].create({
+            "name": "DOKU",
+            "code": "doku",
+            "state": "test",
+            "doku_environment": "custom",
+            "doku_base_url": cls.doku.url,
+            "doku_client_id": cls.doku.client_id,
+            "doku_secret_key": cls.doku.secret_key,
+            "doku_rate_limit": 0,
+            "sender_name": "Acme Payroll",
+        })
+
+    def setUp(self):
+        super().setUp()
+        self.doku.server.reset()
+
+    # === Helpers === #
+
+    def _doku_link(self, email="dewi@example.com", **values):
+        return self._create_link(**{
+            "provider_id": self.doku_provider.id, "currency_id": self.idr.id,
+            "amount": 1500000, "recipient_email": email, **values,
+        })
+
+    def _initiates(self):
+        return [r for r in self.doku.server.requests if r.path == doku.INITIATE_PATH]
+
+    def _sent_link(self, email="dewi@example.com"):
+        link = self._doku_link(email)
+        link.action_send()
+        self.env["payout.link"]._cron_submit_payouts()
+        return link
+
+    def _poll(self):
+        self.env["payout.link"]._cron_poll_provider_status()
+
+    # === Sending === #
+
+    def test_send_initiates_once_through_the_cron(self):
+        link = self._doku_link()
+        link.action_send()
+        self.assertEqual((link.state, link.submission_state), ("sent", "to_submit"))
+        self.assertRegex(link.submission_key, r"^\d+$", "DOKU's Request-Id is digits only")
+        self.assertFalse(self.doku.server.requests, "no call from the user's request")
+        self.assertFalse(self.env["mail.mail"].search([("email_to", "=", "dewi@example.com")]),
+                         "DOKU emails the employee, not Odoo")
+        self.env["payout.link"]._cron_submit_payouts()
+        self.env["payout.link"]._cron_submit_payouts()
+        [initiate] = self._initiates()
+        self.assertEqual(initiate.headers["Request-Id"], link.submission_key)
+        self.assertTrue(initiate.headers["Signature"].startswith("HMACSHA256="))
+        self.assertEqual(json.loads(initiate.body), {
+            "amount": 1500000,
+            "sender_name": "Acme Payroll",
+            "receiver_name": "Dewi Lestari",
+            "receiver_phone_number": "6281234567890",
+            "receiver_email": "dewi@example.com",
+            "reference_id": link.reference,
+            "description": "Q4 bonus",
+            "currency": "IDR",
+        })
+        self.assertEqual((link.state, link.submission_state, link.provider_status),
+                         ("sent", "submitted", "PENDING"))
+        self.assertEqual(link.provider_reference, link.reference)
+
+    def test_field_limits_refused_before_any_request(self):
+        # DOKU needs a phone, which Odoo links may lack. Odoo's own rules already keep
+        # names, email, reference and description within DOKU's limits; the protocol
+        # tests cover each DOKU limit one by one.
+        link = self._doku_link(recipient_phone=False)
+        with self.assertRaisesRegex(UserError, "Recipient Phone: required"):
+            link.action_send()
+        self.assertEqual((link.state, link.submission_state), ("draft", False))
+        self.env["payout.link"]._cron_submit_payouts()
+        self.assertFalse(self.doku.server.requests)
+
+    def test_refusal_fails_the_link_with_doku_message(self):
+        self.doku_provider.doku_secret_key = "SK-wrong"
+        try:
+            link = self._sent_link()
+        finally:
+            self.doku_provider.doku_secret_key = self.doku.secret_key
+        self.assertEqual(link.state, "failed")
+        self.assertIn("signature", link.failure_reason.lower())
+        self.assertFalse(self.doku.payouts)
+
+    # === Status, through the cron and through the button === #
+
+    def test_every_status_mapping_through_the_cron(self):
+        scenarios = {
+            "dewi@example.com": [(0, "PENDING", "sent"), (MINUTE, "EMAIL_SENT", "sent"),
+                                 (HOUR, "EMAIL_LINK_OPENED", "opened"),
+                                 (2 * HOUR, "CONFIRMED", "processing"),
+                                 (3 * HOUR, "COMPLETED", "done")],
+            "fail@example.com": [(2 * HOUR, "PENDING_PROCESS", "processing"),
+                                 (5 * HOUR, "FAILED", "failed")],
+            "expire@example.com": [(24 * HOUR, "EXPIRED", "expired")],
+        }
+        for email, steps in scenarios.items():
+            with self.subTest(email=email):
+                self.doku.server.reset()
+                link = self._sent_link(email)
+                elapsed = 0
+                for at, raw_status, state in steps:
+                    self.doku.server.clock.advance(at - elapsed)
+                    elapsed = at
+                    self._poll()
+                    self.assertEqual((link.provider_status, link.state), (raw_status, state))
+                    self.assertIn(raw_status, " ".join(link.message_ids.mapped("body")))
+
+    def test_status_through_the_button(self):
+        link = self._sent_link("retry@example.com")
+        self.doku.server.clock.advance(2 * HOUR)
+        link.with_user(self.user_viewer).action_check_status()
+        self.assertEqual((link.provider_status, link.state), ("PENDING_PROCESS", "processing"))
+        self.doku.server.clock.advance(HOUR)
+        link.action_check_status()
+        self.assertEqual((link.provider_status, link.state), ("COMPLETED", "done"))
+        receipts = self.env["mail.mail"].search([("model", "=", "payout.link"),
+                                                 ("res_id", "=", link.id)])
+        self.assertEqual(len(receipts), 1)
+        link.action_check_status()  # the same answer again changes nothing
+        self.assertEqual(len(self.env["mail.mail"].search([("model", "=", "payout.link"),
+                                                           ("res_id", "=", link.id)])), 1)
+
+    def test_failed_status_keeps_a_reason(self):
+        link = self._sent_link("fail@example.com")
+        self.doku.server.clock.advance(5 * HOUR)
+        self._poll()
+        self.assertEqual(link.state, "failed")
+        self.assertEqual(link.failure_reason, "DOKU status: FAILED")
+        self.assertTrue(link.activity_ids, "the responsible user is told")
+
+    def test_unknown_status_is_kept_and_logged(self):
+        link = self._sent_link()
+        with self.assertLogs("odoo.addons.hr_payout_link.models.payout_link", "WARNING"):
+            link._apply_provider_status(None, raw_status="ON_HOLD")
+        self.assertEqual((link.state, link.provider_status), ("sent", "ON_HOLD"))
+        self.assertIn("unknown status ON_HOLD", link.message_ids[0].body)
+
+    def test_polling_respects_the_rate_limit(self):
+        links = self._sent_link() | self._sent_link("b@example.com") | self._sent_link(
+            "c@example.com")
+        self.doku_provider.doku_rate_limit = 4
+        with patch.object(payout_link_module.time, "sleep") as sleep:
+            polled = self.env["payout.link"]._cron_poll_provider_status()
+        self.assertEqual(polled, links)
+        waits = [call.args[0] for call in sleep.call_args_list if call.args[0] > 0]
+        self.assertEqual(len(waits), 2)
+        self.assertTrue(all(0 < wait <= 0.25 for wait in waits))
+
+    def test_only_submitted_doku_links_are_polled(self):
+        doku_link = self._sent_link()
+        queued = self._doku_link("q@example.com")
+        queued.action_send()
+        demo_link = self._create_link()
+        self._send(demo_link)
+        self.assertEqual(self.env["payout.link"]._cron_poll_provider_status(), doku_link)
+
+    # === Faults: the link keeps a correct state, and DOKU creates one payout === #
+
+    def _assert_single_payout(self, link):
+        self.assertEqual(list(self.doku.payouts), [link.reference])
+        created_by = {r.headers["Request-Id"] for r in self._initiates()}
+        self.assertEqual(created_by, {link.submission_key}, "every retry reuses the Request-Id")
+
+    def test_faults_on_initiate_recover_with_one_payout(self):
+        # (fault, count): 5xx on every attempt, or a lost answer after DOKU did the work.
+        faults = [("http_503", 3), ("http_500", 1), ("reset", 1), ("malformed_json", 1),
+                  ("bad_signature", 1), ("latency", 1)]
+        for kind, count in faults:
+            with self.subTest(fault=kind):
+                self.doku.server.reset()
+                self.doku.server.inject(kind, count=count, path=doku.INITIATE_PATH,
+                                        seconds=0.2 if kind == "latency" else None)
+                link = self._doku_link(f"{kind.replace('_', '')}@example.com")
+                link.action_send()
+                self.env["payout.link"]._cron_submit_payouts()
+                if link.submission_state == "submitting":
+                    self.assertIn("did not answer clearly", link.message_ids[0].body)
+                    self.env["payout.link"]._cron_submit_payouts()
+                self.assertEqual((link.state, link.submission_state), ("sent", "submitted"))
+                self.assertEqual(link.provider_status, "PENDING")
+                self._assert_single_payout(link)
+
+    def test_timeout_then_replay(self):
+        self.doku.server.inject("timeout", path=doku.INITIATE_PATH, seconds=11)
+        link = self._sent_link()
+        self.assertEqual((link.state, link.submission_state), ("sent", "submitted"))
+        self._assert_single_payout(link)
+
+    def test_faults_while_polling_keep_the_state(self):
+        link = self._sent_link()
+        self.doku.server.clock.advance(HOUR)
+        # 5xx on every attempt; the others are not retried.
+        for kind, count in (("http_503", 3), ("malformed_json", 1), ("bad_signature", 1)):
+            with self.subTest(fault=kind):
+                self.doku.server.inject(kind, count=count, path=doku.STATUS_PATH)
+                self._poll()
+                self.assertEqual(link.state, "sent")
+                self.assertIn("Could not get the status", link.message_ids[0].body)
+        self._poll()
+        self.assertEqual(link.state, "opened", "the next run recovers")
+
+    def test_crash_between_initiate_and_commit_is_reconciled(self):
+        link = self._doku_link()
+        link.action_send()
+        # The initiate went through, then the worker died before storing the answer.
+        self.doku_provider._doku_client().initiate(
+            self.doku_provider._doku_initiate_fields(link), link.submission_key
+        )
+        link.submission_state = "submitting"
+        self.env["payout.link"]._cron_submit_payouts()
+        self.assertEqual((link.state, link.submission_state, link.provider_status),
+                         ("sent", "submitted", "PENDING"))
+        self.assertEqual(len(self._initiates()), 1, "reconciled through the status, not resent")
+        self._assert_single_payout(link)
+
+    def test_interrupted_before_doku_saw_it_is_sent_with_the_same_request_id(self):
+        link = self._doku_link()
+        link.action_send()
+        link.submission_state = "submitting"  # died before the call reached DOKU
+        self.env["payout.link"]._cron_submit_payouts()
+        self.assertEqual(link.submission_state, "submitted")
+        self._assert_single_payout(link)
+
+    # === Configuration === #
+
+    def test_test_connection(self):
+        action = self.doku_provider.action_doku_test_connection()
+        self.assertEqual(action["params"]["type"], "success")
+        self.doku_provider.doku_client_id = "SOMEONE-ELSE"
+        with self.assertRaisesRegex(UserError, "DOKU refused the connection"):
+            self.doku_provider.action_doku_test_connection()
+
+    def test_credentials_required_and_hidden(self):
+        with self.assertRaisesRegex(ValidationError, "DOKU Client-Id"), self.env.cr.savepoint():
+            self.env["payout.provider"].create({"name": "DOKU 2", "code": "doku",
+                                                "state": "enabled"})
+        with self.assertRaises(AccessError):
+            self.assertFalse(self.doku_provider.with_user(self.user_manager).doku_secret_key)
