@@ -51,6 +51,8 @@ REFERENCE_RE = re.compile(r"[A-Za-z0-9]{1,30}")
 PHONE_RE = re.compile(r"62\d{7,12}")
 ACCOUNT_NUMBER_RE = re.compile(r"[0-9]{6,20}")  # ASCII only: \d takes any script
 BATCH_SIZE = 200
+# A link is asked for its status at most once per this many minutes.
+POLL_EVERY_MINUTES = 10
 
 
 def normalize_phone(raw):
@@ -181,6 +183,10 @@ class PayoutLink(models.Model):
         copy=False, readonly=True, help="The provider's last status, as the provider said it."
     )
     provider_reference = fields.Char(copy=False, readonly=True, index="btree_not_null")
+    date_polled = fields.Datetime(
+        string="Last Status Check", copy=False, readonly=True,
+        help="When the provider was last asked for this link's status.",
+    )
     submission_key = fields.Char(
         string="Idempotency Key", copy=False, readonly=True,
         help="Sent with every money-moving call for this link, so it is paid at most once.",
@@ -688,10 +694,13 @@ class PayoutLink(models.Model):
         self.ensure_one()
         provider = self.provider_id
         raw_changed = raw_status and raw_status != self.provider_status
-        self.sudo().write({
-            "provider_status": raw_status or self.provider_status,
-            "provider_reference": provider_reference or self.provider_reference,
-        })
+        values = {}
+        if raw_changed:
+            values["provider_status"] = raw_status
+        if provider_reference and provider_reference != self.provider_reference:
+            values["provider_reference"] = provider_reference
+        if values:
+            self.sudo().write(values)
         if state is None:
             _logger.warning("payout link %s: unknown status %r from %s",
                             self.name, raw_status, provider.code)
@@ -712,10 +721,12 @@ class PayoutLink(models.Model):
 
     @api.model
     def _cron_poll_provider_status(self):
+        polled_before = fields.Datetime.now() - timedelta(minutes=POLL_EVERY_MINUTES)
         domain = [
             ("state", "in", ("sent", "opened", "processing")),
             ("submission_state", "=", "submitted"),
             ("provider_id.is_polled", "=", True),
+            "|", ("date_polled", "=", False), ("date_polled", "<", polled_before),
         ]
         return self._run_batch(
             domain, lambda links: links._poll_provider_status(),
@@ -723,7 +734,12 @@ class PayoutLink(models.Model):
         )
 
     def _poll_provider_status(self):
-        """Follow each link at its provider, at no more than the provider's rate limit."""
+        """Follow each link at its provider, at no more than the provider's rate limit.
+
+        Database work stays constant per batch: the links are read together, one UPDATE
+        stamps them all, and a link is written only when its status changed.
+        """
+        self.sudo().write({"date_polled": fields.Datetime.now()})
         next_call = 0.0
         for link in self:
             provider = link.provider_id

@@ -58,6 +58,8 @@ class TestDokuProvider(PayoutCommon):
         return link
 
     def _poll(self):
+        """Run the polling cron as if its interval had passed since the last run."""
+        self.env["payout.link"].search([]).date_polled = False
         self.env["payout.link"]._cron_poll_provider_status()
 
     # === Sending === #
@@ -174,6 +176,22 @@ class TestDokuProvider(PayoutCommon):
         waits = [call.args[0] for call in sleep.call_args_list if call.args[0] > 0]
         self.assertEqual(len(waits), 2)
         self.assertTrue(all(0 < wait <= 0.25 for wait in waits))
+
+    def test_polling_walks_every_link_once_per_interval(self):
+        links = self.env["payout.link"]
+        for i in range(5):
+            links |= self._sent_link(f"walk{i}@example.com")
+        polled = self.env["payout.link"]
+        with patch.object(payout_link_module, "BATCH_SIZE", 2):
+            for expected in (2, 2, 1, 0):
+                batch = self.env["payout.link"]._cron_poll_provider_status()
+                self.assertEqual(len(batch), expected)
+                self.assertFalse(batch & polled, "a link is polled once per interval")
+                polled |= batch
+        self.assertEqual(polled, links)
+        self.assertTrue(all(links.mapped("date_polled")))
+        status_calls = [r for r in self.doku.server.requests if r.path == doku.STATUS_PATH]
+        self.assertEqual(len(status_calls), 5)
 
     def test_only_submitted_doku_links_are_polled(self):
         doku_link = self._sent_link()
