@@ -159,10 +159,17 @@ class PayoutProvider(models.Model):
         """Raise a UserError naming the field when the provider would refuse ``link``."""
         self.ensure_one()
 
-    def _fetch_payout_status(self, link):
-        """The provider's current answer for a submitted ``link`` (polled providers)."""
+    def _payout_status_fetcher(self):
+        """A function giving the provider's current answer for a submitted link.
+
+        Built once per batch, so a polled provider sets up its client once, not per link.
+        """
         self.ensure_one()
         raise NotImplementedError(self.code)
+
+    def _fetch_payout_status(self, link):
+        """The provider's current answer for one submitted ``link``."""
+        return self._payout_status_fetcher()(link)
 
     def _get_poll_interval(self):
         """Seconds to wait between two status calls to this provider (its rate limit)."""

@@ -173,10 +173,11 @@ class PayoutProviderDoku(models.Model):
         )
         return self._doku_answer(status)
 
-    def _fetch_payout_status(self, link):
+    def _payout_status_fetcher(self):
         if self.code != "doku":
-            return super()._fetch_payout_status(link)
-        return self._doku_answer(self._doku_client().status(link.reference))
+            return super()._payout_status_fetcher()
+        client = self._doku_client()
+        return lambda link: self._doku_answer(client.status(link.reference))
 
     def _get_poll_interval(self):
         if self.code != "doku":

@@ -149,13 +149,13 @@ def test_field_limits_send_nothing(doku_sandbox, client, field, value):
     with pytest.raises(FieldValidationError) as caught:
         client.initiate(_fields(**{field: value}), "1001")
     assert caught.value.field == field
-    assert doku_sandbox.server.requests == []
+    assert not doku_sandbox.server.requests
 
 
 def test_status_reference_limit_sends_nothing(doku_sandbox, client):
     with pytest.raises(FieldValidationError, match="transaction_id"):
         client.status("R" * 31)
-    assert doku_sandbox.server.requests == []
+    assert not doku_sandbox.server.requests
 
 
 @pytest.mark.parametrize(
@@ -478,7 +478,7 @@ def test_control_endpoints(doku_sandbox, client, sleeps):
     assert requests.get(control + "clock", timeout=5).json()["now"].startswith("2030-01-31")
 
     assert requests.post(control + "reset", timeout=5).json() == {}
-    assert doku_sandbox.server.requests == [] and doku_sandbox.payouts == {}
+    assert not doku_sandbox.server.requests and doku_sandbox.payouts == {}
     assert requests.get(control + "clock", timeout=5).json()["now"][:10] == (
         datetime.now(timezone.utc).strftime("%Y-%m-%d")
     )

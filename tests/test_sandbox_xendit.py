@@ -254,7 +254,7 @@ def test_read_only_key_cannot_move_money(sandbox):
 def test_validation_errors_send_nothing(sandbox, client, call):
     with pytest.raises(FieldValidationError):
         call(client)
-    assert sandbox.server.requests == []
+    assert not sandbox.server.requests
 
 
 @pytest.mark.parametrize(
