@@ -1,4 +1,5 @@
 import json
+from itertools import product
 from unittest.mock import patch
 
 from odoo.exceptions import AccessError, UserError, ValidationError
@@ -114,7 +115,7 @@ class TestDokuProvider(PayoutCommon):
 
     # === Status, through the cron and through the button === #
 
-    def test_every_status_mapping_through_the_cron(self):
+    def test_every_status_mapping_through_the_cron_and_the_button(self):
         scenarios = {
             "dewi@example.com": [(0, "PENDING", "sent"), (MINUTE, "EMAIL_SENT", "sent"),
                                  (HOUR, "EMAIL_LINK_OPENED", "opened"),
@@ -124,15 +125,17 @@ class TestDokuProvider(PayoutCommon):
                                  (5 * HOUR, "FAILED", "failed")],
             "expire@example.com": [(24 * HOUR, "EXPIRED", "expired")],
         }
-        for email, steps in scenarios.items():
-            with self.subTest(email=email):
+        paths = {"cron": lambda link: self._poll(),
+                 "button": lambda link: link.with_user(self.user_viewer).action_check_status()}
+        for (email, steps), (path, check) in product(scenarios.items(), paths.items()):
+            with self.subTest(email=email, path=path):
                 self.doku.server.reset()
                 link = self._sent_link(email)
                 elapsed = 0
                 for at, raw_status, state in steps:
                     self.doku.server.clock.advance(at - elapsed)
                     elapsed = at
-                    self._poll()
+                    check(link)
                     self.assertEqual((link.provider_status, link.state), (raw_status, state))
                     self.assertIn(raw_status, " ".join(link.message_ids.mapped("body")))
 
