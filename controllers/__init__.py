@@ -1,2 +1,3 @@
 from . import claim
 from . import portal
+from . import xendit

@@ -10,7 +10,7 @@ from odoo.exceptions import UserError, ValidationError
 from odoo.tools import SQL, consteq, email_normalize, float_is_zero, format_amount
 from odoo.tools.misc import hmac
 
-from ..protocol.errors import ProviderClientError, ProviderError
+from ..protocol.errors import FieldValidationError, ProviderClientError, ProviderError
 
 _logger = logging.getLogger(__name__)
 
@@ -23,7 +23,7 @@ TRANSITIONS = {
     "opened": ("sent",),
     "processing": ("sent", "opened"),
     "done": ("sent", "opened", "processing"),
-    "failed": ("sent", "opened", "processing"),
+    "failed": ("sent", "opened", "processing", "done"),  # done: a payout reversed later
     "expired": ("sent", "opened"),
     "cancelled": ("draft", "to_approve", "sent", "opened"),
 }
@@ -431,6 +431,8 @@ class PayoutLink(models.Model):
         self._check_transition("sent")
         for link in self:
             link._check_ready_to_send()
+        for provider, links in self.grouped("provider_id").items():
+            provider._check_payout_requests(links)
         in_odoo = self.filtered("provider_id.is_claimed_in_odoo")
         in_odoo._send_claim_links()
         (self - in_odoo)._send_to_provider()
@@ -481,7 +483,6 @@ class PayoutLink(models.Model):
         request must not create a second link at the provider.
         """
         for link in self:
-            link.provider_id._check_payout_request(link)
             link._update_state("sent", values={
                 "submission_state": "to_submit",
                 "submission_key": link.provider_id._new_submission_key(link),
@@ -496,6 +497,9 @@ class PayoutLink(models.Model):
 
     def action_cancel(self):
         self.check_access("write")
+        self._check_transition("cancelled")
+        for provider, links in self.grouped("provider_id").items():
+            provider._cancel_payouts(links)
         self._update_state("cancelled", from_user=True)
         self.sudo().write({"access_token": False})
         return True
@@ -668,8 +672,8 @@ class PayoutLink(models.Model):
                     if can_commit():
                         self.env.cr.commit()  # pylint: disable=invalid-commit
                     answer = provider._submit_payout(link, account_number)
-            except ProviderClientError as error:
-                # The provider refused the request itself: it will not move money for it.
+            except (ProviderClientError, FieldValidationError) as error:
+                # Refused by the provider, or unfit to send: no money moves for it.
                 link.submission_state = "submitted"
                 link._update_state("failed", values={"failure_reason": error.message},
                                    message=self.env._("%(provider)s refused: %(error)s",

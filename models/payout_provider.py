@@ -1,7 +1,13 @@
+import threading
+
 from odoo import api, fields, models
 from odoo.exceptions import ValidationError
 
 from ..protocol import demo
+
+# One keep-alive API client per provider, database and thread (a requests session is not
+# shared across threads); rebuilt when the provider's settings change.
+_api_clients = {}
 
 
 class PayoutProvider(models.Model):
@@ -155,8 +161,14 @@ class PayoutProvider(models.Model):
             return self._submit_payout(link, account_number)
         raise NotImplementedError(self.code)
 
-    def _check_payout_request(self, link):
-        """Raise a UserError naming the field when the provider would refuse ``link``."""
+    def _check_payout_requests(self, links):
+        """Raise a UserError naming the link and the field when the provider would refuse
+        to pay ``links``, before anything is sent."""
+        self.ensure_one()
+
+    def _cancel_payouts(self, links):
+        """Void ``links`` at the provider before they are cancelled in Odoo; raise a
+        UserError, changing nothing, when the provider refuses."""
         self.ensure_one()
 
     def _payout_status_fetcher(self):
@@ -170,6 +182,26 @@ class PayoutProvider(models.Model):
     def _fetch_payout_status(self, link):
         """The provider's current answer for one submitted ``link``."""
         return self._payout_status_fetcher()(link)
+
+    def _cached_api_client(self, settings, make_client):
+        """The keep-alive client for ``settings``, made by ``make_client`` when they change."""
+        self.ensure_one()
+        key = (self.env.cr.dbname, self.id, threading.get_ident())
+        cached_settings, client = _api_clients.get(key, (None, None))
+        if cached_settings != settings:
+            client = make_client()
+            _api_clients[key] = (settings, client)
+        return client
+
+    @staticmethod
+    def _answer_from_status(status, reason=None):
+        """A provider answer (see above) from a protocol ``PayoutStatus``."""
+        return {
+            "state": status.state,
+            "raw_status": status.raw_status,
+            "provider_reference": status.provider_reference,
+            "reason": reason,
+        }
 
     def _get_poll_interval(self):
         """Seconds to wait between two status calls to this provider (its rate limit)."""

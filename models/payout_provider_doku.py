@@ -1,5 +1,3 @@
-import threading
-
 from odoo import api, fields, models
 from odoo.exceptions import UserError, ValidationError
 
@@ -17,10 +15,6 @@ FIELD_LABELS = {
     "description": "Description",
     "currency": "Currency",
 }
-
-# One keep-alive client per provider, database and thread (a requests session is not
-# shared across threads); rebuilt when the provider's settings change.
-_clients = {}
 
 
 class PayoutProviderDoku(models.Model):
@@ -91,16 +85,11 @@ class PayoutProviderDoku(models.Model):
         }.get(provider.doku_environment) or provider.doku_base_url
         settings = (base_url, provider.doku_client_id, provider.doku_secret_key,
                     provider.doku_signature_scheme, provider.doku_verify_signatures)
-        key = (self.env.cr.dbname, self.id, threading.get_ident())
-        cached_settings, client = _clients.get(key, (None, None))
-        if cached_settings != settings:
-            client = doku.DokuClient(
-                base_url, provider.doku_client_id, provider.doku_secret_key,
-                scheme=provider.doku_signature_scheme,
-                verify_responses=provider.doku_verify_signatures,
-            )
-            _clients[key] = (settings, client)
-        return client
+        return self._cached_api_client(settings, lambda: doku.DokuClient(
+            base_url, provider.doku_client_id, provider.doku_secret_key,
+            scheme=provider.doku_signature_scheme,
+            verify_responses=provider.doku_verify_signatures,
+        ))
 
     def _doku_initiate_fields(self, link):
         # Odoo's empty fields are False; the protocol says "required" for None.
@@ -115,14 +104,6 @@ class PayoutProviderDoku(models.Model):
             "currency": link.currency_id.name,
         }
 
-    @staticmethod
-    def _doku_answer(status):
-        return {
-            "state": status.state,
-            "raw_status": status.raw_status,
-            "provider_reference": status.provider_reference,
-        }
-
     # === Provider hooks === #
 
     def _new_submission_key(self, link):
@@ -130,19 +111,20 @@ class PayoutProviderDoku(models.Model):
             return super()._new_submission_key(link)
         return doku.new_request_id()  # digits only, as DOKU's Request-Id must be
 
-    def _check_payout_request(self, link):
-        super()._check_payout_request(link)
+    def _check_payout_requests(self, links):
+        super()._check_payout_requests(links)
         if self.code != "doku":
             return
-        try:
-            doku.build_initiate_body(**self._doku_initiate_fields(link))
-        except FieldValidationError as error:
-            raise UserError(self.env._(
-                "%(link)s cannot be sent through DOKU: %(field)s: %(rule)s.",
-                link=link.display_name,
-                field=FIELD_LABELS.get(error.field, error.field),
-                rule=error.rule,
-            )) from error
+        for link in links:
+            try:
+                doku.build_initiate_body(**self._doku_initiate_fields(link))
+            except FieldValidationError as error:
+                raise UserError(self.env._(
+                    "%(link)s cannot be sent through DOKU: %(field)s: %(rule)s.",
+                    link=link.display_name,
+                    field=FIELD_LABELS.get(error.field, error.field),
+                    rule=error.rule,
+                )) from error
 
     def _submit_payout(self, link, account_number):
         if self.code != "doku":
@@ -156,7 +138,7 @@ class PayoutProviderDoku(models.Model):
                 raise
             # DOKU already has a link with this reference: follow it, never create another.
             return self._reconcile_payout(link, account_number)
-        return self._doku_answer(status)
+        return self._answer_from_status(status)
 
     def _reconcile_payout(self, link, account_number):
         if self.code != "doku":
@@ -171,13 +153,13 @@ class PayoutProviderDoku(models.Model):
         status, _response = self._doku_client().initiate(
             self._doku_initiate_fields(link), link.submission_key
         )
-        return self._doku_answer(status)
+        return self._answer_from_status(status)
 
     def _payout_status_fetcher(self):
         if self.code != "doku":
             return super()._payout_status_fetcher()
         client = self._doku_client()
-        return lambda link: self._doku_answer(client.status(link.reference))
+        return lambda link: self._answer_from_status(client.status(link.reference))
 
     def _get_poll_interval(self):
         if self.code != "doku":

@@ -8,3 +8,4 @@ from . import test_access
 from . import test_claim_http
 from . import test_claim_tour
 from . import test_doku_provider
+from . import test_xendit_provider

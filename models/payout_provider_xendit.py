@@ -1,0 +1,169 @@
+from odoo import api, fields, models
+from odoo.exceptions import UserError, ValidationError
+from odoo.tools import format_amount
+
+from ..protocol import xendit
+from ..protocol.errors import ProviderClientError, ProviderError
+
+
+class PayoutProviderXendit(models.Model):
+    _inherit = "payout.provider"
+
+    code = fields.Selection(
+        selection_add=[("xendit", "Xendit")], ondelete={"xendit": "set default"}
+    )
+    xendit_secret_key = fields.Char(string="Xendit Secret Key", groups="base.group_system")
+    xendit_callback_token = fields.Char(
+        string="Xendit Callback Token",
+        groups="base.group_system",
+        help="The verification token of Xendit's dashboard; callbacks without it are refused.",
+    )
+    xendit_base_url = fields.Char(
+        string="Xendit API URL",
+        default=xendit.API_URL,
+        help="Xendit's API; a local Xendit sandbox in development.",
+    )
+    xendit_claim_mode = fields.Selection(
+        selection=[
+            ("odoo", "In Odoo, paid through Payouts v2"),
+            ("xendit", "At Xendit (Payout Link)"),
+        ],
+        string="Employees Claim",
+        default="odoo",
+        help="In Odoo: Odoo emails the link and hosts the claim page, then pays the given "
+        "account through Xendit Payouts v2. At Xendit: Xendit emails the employee and hosts "
+        "the claim; Odoo follows the link.",
+    )
+
+    @api.depends("code", "xendit_claim_mode")
+    def _compute_is_claimed_in_odoo(self):
+        super()._compute_is_claimed_in_odoo()
+        for provider in self.filtered(lambda p: p.code == "xendit"):
+            provider.is_claimed_in_odoo = provider.xendit_claim_mode == "odoo"
+
+    @api.depends("code")
+    def _compute_is_polled(self):
+        super()._compute_is_polled()
+        for provider in self.filtered(lambda p: p.code == "xendit"):
+            provider.is_polled = True  # callbacks can be missed
+
+    @api.constrains("code", "state", "xendit_secret_key", "xendit_base_url")
+    def _check_xendit_settings(self):
+        for provider in self.sudo().filtered(lambda p: p.code == "xendit"):
+            if provider.state != "disabled" and not provider.xendit_secret_key:
+                raise ValidationError(self.env._(
+                    "Xendit Secret Key: required to enable Xendit."
+                ))
+            if not (provider.xendit_base_url or "").startswith(("http://", "https://")):
+                raise ValidationError(self.env._(
+                    "Xendit API URL: an http:// or https:// address is required."
+                ))
+
+    # === Protocol glue === #
+
+    def _xendit_client(self):
+        self.ensure_one()
+        provider = self.sudo()
+        settings = (provider.xendit_base_url, provider.xendit_secret_key)
+        return self._cached_api_client(settings, lambda: xendit.XenditClient(*settings))
+
+    def _xendit_answer(self, status):
+        reason = xendit.failure_message(status) if status.state == "failed" else None
+        return self._answer_from_status(status, reason)
+
+    def _xendit_create(self, link, account_number):
+        """Create the link's payout at Xendit: a Payout Link, or a v2 payout once claimed."""
+        client = self._xendit_client()
+        amount = link.currency_id.round(link.amount)
+        if self.is_claimed_in_odoo:
+            status, _response = client.create_payout(
+                link.reference, xendit.channel_code(link.bank_id.payout_bank_code),
+                account_number, link.account_holder_name, amount, link.currency_id.name,
+                link.description or None, idempotency_key=link.submission_key,
+            )
+        else:
+            status, _response = client.create_payout_link(
+                link.reference, amount, link.recipient_email, link.submission_key
+            )
+        return self._xendit_answer(status)
+
+    # === Provider hooks === #
+
+    def _check_payout_requests(self, links):
+        """Refuse to send what Xendit's balance cannot cover (links fail on it otherwise)."""
+        super()._check_payout_requests(links)
+        if self.code != "xendit":
+            return
+        for link in links:
+            try:
+                xendit.build_link_body(link.reference, link.currency_id.round(link.amount),
+                                       link.recipient_email)
+            except ProviderError as error:
+                raise UserError(self.env._(
+                    "%(link)s cannot be sent through Xendit: %(error)s",
+                    link=link.display_name, error=error.message,
+                )) from error
+        try:
+            balance = self._xendit_client().get_balance()
+        except ProviderError as error:
+            raise UserError(self.env._(
+                "Could not check the Xendit balance: %s", error.message
+            )) from error
+        total = sum(links.mapped("amount"))
+        if balance < total:
+            currency = links.currency_id[:1]
+            raise UserError(self.env._(
+                "The Xendit balance (%(balance)s) cannot cover these payouts (%(total)s). "
+                "Top up the Xendit account, then send again.",
+                balance=format_amount(self.env, balance, currency),
+                total=format_amount(self.env, total, currency),
+            ))
+
+    def _cancel_payouts(self, links):
+        super()._cancel_payouts(links)
+        if self.code != "xendit" or self.is_claimed_in_odoo:
+            return  # claimed in Odoo: nothing exists at Xendit before the claim
+        if busy := links.filtered(lambda link: link.submission_state == "submitting"):
+            raise UserError(self.env._(
+                "%s is being created at Xendit right now; cancel it in a minute.",
+                ", ".join(busy.mapped("display_name")),
+            ))
+        for link in links.filtered("provider_reference"):
+            try:
+                status, _response = self._xendit_client().void_payout_link(
+                    link.provider_reference, f"void-{link.submission_key}"
+                )
+            except ProviderError as error:
+                raise UserError(self.env._(
+                    "Xendit did not void %(link)s: %(error)s",
+                    link=link.display_name, error=error.message,
+                )) from error
+            link.sudo().provider_status = status.raw_status
+
+    def _submit_payout(self, link, account_number):
+        if self.code != "xendit":
+            return super()._submit_payout(link, account_number)
+        return self._xendit_create(link, account_number)
+
+    def _reconcile_payout(self, link, account_number):
+        if self.code != "xendit":
+            return super()._reconcile_payout(link, account_number)
+        if self.is_claimed_in_odoo:
+            try:
+                payouts = self._xendit_client().find_payouts(link.reference)
+            except ProviderClientError as error:
+                # Not a refusal of the payout: what happened is still unknown.
+                raise ProviderError(error.message, status=error.status) from error
+            if payouts:
+                return self._xendit_answer(payouts[0])
+        # Not found, or a Payout Link (which has no lookup by reference): creating again
+        # with the same idempotency key returns the original instead of a second payout.
+        return self._xendit_create(link, account_number)
+
+    def _payout_status_fetcher(self):
+        if self.code != "xendit":
+            return super()._payout_status_fetcher()
+        client = self._xendit_client()
+
+        get = client.get_payout if self.is_claimed_in_odoo else client.get_payout_link
+        return lambda link: self._xendit_answer(get(link.provider_reference))

@@ -1,0 +1,336 @@
+import base64
+import json
+from itertools import cycle
+from unittest.mock import patch
+
+from odoo.exceptions import UserError
+from odoo.tests import HttpCase, tagged
+from odoo.tools import config
+
+from ..protocol import xendit
+from ..sandbox import xendit as xendit_sandbox
+from .common import PayoutCommon
+
+MINUTE, HOUR, DAY = 60, 3600, 86400
+
+
+class XenditCommon(PayoutCommon):
+    """Xendit providers (claimed at Xendit, and in Odoo through Payouts v2) wired to the
+    project's Xendit sandbox over loopback HTTP."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.xendit = xendit_sandbox.start()
+        cls.addClassCleanup(cls.xendit.server.stop)
+        cls.idr = cls.env.ref("base.IDR")
+        cls.idr.active = True
+        common = {
+            "code": "xendit", "state": "test", "xendit_base_url": cls.xendit.url,
+            "xendit_secret_key": cls.xendit.secret_key,
+            "xendit_callback_token": cls.xendit.callback_token,
+        }
+        cls.hosted = cls.env["payout.provider"].create(
+            {**common, "name": "Xendit links", "xendit_claim_mode": "xendit"})
+        cls.in_odoo = cls.env["payout.provider"].create(
+            {**common, "name": "Xendit v2", "xendit_claim_mode": "odoo"})
+
+    def setUp(self):
+        super().setUp()
+        self.xendit.server.reset()
+
+    def _xendit_link(self, provider, email="dewi@example.com", **values):
+        return self._create_link(**{
+            "provider_id": provider.id, "currency_id": self.idr.id, "amount": 1500000,
+            "recipient_email": email, **values,
+        })
+
+    def _calls(self, method, path_start):
+        return [r for r in self.xendit.server.requests
+                if r.method == method and r.path.startswith(path_start)]
+
+    def _poll(self):
+        """Run the polling cron as if its interval had passed since the last run."""
+        self.env["payout.link"].search([]).date_polled = False
+        self.env["payout.link"]._cron_poll_provider_status()
+
+    def _submit(self):
+        self.env["payout.link"]._cron_submit_payouts()
+
+
+@tagged("post_install", "-at_install")
+class TestXenditPayoutLinks(XenditCommon):
+    """Links claimed at Xendit (legacy Payout Link API)."""
+
+    def _sent(self, email="dewi@example.com"):
+        link = self._xendit_link(self.hosted, email)
+        link.action_send()
+        self._submit()
+        return link
+
+    def test_create_request_as_xendit_received_it(self):
+        link = self._sent()
+        [balance] = self._calls("GET", xendit.BALANCE_PATH)
+        [create] = self._calls("POST", xendit.LINK_PATH)
+        auth = base64.b64encode(f"{self.xendit.secret_key}:".encode()).decode()
+        for request in (balance, create):
+            self.assertEqual(request.headers["Authorization"], f"Basic {auth}")
+        self.assertEqual(create.headers[xendit.LINK_IDEMPOTENCY_HEADER], link.submission_key)
+        self.assertEqual(json.loads(create.body), {
+            "external_id": link.reference, "amount": 1500000, "email": "dewi@example.com",
+        })
+        self.assertEqual((link.state, link.submission_state, link.provider_status),
+                         ("sent", "submitted", "PENDING"))
+        self.assertIn(link.provider_reference, self.xendit.links)
+        self.assertFalse(self.env["mail.mail"].search([("email_to", "=", "dewi@example.com")]),
+                         "Xendit emails the employee, not Odoo")
+
+    def test_every_link_status_mapping(self):
+        scenarios = {
+            "claim@example.com": [(HOUR, "DISBURSING", "processing"),
+                                  (HOUR + 15 * MINUTE, "COMPLETED", "done")],
+            "invalid@example.com": [(HOUR + 15 * MINUTE, "FAILED", "failed")],
+            "wrongpass@example.com": [(HOUR, "FAILED", "failed")],
+            "idle@example.com": [(3 * DAY + MINUTE, "EXPIRED", "expired")],
+        }
+        for email, steps in scenarios.items():
+            with self.subTest(email=email):
+                self.xendit.server.reset()
+                link = self._sent(email)
+                elapsed = 0
+                for at, raw_status, state in steps:
+                    self.xendit.server.clock.advance(at - elapsed)
+                    elapsed = at
+                    self._poll()
+                    self.assertEqual((link.provider_status, link.state), (raw_status, state))
+                if link.state == "failed":
+                    self.assertTrue(link.failure_reason)
+
+    def test_cancel_voids_at_xendit(self):
+        link = self._sent()
+        link.action_cancel()
+        [void] = self._calls("POST", f"{xendit.LINK_PATH}/{link.provider_reference}/void")
+        self.assertTrue(void.headers[xendit.LINK_IDEMPOTENCY_HEADER])
+        self.assertEqual((link.state, link.provider_status), ("cancelled", "VOIDED"))
+
+    def test_void_after_claim_is_refused_and_changes_nothing(self):
+        link = self._sent("claim@example.com")
+        self.xendit.server.clock.advance(HOUR)  # claimed at Xendit, not polled yet
+        with self.assertRaisesRegex(UserError, "Xendit did not void"):
+            link.action_cancel()
+        self.assertEqual(link.state, "sent")
+        self._poll()
+        self.assertEqual(link.state, "processing")
+
+    def test_balance_must_cover_the_links(self):
+        self.xendit.configure(balance=1000000)
+        link = self._xendit_link(self.hosted)
+        with self.assertRaisesRegex(UserError, "cannot cover"):
+            link.action_send()
+        self.assertEqual((link.state, link.submission_state), ("draft", False))
+        self.assertFalse(self._calls("POST", xendit.LINK_PATH))
+
+    def test_lost_answer_is_reconciled_without_a_second_link(self):
+        self.xendit.server.inject("malformed_json", path=xendit.LINK_PATH)
+        link = self._xendit_link(self.hosted)
+        link.action_send()
+        self._submit()
+        self.assertEqual(link.submission_state, "submitting")
+        self._submit()
+        self.assertEqual((link.state, link.submission_state), ("sent", "submitted"))
+        self.assertEqual(len(self.xendit.links), 1)
+
+
+@tagged("post_install", "-at_install")
+class TestXenditPayoutsV2(XenditCommon):
+    """Links claimed in Odoo and paid through Payouts v2."""
+
+    def _claimed(self, account="1234567890"):
+        link = self._xendit_link(self.in_odoo)
+        self._send(link)
+        link._claim(self.bank, account, "Dewi Lestari")
+        return link
+
+    def test_payout_request_as_xendit_received_it(self):
+        link = self._claimed()
+        self._submit()
+        [create] = self._calls("POST", xendit.PAYOUT_PATH)
+        self.assertEqual(create.headers[xendit.PAYOUT_IDEMPOTENCY_HEADER], link.submission_key)
+        body = json.loads(create.body)
+        self.assertEqual(
+            (body["reference_id"], body["channel_code"], body["channel_properties"],
+             body["amount"], body["currency"]),
+            (link.reference, "ID_BCA",
+             {"account_number": "1234567890", "account_holder_name": "Dewi Lestari"},
+             1500000, "IDR"),
+        )
+        self.assertEqual((link.state, link.provider_status), ("processing", "ACCEPTED"))
+        self.xendit.server.clock.advance(15 * MINUTE)
+        self._poll()
+        self.assertEqual((link.state, link.provider_status), ("done", "SUCCEEDED"))
+
+    def test_every_payout_status_mapping(self):
+        scenarios = {
+            "1234567890": [(0, "ACCEPTED", "processing"), (MINUTE, "REQUESTED", "processing"),
+                           (15 * MINUTE, "SUCCEEDED", "done")],
+            "4000000001": [(15 * MINUTE, "FAILED", "failed")],
+            "4000000003": [(15 * MINUTE, "PENDING_COMPLIANCE_ASSESSMENT", "processing")],
+            "4000000005": [(2 * MINUTE, "PENDING_COMPLIANCE_ASSESSMENT", "processing"),
+                           (HOUR + 2 * MINUTE, "COMPLIANCE_REJECTED", "failed")],
+        }
+        for account, steps in scenarios.items():
+            with self.subTest(account=account):
+                self.xendit.server.reset()
+                link = self._claimed(account)
+                self._submit()
+                elapsed = 0
+                for at, raw_status, state in steps:
+                    self.xendit.server.clock.advance(at - elapsed)
+                    elapsed = at
+                    self._poll()
+                    self.assertEqual((link.provider_status, link.state), (raw_status, state))
+                if link.state == "failed":
+                    self.assertTrue(link.failure_reason)
+
+    def test_retry_after_a_timeout_pays_once(self):
+        # Xendit creates the payout, then the answer is lost: the client's retry carries
+        # the same Idempotency-key and gets the original payout back.
+        self.xendit.server.inject("timeout", path=xendit.PAYOUT_PATH, seconds=11)
+        link = self._claimed()
+        self._submit()
+        creates = self._calls("POST", xendit.PAYOUT_PATH)
+        self.assertEqual(len(creates), 2)
+        self.assertEqual({r.headers[xendit.PAYOUT_IDEMPOTENCY_HEADER] for r in creates},
+                         {link.submission_key})
+        self.assertEqual(len(self.xendit.payouts), 1, "paid once")
+        self.assertEqual((link.state, link.submission_state), ("processing", "submitted"))
+
+    def test_faults_recover_with_one_payout(self):
+        for kind, count in (("http_503", 3), ("http_500", 1), ("reset", 1),
+                            ("malformed_json", 1), ("latency", 1)):
+            with self.subTest(fault=kind):
+                self.xendit.server.reset()
+                self.xendit.server.inject(kind, count=count, path=xendit.PAYOUT_PATH,
+                                          seconds=0.2 if kind == "latency" else None)
+                link = self._claimed()
+                self._submit()
+                if link.submission_state == "submitting":
+                    self.assertIn("did not answer clearly", link.message_ids[0].body)
+                    self._submit()
+                self.assertEqual((link.state, link.submission_state), ("processing", "submitted"))
+                self.assertEqual(len(self.xendit.payouts), 1)
+
+    def test_refused_account_fails_the_link(self):
+        link = self._claimed("4000000000")
+        self._submit()
+        self.assertEqual(link.state, "failed")
+        self.assertIn("account number", link.failure_reason)
+        self.assertFalse(self.xendit.payouts)
+
+
+@tagged("post_install", "-at_install")
+class TestXenditCallbacks(XenditCommon, HttpCase):
+    """Callbacks over real HTTP: the token is checked, the body is only a hint."""
+
+    def setUp(self):
+        super().setUp()
+        self.xendit.configure(
+            callback_url=f"http://127.0.0.1:{config['http_port']}/payout/xendit/payouts"
+        )
+        self.link = self._xendit_link(self.in_odoo)
+        self._send(self.link)
+        self.link._claim(self.bank, "1234567890", "Dewi Lestari")
+        self._submit()
+
+    def _post(self, body, token=None):
+        headers = {"Content-Type": "application/json"}
+        if token:
+            headers[xendit.CALLBACK_TOKEN_HEADER] = token
+        return self.url_open("/payout/xendit/payouts", data=json.dumps(body), headers=headers)
+
+    def _event(self, payout_id=None, status="SUCCEEDED"):
+        return {"event": "payout.succeeded", "business_id": "b1", "created": "2026-11-22",
+                "data": {"id": payout_id or self.link.provider_reference, "status": status}}
+
+    def test_delivered_callbacks_move_the_link(self):
+        self.xendit.server.clock.advance(15 * MINUTE)
+        deliveries = self.xendit.deliver()
+        self.assertEqual([(d["event"], d["http_status"]) for d in deliveries],
+                         [("payout.succeeded", 200)])
+        self.link.invalidate_recordset()
+        self.assertEqual((self.link.state, self.link.provider_status), ("done", "SUCCEEDED"))
+
+    def test_reversal_after_success_fails_the_paid_link(self):
+        link = self._xendit_link(self.in_odoo, email="rev@example.com")
+        self._send(link)
+        link._claim(self.bank, "4000000004", "Dewi Lestari")  # reversed 1 h after success
+        self._submit()
+        self.xendit.server.clock.advance(15 * MINUTE)
+        self.xendit.deliver()
+        link.invalidate_recordset()
+        self.assertEqual(link.state, "done")
+        self.xendit.server.clock.advance(2 * HOUR)
+        self.assertEqual([d["event"] for d in self.xendit.deliver()], ["payout.reversed"])
+        link.invalidate_recordset()
+        self.assertEqual((link.state, link.provider_status), ("failed", "REVERSED"))
+        self.assertTrue(link.failure_reason)
+
+    def test_forged_body_cannot_move_the_link(self):
+        response = self._post(self._event(), self.xendit.callback_token)
+        self.assertEqual(response.status_code, 200)
+        self.link.invalidate_recordset()
+        self.assertEqual((self.link.state, self.link.provider_status),
+                         ("processing", "ACCEPTED"), "Xendit itself still says ACCEPTED")
+
+    def test_wrong_or_missing_token_is_refused(self):
+        for token in ("wrong-token", None):
+            with self.subTest(token=token):
+                self.xendit.server.clock.advance(15 * MINUTE)  # Xendit now says SUCCEEDED
+                response = self._post(self._event(), token)
+                self.assertEqual(response.status_code, 403)
+                self.link.invalidate_recordset()
+                self.assertEqual(self.link.state, "processing", "nothing changed")
+
+    def test_duplicate_callback_changes_nothing_more(self):
+        self.xendit.server.clock.advance(15 * MINUTE)
+        for _ in range(2):
+            self.assertEqual(self._post(self._event(), self.xendit.callback_token).json(),
+                             {"status": "accepted"})
+        self.link.invalidate_recordset()
+        self.assertEqual(self.link.state, "done")
+        self.assertEqual(len(self._calls("GET", xendit.PAYOUT_PATH)), 2,
+                         "each callback looked the payout up")
+        receipts = self.env["mail.mail"].search([("model", "=", "payout.link"),
+                                                 ("res_id", "=", self.link.id)])
+        self.assertEqual(len(receipts), 1)
+
+    def test_unknown_payout_is_acknowledged_and_ignored(self):
+        response = self._post(self._event("disb-unknown"), self.xendit.callback_token)
+        self.assertEqual((response.status_code, response.json()), (200, {"status": "ignored"}))
+        self.assertFalse(self._calls("GET", xendit.PAYOUT_PATH))
+        self.link.invalidate_recordset()
+        self.assertEqual(self.link.state, "processing")
+
+    def test_malformed_callback(self):
+        response = self._post({"nothing": "useful"}, self.xendit.callback_token)
+        self.assertEqual(response.status_code, 400)
+
+
+@tagged("post_install", "-at_install")
+class TestXenditClaimTour(XenditCommon, HttpCase):
+
+    def test_claim_in_odoo_paid_through_payouts_v2(self):
+        link = self._xendit_link(self.in_odoo)
+        with patch("odoo.addons.hr_payout_link.models.payout_link.secrets.choice",
+                   side_effect=cycle("ABCDEFGH")):
+            link.action_send()
+        self.start_tour(f"/payout/claim/{link.access_token}", "payout_claim_tour", login=None)
+        link.invalidate_recordset()
+        self.assertEqual((link.state, link.submission_state), ("processing", "to_submit"))
+        self._submit()
+        [create] = self._calls("POST", xendit.PAYOUT_PATH)
+        self.assertEqual(json.loads(create.body)["channel_properties"]["account_number"],
+                         "1234567890")
+        self.xendit.server.clock.advance(15 * MINUTE)
+        self._poll()
+        self.assertEqual(link.state, "done")
