@@ -28,7 +28,7 @@
         "views/payout_claim_templates.xml",
         "views/payout_portal_templates.xml",
     ],
-    "demo": ["demo/payout_link_demo.xml"],
+    "demo": ["demo/payout_provider_demo.xml", "demo/payout_link_demo.xml"],
     "assets": {
         "web.assets_tests": ["hr_payout_link/static/tests/tours/*.js"],
     },
