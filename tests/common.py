@@ -69,6 +69,20 @@ class PayoutCommon(TransactionCase):
         link.action_send()
         return self._secret_in_mail(link)
 
+    def _assert_lifecycle(self, link, clock, steps, check):
+        """Walk a sandbox ``clock`` through ``steps`` of (seconds since the link was
+        submitted, provider status, Odoo state): at each, ``check(link)`` asks the
+        provider, and the link must show that status and state."""
+        elapsed = 0
+        for at, raw_status, state in steps:
+            clock.advance(at - elapsed)
+            elapsed = at
+            check(link)
+            self.assertEqual((link.provider_status, link.state), (raw_status, state))
+            self.assertIn(raw_status, " ".join(link.message_ids.mapped("body")))
+        if link.state == "failed":
+            self.assertTrue(link.failure_reason)
+
     def _claim(self, link, account_number="1234567890"):
         """Claim ``link`` as the controller does and run the payment cron."""
         link._claim(self.bank, account_number, "Dewi Lestari")

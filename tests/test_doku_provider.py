@@ -130,14 +130,8 @@ class TestDokuProvider(PayoutCommon):
         for (email, steps), (path, check) in product(scenarios.items(), paths.items()):
             with self.subTest(email=email, path=path):
                 self.doku.server.reset()
-                link = self._sent_link(email)
-                elapsed = 0
-                for at, raw_status, state in steps:
-                    self.doku.server.clock.advance(at - elapsed)
-                    elapsed = at
-                    check(link)
-                    self.assertEqual((link.provider_status, link.state), (raw_status, state))
-                    self.assertIn(raw_status, " ".join(link.message_ids.mapped("body")))
+                self._assert_lifecycle(self._sent_link(email), self.doku.server.clock,
+                                       steps, check)
 
     def test_status_through_the_button(self):
         link = self._sent_link("retry@example.com")

@@ -96,15 +96,8 @@ class TestXenditPayoutLinks(XenditCommon):
         for email, steps in scenarios.items():
             with self.subTest(email=email):
                 self.xendit.server.reset()
-                link = self._sent(email)
-                elapsed = 0
-                for at, raw_status, state in steps:
-                    self.xendit.server.clock.advance(at - elapsed)
-                    elapsed = at
-                    self._poll()
-                    self.assertEqual((link.provider_status, link.state), (raw_status, state))
-                if link.state == "failed":
-                    self.assertTrue(link.failure_reason)
+                self._assert_lifecycle(self._sent(email), self.xendit.server.clock, steps,
+                                       lambda link: self._poll())
 
     def test_cancel_voids_at_xendit(self):
         link = self._sent()
@@ -183,14 +176,8 @@ class TestXenditPayoutsV2(XenditCommon):
                 self.xendit.server.reset()
                 link = self._claimed(account)
                 self._submit()
-                elapsed = 0
-                for at, raw_status, state in steps:
-                    self.xendit.server.clock.advance(at - elapsed)
-                    elapsed = at
-                    self._poll()
-                    self.assertEqual((link.provider_status, link.state), (raw_status, state))
-                if link.state == "failed":
-                    self.assertTrue(link.failure_reason)
+                self._assert_lifecycle(link, self.xendit.server.clock, steps,
+                                       lambda link: self._poll())
 
     def test_retry_after_a_timeout_pays_once(self):
         # Xendit creates the payout, then the answer is lost: the client's retry carries
