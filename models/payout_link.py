@@ -55,6 +55,9 @@ ACCOUNT_NUMBER_RE = re.compile(r"[0-9]{6,20}")  # ASCII only: \d takes any scrip
 BATCH_SIZE = 1000
 # A link is asked for its status at most once per this many minutes.
 POLL_EVERY_MINUTES = 10
+# A submission without a clear answer is looked up again after this many minutes, so an
+# outage of the provider does not make the cron call it in a loop.
+RETRY_SUBMISSION_MINUTES = 1
 
 
 def normalize_phone(raw):
@@ -186,8 +189,9 @@ class PayoutLink(models.Model):
     )
     provider_reference = fields.Char(copy=False, readonly=True, index="btree_not_null")
     date_polled = fields.Datetime(
-        string="Last Status Check", copy=False, readonly=True,
-        help="When the provider was last asked for this link's status.",
+        string="Last Provider Call", copy=False, readonly=True,
+        help="When the provider was last asked about this link (status, or a submission "
+        "that got no clear answer): both wait a while before asking again.",
     )
     submission_key = fields.Char(
         string="Idempotency Key", copy=False, readonly=True,
@@ -646,9 +650,12 @@ class PayoutLink(models.Model):
 
     @api.model
     def _cron_submit_payouts(self):
+        retry_before = fields.Datetime.now() - timedelta(minutes=RETRY_SUBMISSION_MINUTES)
         domain = [
             ("state", "in", ("sent", "opened", "processing")),  # not once cancelled
-            ("submission_state", "in", ("to_submit", "submitting")),
+            "|", ("submission_state", "=", "to_submit"),
+            "&", ("submission_state", "=", "submitting"),
+            "|", ("date_polled", "=", False), ("date_polled", "<", retry_before),
         ]
         return self._run_batch(
             domain, lambda links: links._submit_to_provider(),
@@ -680,9 +687,10 @@ class PayoutLink(models.Model):
                                                       provider=provider.name, error=error.message))
                 continue
             except ProviderError as error:
-                # The call may or may not have reached the provider: stay 'submitting' so the
-                # next run looks the payout up instead of sending it again.
-                link.submission_state = "submitting"
+                # The call may or may not have reached the provider: stay 'submitting' so a
+                # later run looks the payout up instead of sending it again.
+                link.write({"submission_state": "submitting",
+                            "date_polled": fields.Datetime.now()})
                 link.message_post(body=self.env._(
                     "%(provider)s did not answer clearly (%(error)s); the next run checks "
                     "what happened.", provider=provider.name, error=error.message,

@@ -69,6 +69,12 @@ class PayoutCommon(TransactionCase):
         link.action_send()
         return self._secret_in_mail(link)
 
+    def _retry_submissions(self):
+        """Run the payment cron as if the retry delay of unclear submissions had passed."""
+        self.env["payout.link"].search([("submission_state", "=", "submitting")]).write(
+            {"date_polled": False})
+        self.env["payout.link"]._cron_submit_payouts()
+
     def _assert_lifecycle(self, link, clock, steps, check):
         """Walk a sandbox ``clock`` through ``steps`` of (seconds since the link was
         submitted, provider status, Odoo state): at each, ``check(link)`` asks the

@@ -219,10 +219,21 @@ class TestDokuProvider(PayoutCommon):
                 self.env["payout.link"]._cron_submit_payouts()
                 if link.submission_state == "submitting":
                     self.assertIn("did not answer clearly", link.message_ids[0].body)
-                    self.env["payout.link"]._cron_submit_payouts()
+                    self._retry_submissions()
                 self.assertEqual((link.state, link.submission_state), ("sent", "submitted"))
                 self.assertEqual(link.provider_status, "PENDING")
                 self._assert_single_payout(link)
+
+    def test_an_outage_is_not_retried_in_a_loop(self):
+        self.doku.server.inject("http_503", count=30, path=doku.INITIATE_PATH)
+        link = self._doku_link()
+        link.action_send()
+        self.env["payout.link"]._cron_submit_payouts()
+        self.assertEqual(link.submission_state, "submitting")
+        attempts = len(self._initiates())
+        self.assertFalse(self.env["payout.link"]._cron_submit_payouts(),
+                         "an unclear submission waits before it is looked up again")
+        self.assertEqual(len(self._initiates()), attempts)
 
     def test_timeout_then_replay(self):
         self.doku.server.inject("timeout", path=doku.INITIATE_PATH, seconds=11)

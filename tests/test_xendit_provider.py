@@ -129,7 +129,7 @@ class TestXenditPayoutLinks(XenditCommon):
         link.action_send()
         self._submit()
         self.assertEqual(link.submission_state, "submitting")
-        self._submit()
+        self._retry_submissions()
         self.assertEqual((link.state, link.submission_state), ("sent", "submitted"))
         self.assertEqual(len(self.xendit.links), 1)
 
@@ -203,7 +203,7 @@ class TestXenditPayoutsV2(XenditCommon):
                 self._submit()
                 if link.submission_state == "submitting":
                     self.assertIn("did not answer clearly", link.message_ids[0].body)
-                    self._submit()
+                    self._retry_submissions()
                 self.assertEqual((link.state, link.submission_state), ("processing", "submitted"))
                 self.assertEqual(len(self.xendit.payouts), 1)
 
