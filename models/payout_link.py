@@ -413,8 +413,9 @@ class PayoutLink(models.Model):
     def _on_state_changed(self, state):
         """What follows a state change: the receipt, or telling the responsible user."""
         if state == "done":
+            # Providers that host the claim send their own receipt.
             template = self.env.ref("hr_payout_link.mail_template_payout_receipt")
-            for link in self:
+            for link in self.filtered("provider_id.is_claimed_in_odoo"):
                 template.send_mail(link.id)
         if state == "failed":
             for link in self:
