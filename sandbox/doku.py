@@ -42,13 +42,12 @@ UTC time, so a client in another process keeps working after the clock is advanc
 
 import inspect
 import re
-import threading
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 
 from ..protocol import doku
 from ..protocol.errors import ProviderBadSignature, ProviderClientError, ProviderError
-from .server import Response, SandboxServer, error_response, json_response
+from .server import ProviderSandbox, Response, error_response, json_response
 
 CLIENT_ID = "SANDBOX-CLIENT-1"
 SECRET_KEY = "SK-sandbox-not-a-secret"
@@ -91,7 +90,7 @@ class _Answer:
     answer: bytes  # the response body, sent again on replay
 
 
-class DokuSandbox:
+class DokuSandbox(ProviderSandbox):
     def __init__(
         self,
         server,
@@ -101,20 +100,14 @@ class DokuSandbox:
         scheme=doku.DEFAULT_SCHEME,
         tolerance=doku.TOLERANCE,
     ):
-        self.server = server
+        super().__init__(server)
         self.client_id = client_id
         self.secret_key = secret_key
         self.scheme = scheme
         self.tolerance = tolerance
-        self._lock = threading.Lock()
         server.route("POST", doku.INITIATE_PATH, self._initiate, sign=self._sign)
         server.route("POST", doku.STATUS_PATH, self._status, sign=self._sign)
-        server.on_reset(self.reset)
         self.reset()
-
-    @property
-    def url(self):
-        return self.server.url
 
     def reset(self):
         with self._lock:
@@ -220,10 +213,5 @@ class DokuSandbox:
         )
 
 
-def start(host="127.0.0.1", port=0, **options):
-    """Start a sandbox serving DOKU in a background thread and return its DokuSandbox
-    (`.url`, `.client_id`, `.secret_key`, `.scheme`, `.server` for clock, journal and
-    faults). Stop it with `.server.stop()`."""
-    sandbox = DokuSandbox(SandboxServer(host, port), **options)
-    sandbox.server.start()
-    return sandbox
+
+start = DokuSandbox.start

@@ -403,3 +403,30 @@ def _reset_connection(handler):
     handler.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
     handler.connection.close()
     handler.close_connection = True
+
+
+class ProviderSandbox:
+    """What every provider's sandbox shares: its server, a lock over its state, and a
+    reset when the server resets. A subclass sets its state up in `reset()` and calls it
+    at the end of its `__init__`."""
+
+    def __init__(self, server):
+        self.server = server
+        self._lock = threading.Lock()
+        server.on_reset(self.reset)
+
+    @property
+    def url(self):
+        return self.server.url
+
+    def reset(self):
+        raise NotImplementedError
+
+    @classmethod
+    def start(cls, host="127.0.0.1", port=0, **options):
+        """Start a sandbox of this provider on its own server, in a background thread,
+        and return it (`.url`, credentials, `.server` for clock, journal and faults).
+        Stop it with `.server.stop()`."""
+        sandbox = cls(SandboxServer(host, port), **options)
+        sandbox.server.start()
+        return sandbox

@@ -100,7 +100,6 @@ import binascii
 import copy
 import hmac
 import json
-import threading
 import uuid
 from dataclasses import dataclass, field
 from datetime import timedelta, timezone
@@ -110,7 +109,7 @@ import requests
 
 from ..protocol import xendit
 from ..protocol.errors import FieldValidationError
-from .server import Response, SandboxServer, _check_loopback, json_response
+from .server import ProviderSandbox, Response, _check_loopback, json_response
 
 SECRET_KEY = "xnd_development_sandbox_not_a_secret"
 READ_ONLY_KEY = "xnd_public_development_sandbox_not_a_secret"  # GET only
@@ -227,7 +226,7 @@ class _Callback:
     attempts: int = 0
 
 
-class XenditSandbox:
+class XenditSandbox(ProviderSandbox):
     def __init__(
         self,
         server,
@@ -242,7 +241,7 @@ class XenditSandbox:
     ):
         if callback_url:
             _check_callback_url(callback_url)
-        self.server = server
+        super().__init__(server)
         self.secret_key = secret_key
         self.read_only_key = read_only_key
         self._defaults = {
@@ -252,7 +251,6 @@ class XenditSandbox:
             "replays": replays,
             "replay_status": replay_status,
         }
-        self._lock = threading.Lock()
         link, payout = xendit.LINK_PATH, xendit.PAYOUT_PATH
         routes = [
             ("POST", link, self._create_link, xendit.LINK_IDEMPOTENCY_HEADER),
@@ -274,12 +272,7 @@ class XenditSandbox:
             ("GET", "objects", self._control_objects),
         ]:
             server.control(method, f"xendit/{name}", action)
-        server.on_reset(self.reset)
         self.reset()
-
-    @property
-    def url(self):
-        return self.server.url
 
     def reset(self):
         with self._lock:
@@ -697,10 +690,5 @@ class XenditSandbox:
             )
 
 
-def start(host="127.0.0.1", port=0, **options):
-    """Start a sandbox serving Xendit in a background thread and return its XenditSandbox
-    (`.url`, `.secret_key`, `.callback_token`, `.configure(...)`, `.deliver()`,
-    `.server` for clock, journal and faults). Stop it with `.server.stop()`."""
-    sandbox = XenditSandbox(SandboxServer(host, port), **options)
-    sandbox.server.start()
-    return sandbox
+
+start = XenditSandbox.start

@@ -35,6 +35,16 @@ class PayoutCommon(TransactionCase):
             cls.env, "payout_manager", groups="base.group_user,hr_payout_link.group_payout_manager"
         )
 
+    @classmethod
+    def _start_sandbox(cls, sandbox_module, **options):
+        """A provider sandbox on a free loopback port for the class, with IDR active (the
+        providers' currency)."""
+        sandbox = sandbox_module.start(**options)
+        cls.addClassCleanup(sandbox.server.stop)
+        cls.idr = cls.env.ref("base.IDR")
+        cls.idr.active = True
+        return sandbox
+
     def setUp(self):
         super().setUp()
         # pytest-odoo on Odoo 18 leaves current_test unset, so Odoo itself would leave test
@@ -68,6 +78,11 @@ class PayoutCommon(TransactionCase):
         """Send ``link`` and return the secret, read back from the queued email."""
         link.action_send()
         return self._secret_in_mail(link)
+
+    def _poll(self):
+        """Run the polling cron as if its interval had passed since the last run."""
+        self.env["payout.link"].search([]).date_polled = False
+        self.env["payout.link"]._cron_poll_provider_status()
 
     def _retry_submissions(self):
         """Run the payment cron as if the retry delay of unclear submissions had passed."""

@@ -21,10 +21,7 @@ class TestDokuProvider(PayoutCommon):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        cls.doku = doku_sandbox.start()
-        cls.addClassCleanup(cls.doku.server.stop)
-        cls.idr = cls.env.ref("base.IDR")
-        cls.idr.active = True
+        cls.doku = cls._start_sandbox(doku_sandbox)
         cls.doku_provider = cls.env["payout.provider"].create({
             "name": "DOKU",
             "code": "doku",
@@ -57,11 +54,6 @@ class TestDokuProvider(PayoutCommon):
         link.action_send()
         self.env["payout.link"]._cron_submit_payouts()
         return link
-
-    def _poll(self):
-        """Run the polling cron as if its interval had passed since the last run."""
-        self.env["payout.link"].search([]).date_polled = False
-        self.env["payout.link"]._cron_poll_provider_status()
 
     # === Sending === #
 

@@ -21,10 +21,7 @@ class XenditCommon(PayoutCommon):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        cls.xendit = xendit_sandbox.start()
-        cls.addClassCleanup(cls.xendit.server.stop)
-        cls.idr = cls.env.ref("base.IDR")
-        cls.idr.active = True
+        cls.xendit = cls._start_sandbox(xendit_sandbox)
         common = {
             "code": "xendit", "state": "test", "xendit_base_url": cls.xendit.url,
             "xendit_secret_key": cls.xendit.secret_key,
@@ -48,11 +45,6 @@ class XenditCommon(PayoutCommon):
     def _calls(self, method, path_start):
         return [r for r in self.xendit.server.requests
                 if r.method == method and r.path.startswith(path_start)]
-
-    def _poll(self):
-        """Run the polling cron as if its interval had passed since the last run."""
-        self.env["payout.link"].search([]).date_polled = False
-        self.env["payout.link"]._cron_poll_provider_status()
 
     def _submit(self):
         self.env["payout.link"]._cron_submit_payouts()
