@@ -754,10 +754,12 @@ class PayoutLink(models.Model):
         Database work stays constant per batch: the links are read together, one UPDATE
         stamps them all, and a link is written only when its status changed.
         """
+        if not self:
+            return
         # One statement whatever the batch size (the ORM flushes in chunks of 100 rows).
         self.env.execute_query(SQL(
             "UPDATE payout_link SET date_polled = %s WHERE id IN %s",
-            fields.Datetime.now(), tuple(self.ids) or (None,),
+            fields.Datetime.now(), tuple(self.ids),
         ))
         self.invalidate_recordset(["date_polled"])
         for provider, links in self.grouped("provider_id").items():
