@@ -1,4 +1,7 @@
+import re
+
 from odoo import fields, models
+from odoo.osv import expression
 
 
 class HrEmployee(models.Model):
@@ -14,6 +17,18 @@ class HrEmployee(models.Model):
         groups="hr_payout_link.group_payout_viewer",
         help="Total of paid payout links, in the company currency.",
     )
+
+    def _search_display_name(self, operator, value):
+        # Payout lines are imported with the employee by name, work email or identification
+        # number: Odoo's import looks records up with name_search(value, operator="=").
+        domain = super()._search_display_name(operator, value)
+        if operator == "=" and value and self.env.context.get("payout_employee_lookup"):
+            email_pattern = re.sub(r"([\\%_])", r"\\\1", value)  # literal, any case
+            # Editors need not be HR officers, who alone may read identification numbers.
+            matches = self.sudo()._search(["|", ("work_email", "=ilike", email_pattern),
+                                           ("identification_id", "=", value)])
+            domain = expression.OR([domain, [("id", "in", matches)]])
+        return domain
 
     def _compute_payout_stats(self):
         links = self.env["payout.link"]

@@ -6,8 +6,8 @@ import time
 from datetime import timedelta
 
 from odoo import api, fields, models, modules
-from odoo.exceptions import UserError, ValidationError
-from odoo.tools import SQL, consteq, email_normalize, float_is_zero, format_amount
+from odoo.exceptions import AccessError, UserError, ValidationError
+from odoo.tools import SQL, consteq, email_normalize, float_is_zero, format_amount, frozendict
 from odoo.tools.misc import hmac
 
 from ..protocol.errors import FieldValidationError, ProviderClientError, ProviderError
@@ -23,7 +23,8 @@ TRANSITIONS = {
     "opened": ("sent",),
     "processing": ("sent", "opened"),
     "done": ("sent", "opened", "processing"),
-    "failed": ("sent", "opened", "processing", "done"),  # done: a payout reversed later
+    # draft, to_approve: a batch line that could not be sent; done: a payout reversed later
+    "failed": ("draft", "to_approve", "sent", "opened", "processing", "done"),
     "expired": ("sent", "opened"),
     "cancelled": ("draft", "to_approve", "sent", "opened"),
 }
@@ -37,6 +38,7 @@ STATE_DATE_FIELDS = {
     "cancelled": "date_cancelled",
 }
 CLAIMABLE_STATES = ("sent", "opened")
+CLOSED_STATES = ("failed", "expired", "cancelled")
 REISSUABLE_STATES = ("failed", "expired")
 # Fields that define what is paid to whom: frozen once the link leaves draft.
 DRAFT_ONLY_FIELDS = {
@@ -53,11 +55,17 @@ ACCOUNT_NUMBER_RE = re.compile(r"[0-9]{6,20}")  # ASCII only: \d takes any scrip
 # Links per cron batch: amortises the per-batch SQL (lock, count, commit), small enough
 # that a batch commits every few seconds even against a slow provider.
 BATCH_SIZE = 1000
+# Lines named in one error message at most: a 10,000-line batch must stay readable.
+MAX_LINES_IN_ERROR = 20
 # A link is asked for its status at most once per this many minutes.
 POLL_EVERY_MINUTES = 10
 # A submission without a clear answer is looked up again after this many minutes, so an
 # outage of the provider does not make the cron call it in a loop.
 RETRY_SUBMISSION_MINUTES = 1
+
+
+class ImportLineByLine(Exception):
+    """Makes Odoo's import retry a failed batch line by line (see `_load_records`)."""
 
 
 def normalize_phone(raw):
@@ -88,7 +96,7 @@ def can_commit():
 class PayoutLink(models.Model):
     _name = "payout.link"
     _description = "Payout Link"
-    _inherit = ["portal.mixin", "mail.thread", "mail.activity.mixin"]
+    _inherit = ["portal.mixin", "mail.thread", "mail.activity.mixin", "payout.approval.mixin"]
     _order = "id desc"
     _check_company_auto = True
 
@@ -104,6 +112,10 @@ class PayoutLink(models.Model):
     )
     company_id = fields.Many2one(
         "res.company", required=True, index=True, default=lambda self: self.env.company
+    )
+    batch_id = fields.Many2one(
+        "payout.batch", string="Batch", index="btree_not_null", check_company=True,
+        ondelete="cascade", help="The bulk run this link is a line of; it is sent with it.",
     )
     employee_id = fields.Many2one(
         "hr.employee", required=True, index=True, check_company=True, ondelete="restrict",
@@ -167,6 +179,8 @@ class PayoutLink(models.Model):
         "payout.link", string="Replaces", copy=False, readonly=True, index="btree_not_null",
         help="The failed or expired link this one was reissued for.",
     )
+    reissued_link_ids = fields.One2many("payout.link", "replaced_link_id",
+                                        string="Reissued As", copy=False)
     bank_id = fields.Many2one("res.bank", copy=False, readonly=True)
     account_holder_name = fields.Char(copy=False, readonly=True)
     account_number_masked = fields.Char(string="Account", copy=False, readonly=True)
@@ -176,6 +190,7 @@ class PayoutLink(models.Model):
     access_token = fields.Char(index="btree_not_null")
     submission_state = fields.Selection(
         selection=[
+            ("to_review", "Account to Review"),
             ("to_submit", "To Submit"),
             ("submitting", "Submitting"),
             ("submitted", "Submitted"),
@@ -223,6 +238,9 @@ class PayoutLink(models.Model):
             link.recipient_phone = normalize_phone(
                 employee.mobile_phone or employee.private_phone or employee.work_phone
             )
+
+    def _get_approval_amount(self):
+        return self.amount
 
     def _compute_access_url(self):
         super()._compute_access_url()
@@ -278,6 +296,34 @@ class PayoutLink(models.Model):
                     "(%(phone)r given).", phone=link.recipient_phone,
                 ))
 
+    @api.constrains("batch_id", "employee_id", "state", "currency_id", "provider_id",
+                    "company_id")
+    def _check_batch_lines(self):
+        in_batch = self.filtered("batch_id")
+        for link in in_batch:
+            batch = link.batch_id
+            if (link.currency_id, link.provider_id, link.company_id) != (
+                batch.currency_id, batch.provider_id, batch.company_id
+            ):
+                raise ValidationError(self.env._(
+                    "Batch: %(link)s must have the currency, provider and company of its batch "
+                    "%(batch)s.", link=link.display_name, batch=batch.name,
+                ))
+        if not in_batch:
+            return
+        duplicates = self.sudo()._read_group(
+            [("batch_id", "in", in_batch.batch_id.ids),
+             ("employee_id", "in", in_batch.employee_id.ids),
+             ("state", "not in", CLOSED_STATES)],
+            ["batch_id", "employee_id"], ["__count"], having=[("__count", ">", 1)], limit=1,
+        )
+        if duplicates:
+            [(batch, employee, _count)] = duplicates
+            raise ValidationError(self.env._(
+                "Employee: %(employee)s already has a line in the batch %(batch)s.",
+                employee=employee.name, batch=batch.name,
+            ))
+
     def _check_before_write(self, vals_list, creating=False):
         """Rules the ORM or the database would otherwise break unclearly: a Monetary
         field rounds extra decimals silently, a missing employee or a duplicate
@@ -286,6 +332,14 @@ class PayoutLink(models.Model):
         for vals in vals_list:
             if creating and not vals.get("employee_id"):
                 raise ValidationError(self.env._("Employee: required."))
+            if vals.get("batch_id"):
+                batch = self.env["payout.batch"].browse(vals["batch_id"])
+                # A reissued line joins its batch again, whatever the batch's state.
+                if batch.state != "draft" and not vals.get("replaced_link_id"):
+                    raise ValidationError(self.env._(
+                        "Batch: %s is no longer a draft; lines cannot be added to it.",
+                        batch.name,
+                    ))
             if "amount" in vals:
                 self._check_amount_precision(vals)
             if vals.get("reference"):
@@ -330,6 +384,16 @@ class PayoutLink(models.Model):
     @api.model_create_multi
     def create(self, vals_list):
         sequence = self.env["ir.sequence"]
+        default_batch_id = self.env.context.get("default_batch_id")
+        for vals in vals_list:
+            if default_batch_id and "batch_id" not in vals:
+                vals["batch_id"] = default_batch_id  # its lines take the batch's values below
+            if vals.get("batch_id"):
+                batch = self.env["payout.batch"].browse(vals["batch_id"])
+                for field in ("company_id", "currency_id", "provider_id", "payout_type",
+                              "user_id"):
+                    vals.setdefault(field, batch[field].id if field.endswith("_id")
+                                    else batch[field])
         self._check_before_write(vals_list, creating=True)
         for vals in vals_list:
             company = self.env["res.company"].browse(vals.get("company_id")) or self.env.company
@@ -338,9 +402,21 @@ class PayoutLink(models.Model):
                 vals["reference"] = re.sub(r"[^A-Za-z0-9]", "", vals["name"])
         return super().create(vals_list)
 
+    def _load_records(self, data_list, update=False):
+        # Odoo's import first creates every line in one batch, and reports a UserError
+        # raised there against the file's first line. Any other error makes it retry line
+        # by line, where each line gets its own error.
+        try:
+            return super()._load_records(data_list, update)
+        except UserError as error:
+            if len(data_list) == 1:
+                raise
+            raise ImportLineByLine(str(error)) from error
+
     def write(self, vals):
         frozen = DRAFT_ONLY_FIELDS.intersection(vals)
-        if frozen and any(link.state != "draft" for link in self):
+        if frozen and any(link.state != "draft" or link.batch_id.state not in (False, "draft")
+                          for link in self):
             raise UserError(self.env._(
                 "Only draft payout links can be changed (%(fields)s). Cancel the link and "
                 "create a new one instead.",
@@ -351,7 +427,8 @@ class PayoutLink(models.Model):
 
     @api.ondelete(at_uninstall=False)
     def _unlink_only_drafts(self):
-        if any(link.state != "draft" for link in self):
+        if any(link.state != "draft" or link.batch_id.state not in (False, "draft")
+               for link in self):
             raise UserError(self.env._(
                 "Only draft payout links can be deleted; cancel the others to keep their history."
             ))
@@ -432,16 +509,62 @@ class PayoutLink(models.Model):
     # === User actions === #
 
     def action_send(self):
+        """Send draft links, or put those over the approval threshold up for approval."""
         self.check_access("write")
-        self._check_transition("sent")
-        for link in self:
-            link._check_ready_to_send()
-        for provider, links in self.grouped("provider_id").items():
-            provider._check_payout_requests(links)
-        in_odoo = self.filtered("provider_id.is_claimed_in_odoo")
-        in_odoo._send_claim_links()
-        (self - in_odoo)._send_to_provider()
+        if wrong := self.filtered(lambda link: link.state != "draft"):
+            raise UserError(self.env._(
+                "Only draft links can be sent: %s.", ", ".join(wrong.mapped("display_name"))
+            ))
+        if in_batch := self.filtered("batch_id"):
+            raise UserError(self.env._(
+                "%(links)s: lines of a batch are sent with it (Send All on %(batches)s).",
+                links=", ".join(in_batch[:MAX_LINES_IN_ERROR].mapped("display_name")),
+                batches=", ".join(in_batch.batch_id.mapped("name")),
+            ))
+        self._check_lines_ready()
+        to_approve = self.filtered(lambda link: link._needs_approval())
+        for link in to_approve:
+            link._update_state("to_approve", message=self.env._(
+                "Waiting for a Payout Manager's approval: over the approval threshold of %s.",
+                format_amount(self.env, link.company_id.payout_approval_threshold,
+                              link.company_id.currency_id),
+            ))
+        (self - to_approve)._send_links()
         return True
+
+    def action_approve(self):
+        if in_batch := self.filtered("batch_id"):
+            raise UserError(self.env._(
+                "%s: lines of a batch are approved with their batch.",
+                ", ".join(in_batch.mapped("display_name")),
+            ))
+        self._stamp_approval()
+        self._check_lines_ready()
+        self._send_links()
+        return True
+
+    def _refuse(self, reason):
+        """Back to draft, for the editor to correct or cancel (reason in the chatter)."""
+        self._log_refusal(reason)
+        self._update_state("draft")
+
+    def _check_lines_ready(self):
+        """Raise one UserError listing every link that cannot be sent, before any is."""
+        errors = []
+        for link in self:
+            try:
+                link._check_ready_to_send()
+            except UserError as error:
+                errors.append(error.args[0])
+        for provider, links in self.grouped("provider_id").items():
+            try:
+                provider._check_payout_requests(links)
+            except UserError as error:
+                errors.append(error.args[0])
+        if errors:
+            more = len(errors) - MAX_LINES_IN_ERROR
+            raise UserError("\n".join(errors[:MAX_LINES_IN_ERROR] + (
+                [self.env._("… and %s more.", more)] if more > 0 else [])))
 
     def _check_ready_to_send(self):
         self.ensure_one()
@@ -456,42 +579,69 @@ class PayoutLink(models.Model):
                 link=self.display_name,
             ))
 
-    def _send_claim_links(self):
-        """Issue a fresh token and secret per link, and email them (claimed in Odoo).
+    def _send_links(self, log=True):
+        """Send checked links: Odoo emails the claim links it hosts, the provider the others.
+
+        :param log: a chatter message per link; a batch logs one summary instead.
+        """
+        in_odoo = self.filtered("provider_id.is_claimed_in_odoo")
+        in_odoo._send_claim_links(log=log)
+        (self - in_odoo)._send_to_provider(log=log)
+
+    def _send_claim_links(self, log=True):
+        """Issue a fresh token and secret per link, and queue their emails (claimed in Odoo).
 
         The secret exists in clear only in the queued email, which is not attached to the
-        link (no copy in the chatter) and is deleted once sent.
+        link (no copy in the chatter) and is deleted once sent. Database work is constant
+        per batch of links: one UPDATE stores every token, one render queues every email.
         """
-        template = self.env.ref("hr_payout_link.mail_template_payout_link")
+        if not self:
+            return
+        now = fields.Datetime.now()
+        link_secrets = {}
+        rows = []
         for link in self:
             secret = "".join(secrets.choice(SECRET_ALPHABET) for _ in range(SECRET_LENGTH))
-            link.sudo().write({
-                "access_token": secrets.token_urlsafe(32),
-                "secret_hash": link._hash_secret(secret),
-                "failed_attempts": 0,
-                "expiry_date": fields.Datetime.now()
-                + timedelta(days=link.provider_id.link_validity_days),
-            })
-            link._update_state("sent", message=self.env._(
-                "Payout link emailed to %(email)s; it expires on %(expiry)s.",
-                email=link.recipient_email,
-                expiry=fields.Datetime.to_string(link.expiry_date),
-            ))
-            template.with_context(payout_secret=secret).send_mail(
-                link.id, email_values={"model": False, "res_id": False}
-            )
+            link_secrets[link.id] = secret
+            expiry = now + timedelta(days=link.provider_id.link_validity_days)
+            rows.append(SQL("(%s, %s, %s, %s::timestamp)", link.id, secrets.token_urlsafe(32),
+                            link._hash_secret(secret), expiry))
+        self.flush_recordset()
+        self.env.execute_query(SQL(
+            """UPDATE payout_link AS link
+                  SET access_token = new.token, secret_hash = new.secret_hash,
+                      expiry_date = new.expiry, failed_attempts = 0
+                 FROM (VALUES %s) AS new(id, token, secret_hash, expiry)
+                WHERE link.id = new.id""", SQL(", ").join(rows),
+        ))
+        self.invalidate_recordset(["access_token", "secret_hash", "expiry_date",
+                                   "failed_attempts"])
+        self._update_state("sent")
+        if log:
+            for link in self:
+                link.message_post(body=self.env._(
+                    "Payout link emailed to %(email)s; it expires on %(expiry)s.",
+                    email=link.recipient_email,
+                    expiry=fields.Datetime.to_string(link.expiry_date),
+                ))
+        template = self.env.ref("hr_payout_link.mail_template_payout_link")
+        template.with_context(payout_secrets=frozendict(link_secrets)).send_mail_batch(
+            self.ids, email_values={"model": False, "res_id": False}
+        )
 
-    def _send_to_provider(self):
+    def _send_to_provider(self, log=True):
         """Queue the links for their provider, which emails the employee and hosts the claim.
 
         The provider is called by `_cron_submit_payouts`, never in this request: a retried
         request must not create a second link at the provider.
         """
+        if not self:
+            return
         for link in self:
             link._update_state("sent", values={
                 "submission_state": "to_submit",
                 "submission_key": link.provider_id._new_submission_key(link),
-            }, message=self.env._("Queued for %s.", link.provider_id.name))
+            }, message=log and self.env._("Queued for %s.", link.provider_id.name))
         self.env.ref("hr_payout_link.ir_cron_payout_submit")._trigger()
 
     def action_check_status(self):
@@ -517,12 +667,13 @@ class PayoutLink(models.Model):
                 "Only failed or expired links can be reissued: %s.",
                 ", ".join(wrong.mapped("display_name")),
             ))
-        new_links = self.browse()
-        for link in self:
-            new_links |= link.copy({"replaced_link_id": link.id})
-        new_links.action_send()
-        for link, new_link in zip(self, new_links, strict=True):
-            link.message_post(body=self.env._("Reissued as %s.", new_link._get_html_link()))
+        in_batch = self.filtered("batch_id")
+        # A batch sends its new lines in the background, with its other lines.
+        in_batch._copy_for_reissue()
+        in_batch.batch_id._start_sending()
+        new_links = (self - in_batch)._copy_for_reissue()
+        new_links._check_lines_ready()
+        new_links._send_links()
         if len(new_links) == 1:
             return {
                 "type": "ir.actions.act_window",
@@ -531,6 +682,17 @@ class PayoutLink(models.Model):
                 "view_mode": "form",
             }
         return True
+
+    def _copy_for_reissue(self):
+        """Draft copies of failed or expired links, approved as the originals were."""
+        new_links = self.browse()
+        for link in self:
+            new_links |= link.copy({"replaced_link_id": link.id,
+                                    "approved_by_id": link.approved_by_id.id,
+                                    "date_approved": link.date_approved})
+        for link, new_link in zip(self, new_links, strict=True):
+            link.message_post(body=self.env._("Reissued as %s.", new_link._get_html_link()))
+        return new_links
 
     # === The claim (called by the public controller, on a sudo record) === #
 
@@ -590,19 +752,68 @@ class PayoutLink(models.Model):
         self.invalidate_recordset(["state"])
         if self.state not in CLAIMABLE_STATES:
             return False
+        to_review = self.company_id.payout_review_new_accounts and not self._is_trusted_account(
+            bank, account_number)
+        message = self.env._(
+            "Claimed: paying to %(bank)s %(account)s.",
+            bank=bank.name, account=mask_account_number(account_number),
+        )
+        if to_review:
+            message += " " + self.env._(
+                "This is not the bank account on the employee's record: a Payout Manager "
+                "reviews it before money moves."
+            )
         self._update_state("processing", values={
             "bank_id": bank.id,
             "account_number": account_number,
             "account_number_masked": mask_account_number(account_number),
             "account_holder_name": holder_name,
-            "submission_state": "to_submit",
+            "submission_state": "to_review" if to_review else "to_submit",
             "submission_key": self.provider_id._new_submission_key(self),
-        }, message=self.env._(
-            "Claimed: paying to %(bank)s %(account)s.",
-            bank=bank.name, account=mask_account_number(account_number),
-        ))
+        }, message=message)
+        if to_review:
+            self.activity_schedule(
+                "mail.mail_activity_data_todo",
+                user_id=(self.user_id or self.create_uid).id,
+                summary=self.env._("Have a Payout Manager review the new bank account"),
+            )
+        else:
+            self.env.ref("hr_payout_link.ir_cron_payout_submit")._trigger()
+        return True
+
+    def _is_trusted_account(self, bank, account_number):
+        """Whether the account is the one HR keeps on the employee's record."""
+        trusted = self.sudo().employee_id.bank_account_id
+        return bool(trusted) and trusted.sanitized_acc_number == account_number and (
+            not trusted.bank_id or trusted.bank_id == bank)
+
+    def action_approve_account(self):
+        """A Payout Manager accepts the bank account an employee gave: money moves."""
+        self._check_account_reviewer()
+        for link in self:
+            link.message_post(body=self.env._(
+                "Bank account %(account)s approved by %(user)s.",
+                account=link.account_number_masked, user=self.env.user.name,
+            ))
+        self.sudo().submission_state = "to_submit"
         self.env.ref("hr_payout_link.ir_cron_payout_submit")._trigger()
         return True
+
+    def action_refuse_account(self):
+        """A Payout Manager rejects the bank account: the link fails and can be reissued."""
+        self._check_account_reviewer()
+        self.sudo().submission_state = False
+        self._update_state("failed", values={"failure_reason": self.env._(
+            "Bank account refused by %s", self.env.user.name)})
+        return True
+
+    def _check_account_reviewer(self):
+        if not self.env.user.has_group("hr_payout_link.group_payout_manager"):
+            raise AccessError(self.env._("Only a Payout Manager can review bank accounts."))
+        if wrong := self.filtered(lambda link: link.submission_state != "to_review"):
+            raise UserError(self.env._(
+                "%s: no bank account waits for review.", ", ".join(wrong.mapped("display_name"))
+            ))
 
     def _validate_bank_account(self, bank, account_number, holder_name):
         errors = []
@@ -648,6 +859,41 @@ class PayoutLink(models.Model):
             domain, lambda links: links._update_state("expired"),
             "hr_payout_link.ir_cron_payout_expire",
         )
+
+    @api.model
+    def _cron_send_batches(self):
+        # Two workers ending the last lines of a batch at once each see the other's lines
+        # as unsent: the next run marks the batch sent.
+        self.env["payout.batch"].sudo().search([("state", "=", "sending")])._finish_sending()
+        domain = [("batch_id.state", "=", "sending"), ("state", "in", ("draft", "to_approve"))]
+        return self._run_batch(
+            domain, lambda links: links._send_batch_lines(),
+            "hr_payout_link.ir_cron_payout_batch_send",
+        )
+
+    def _send_batch_lines(self):
+        """Send lines of batches being sent, without a chatter message per line.
+
+        A line that can no longer be sent (its provider disabled since, say) fails with
+        the reason instead of blocking the rest of its batch.
+        """
+        quiet = self.with_context(tracking_disable=True)
+        unfit = {}
+        for link in quiet:
+            try:
+                link._check_ready_to_send()
+            except UserError as error:
+                unfit[link] = error.args[0]
+        fit = quiet - self.browse(link.id for link in unfit)
+        for provider, links in fit.grouped("provider_id").items():
+            try:
+                provider._check_payout_requests(links)
+            except UserError as error:
+                unfit.update(dict.fromkeys(links, error.args[0]))
+        for link, reason in unfit.items():
+            link._update_state("failed", values={"failure_reason": reason})
+        (fit - self.browse(link.id for link in unfit))._send_links(log=False)
+        self.batch_id._finish_sending()
 
     @api.model
     def _cron_submit_payouts(self):

@@ -68,8 +68,10 @@ class TestPayoutLinkStates(PayoutCommon):
         self.assertEqual((sent.state, done.state), ("expired", "done"))
 
     def test_user_actions_in_a_wrong_state(self):
-        with self.assertRaisesRegex(UserError, "cannot become Sent"):
+        with self.assertRaisesRegex(UserError, "Only draft links can be sent"):
             self._link_in("sent").action_send()
+        with self.assertRaisesRegex(UserError, "Only draft links can be sent"):
+            self._link_in("to_approve").action_send()  # approving is a manager's
         with self.assertRaisesRegex(UserError, "cannot become Cancelled"):
             self._link_in("done").action_cancel()
         with self.assertRaisesRegex(UserError, "Only failed or expired links can be reissued"):

@@ -1,0 +1,277 @@
+from odoo import api, fields, models
+from odoo.exceptions import UserError
+from odoo.tools import SQL, format_amount
+
+from .payout_link import REISSUABLE_STATES
+
+UNSENT_STATES = ("draft", "to_approve")
+PENDING_STATES = ("sent", "opened", "processing")
+
+
+class PayoutBatch(models.Model):
+    """A run of payout links sent together ("Q4 2026 sales commissions"): approved as one
+    total, sent in the background, followed through one chatter."""
+
+    _name = "payout.batch"
+    _description = "Payout Batch"
+    _inherit = ["mail.thread", "mail.activity.mixin", "payout.approval.mixin"]
+    _order = "id desc"
+    _check_company_auto = True
+
+    name = fields.Char(required=True, tracking=True,
+                       help="e.g. Q4 2026 sales commissions")
+    company_id = fields.Many2one(
+        "res.company", required=True, index=True, default=lambda self: self.env.company
+    )
+    currency_id = fields.Many2one(
+        "res.currency", required=True, default=lambda self: self.env.company.currency_id
+    )
+    provider_id = fields.Many2one(
+        "payout.provider", required=True, check_company=True,
+        default=lambda self: self.env["payout.link"]._default_provider(),
+        domain="[('state', '!=', 'disabled')]",
+    )
+    payout_type = fields.Selection(
+        selection=lambda self: self.env["payout.link"]._fields["payout_type"].selection,
+        string="Type", required=True, default="bonus", tracking=True,
+    )
+    user_id = fields.Many2one(
+        "res.users", string="Responsible", default=lambda self: self.env.user, tracking=True,
+        help="Told when a line fails.",
+    )
+    state = fields.Selection(
+        selection=[
+            ("draft", "Draft"),
+            ("to_approve", "To Approve"),
+            ("sending", "Sending"),
+            ("sent", "Sent"),
+            ("cancelled", "Cancelled"),
+        ],
+        required=True, default="draft", copy=False, index=True, tracking=True, readonly=True,
+    )
+    link_ids = fields.One2many("payout.link", "batch_id", string="Lines", copy=False)
+    link_count = fields.Integer(string="Line Count", compute="_compute_totals")
+    amount_total = fields.Monetary(string="Total", compute="_compute_totals")
+    unsent_count = fields.Integer(string="Not Sent Yet", compute="_compute_totals")
+    pending_count = fields.Integer(string="Waiting", compute="_compute_totals")
+    amount_pending = fields.Monetary(string="Amount Waiting", compute="_compute_totals")
+    paid_count = fields.Integer(string="Paid", compute="_compute_totals")
+    amount_paid = fields.Monetary(string="Amount Paid", compute="_compute_totals")
+    failed_count = fields.Integer(string="Failed", compute="_compute_totals")
+    amount_failed = fields.Monetary(string="Amount Failed", compute="_compute_totals")
+    cancelled_count = fields.Integer(string="Cancelled", compute="_compute_totals")
+    send_progress = fields.Float(string="Sent (%)", compute="_compute_totals")
+
+    @api.depends("link_ids.state", "link_ids.amount")
+    def _compute_totals(self):
+        groups = self.env["payout.link"]._read_group(
+            [("batch_id", "in", self.ids)], ["batch_id", "state"], ["__count", "amount:sum"]
+        )
+        stats = {}
+        for batch, state, count, amount in groups:
+            batch_stats = stats.setdefault(batch.id, {})
+            batch_stats[state] = (count, amount)
+
+        def total(batch_stats, states, index):
+            return sum(batch_stats.get(state, (0, 0.0))[index] for state in states)
+
+        for batch in self:
+            batch_stats = stats.get(batch.id, {})
+            live = [s for s in batch_stats if s != "cancelled"]
+            batch.link_count = total(batch_stats, batch_stats, 0)
+            batch.amount_total = total(batch_stats, live, 1)
+            batch.unsent_count = total(batch_stats, UNSENT_STATES, 0)
+            batch.pending_count = total(batch_stats, PENDING_STATES, 0)
+            batch.amount_pending = total(batch_stats, PENDING_STATES, 1)
+            batch.paid_count = total(batch_stats, ("done",), 0)
+            batch.amount_paid = total(batch_stats, ("done",), 1)
+            batch.failed_count = total(batch_stats, REISSUABLE_STATES, 0)
+            batch.amount_failed = total(batch_stats, REISSUABLE_STATES, 1)
+            batch.cancelled_count = total(batch_stats, ("cancelled",), 0)
+            live_count = total(batch_stats, live, 0)
+            batch.send_progress = (
+                100.0 * (live_count - batch.unsent_count) / live_count if live_count else 0.0
+            )
+
+    def _get_approval_amount(self):
+        return self.amount_total
+
+    # === CRUD === #
+
+    def write(self, vals):
+        # The lines follow their batch: what defines them changes with it, while draft.
+        shared = {key: vals[key] for key in ("company_id", "currency_id", "provider_id",
+                                              "payout_type") if key in vals}
+        if shared and self.link_ids:
+            if self.filtered(lambda batch: batch.state != "draft"):
+                raise UserError(self.env._("Only draft batches can change their %s.", ", ".join(
+                    self._fields[key].string for key in shared)))
+            self.link_ids.filtered(lambda link: link.state == "draft").write(shared)
+        return super().write(vals)
+
+    @api.ondelete(at_uninstall=False)
+    def _unlink_only_drafts(self):
+        if self.filtered(lambda batch: batch.state != "draft") or self.link_ids.filtered(
+            lambda link: link.state != "draft"
+        ):
+            raise UserError(self.env._(
+                "Only draft batches whose lines are all drafts can be deleted; cancel the "
+                "others to keep their history."
+            ))
+
+    # === User actions === #
+
+    def action_send_all(self):
+        """Send every line in the background, once approved when the total needs it."""
+        self.check_access("write")
+        for batch in self:
+            if batch.state != "draft":
+                raise UserError(self.env._("%s: only a draft batch can be sent.", batch.name))
+            lines = batch._get_unsent_lines()
+            if not lines:
+                raise UserError(self.env._("%s has no line to send.", batch.name))
+            lines._check_lines_ready()
+            if batch._needs_approval():
+                batch.state = "to_approve"
+                lines.with_context(tracking_disable=True)._update_state("to_approve")
+                batch.message_post(body=self.env._(
+                    "Submitted for approval: %(count)s lines, %(total)s (over the approval "
+                    "threshold of %(threshold)s).",
+                    count=len(lines), total=format_amount(self.env, batch.amount_total,
+                                                           batch.currency_id),
+                    threshold=format_amount(self.env, batch.company_id.payout_approval_threshold,
+                                            batch.company_id.currency_id),
+                ))
+            else:
+                batch._start_sending()
+        return True
+
+    def action_approve(self):
+        self._stamp_approval()
+        for batch in self:
+            batch._get_unsent_lines().with_context(tracking_disable=True).sudo().write({
+                "approved_by_id": self.env.user.id,
+                "date_approved": batch.date_approved,
+            })
+        self._start_sending()
+        return True
+
+    def _refuse(self, reason):
+        self._log_refusal(reason)
+        self.state = "draft"
+        self._get_unsent_lines().with_context(tracking_disable=True)._update_state("draft")
+
+    def action_cancel(self):
+        """Cancel the batch and its lines not sent yet; sent links stay claimable."""
+        self.check_access("write")
+        if wrong := self.filtered(lambda batch: batch.state in ("sent", "cancelled")):
+            raise UserError(self.env._(
+                "%s: a sent or cancelled batch cannot be cancelled; cancel its links one by "
+                "one instead.", ", ".join(wrong.mapped("name")),
+            ))
+        for batch in self:
+            unsent = batch._get_unsent_lines()
+            unsent.with_context(tracking_disable=True)._update_state("cancelled")
+            batch.state = "cancelled"
+            batch.message_post(body=self.env._(
+                "Cancelled: %(unsent)s lines not sent; %(sent)s already sent are unchanged.",
+                unsent=len(unsent), sent=batch.link_count - batch.cancelled_count,
+            ))
+        return True
+
+    def action_reissue_failed(self):
+        """Fresh links for the failed and expired lines, sent in the background."""
+        self.check_access("write")
+        for batch in self:
+            failed = batch.link_ids.filtered(
+                lambda link: link.state in REISSUABLE_STATES and not link.reissued_link_ids
+            )
+            if not failed:
+                raise UserError(self.env._("%s has no failed line to reissue.", batch.name))
+            failed._copy_for_reissue()
+            batch.message_post(body=self.env._(
+                "Reissuing %s failed or expired lines.", len(failed)))
+            batch._start_sending()
+        return True
+
+    def action_view_links(self):
+        return self._action_links(self.env._("Lines"), [("batch_id", "in", self.ids)])
+
+    def action_view_failed(self):
+        action = self._action_links(self.env._("Failed Lines"), [
+            ("batch_id", "in", self.ids), ("state", "in", REISSUABLE_STATES),
+        ])
+        action["views"] = [
+            (self.env.ref("hr_payout_link.payout_link_view_list_failed").id, "list"),
+            (False, "form"),
+        ]
+        return action
+
+    def action_import_lines(self):
+        """Odoo's import, for lines of this batch: employees by name, work email or
+        identification number."""
+        self.ensure_one()
+        return {
+            "type": "ir.actions.client",
+            "tag": "import",
+            "name": self.env._("Import Lines of %s", self.name),
+            "params": {
+                "active_model": "payout.link",
+                "context": {**self.env.context, **self._get_line_context()},
+            },
+        }
+
+    def _action_links(self, name, domain):
+        action = self.env["ir.actions.act_window"]._for_xml_id("hr_payout_link.action_payout_link")
+        action.update(name=name, domain=domain, context=self._get_line_context())
+        return action
+
+    def _get_line_context(self):
+        return {
+            "default_batch_id": self.id if len(self) == 1 else False,
+            "payout_employee_lookup": True,
+            "search_default_group_by_state": 0,
+        }
+
+    # === Sending in the background === #
+
+    def _get_unsent_lines(self):
+        return self.link_ids.filtered(lambda link: link.state in UNSENT_STATES)
+
+    def _start_sending(self):
+        for batch in self:
+            batch.state = "sending"
+            batch.message_post(body=self.env._(
+                "Sending %s lines in the background.", batch.unsent_count))
+        self.env.ref("hr_payout_link.ir_cron_payout_batch_send")._trigger()
+
+    def _finish_sending(self):
+        """Mark as sent the sending batches that have no unsent line left, with a summary.
+
+        One statement decides, so two workers finishing at once post one summary.
+        """
+        if not self:
+            return
+        self.flush_model()
+        self.env["payout.link"].flush_model(["state", "batch_id"])
+        rows = self.env.execute_query(SQL(
+            """UPDATE payout_batch AS batch SET state = 'sent'
+                WHERE batch.id IN %s AND batch.state = 'sending' AND NOT EXISTS (
+                      SELECT 1 FROM payout_link AS link
+                       WHERE link.batch_id = batch.id AND link.state IN %s)
+            RETURNING batch.id""", tuple(self.ids), UNSENT_STATES,
+        ))
+        self.invalidate_recordset(["state"])
+        for batch in self.browse(row[0] for row in rows):
+            batch.message_post(body=self.env._(
+                "All lines sent: %(pending)s waiting for their employee, %(paid)s paid, "
+                "%(failed)s failed.",
+                pending=batch.pending_count, paid=batch.paid_count, failed=batch.failed_count,
+            ))
+            if batch.failed_count:
+                batch.activity_schedule(
+                    "mail.mail_activity_data_todo",
+                    user_id=(batch.user_id or batch.create_uid).id,
+                    summary=self.env._("%s lines failed: review and reissue them",
+                                       batch.failed_count),
+                )

@@ -1,0 +1,15 @@
+from odoo import fields, models
+
+
+class ResConfigSettings(models.TransientModel):
+    _inherit = "res.config.settings"
+
+    company_currency_id = fields.Many2one(related="company_id.currency_id", readonly=True)
+    payout_approval = fields.Boolean(related="company_id.payout_approval", readonly=False)
+    payout_approval_threshold = fields.Monetary(
+        related="company_id.payout_approval_threshold", readonly=False,
+        currency_field="company_currency_id",
+    )
+    payout_review_new_accounts = fields.Boolean(
+        related="company_id.payout_review_new_accounts", readonly=False
+    )

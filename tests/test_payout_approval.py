@@ -1,0 +1,249 @@
+from odoo import fields
+from odoo.exceptions import AccessError, UserError
+from odoo.tests import new_test_user, tagged
+
+from .test_payout_batch import PayoutBatchCommon
+
+THRESHOLD = 1000.0
+
+
+@tagged("post_install", "-at_install")
+class TestPayoutApproval(PayoutBatchCommon):
+    """Four-eyes approval: over the company's threshold a payout waits for a Payout Manager
+    who did not create it; approving and refusing are logged with who and when."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.company.write({"payout_approval": True, "payout_approval_threshold": THRESHOLD})
+        cls.user_second_manager = new_test_user(
+            cls.env, "payout_second_manager",
+            groups="base.group_user,hr_payout_link.group_payout_manager",
+        )
+
+    def _link_by(self, user, amount):
+        return self.env["payout.link"].with_user(user).create({
+            "employee_id": self.employee.id, "amount": amount, "description": "Q4 bonus",
+        })
+
+    def test_threshold_edges(self):
+        for amount, expected in ((THRESHOLD - 0.01, "sent"), (THRESHOLD, "sent"),
+                                 (THRESHOLD + 0.01, "to_approve"), (50000.0, "to_approve")):
+            with self.subTest(amount=amount):
+                link = self._link_by(self.user_manager, amount)
+                link.action_send()
+                self.assertEqual(link.state, expected)
+                self.assertEqual(bool(link.access_token), expected == "sent",
+                                 "no link nor email before approval")
+
+    def test_threshold_zero_means_every_payout(self):
+        self.company.payout_approval_threshold = 0.0
+        link = self._link_by(self.user_editor, 0.01)
+        link.action_send()
+        self.assertEqual(link.state, "to_approve")
+
+    def test_approval_off_sends_everything(self):
+        self.company.payout_approval = False
+        link = self._link_by(self.user_editor, 50000.0)
+        link.action_send()
+        self.assertEqual(link.state, "sent")
+
+    def test_threshold_in_another_currency(self):
+        eur = self.env.ref("base.EUR")
+        eur.active = True
+        self.env["res.currency.rate"].create({
+            "currency_id": eur.id, "rate": 0.5, "name": fields.Date.today(),
+            "company_id": self.company.id,
+        })  # 1 company unit = 0.5 EUR: the threshold is 500 EUR
+        if self.company.currency_id == eur:
+            self.skipTest("the company already uses EUR")
+        over = self._create_link(currency_id=eur.id, amount=500.01)
+        under = self._create_link(currency_id=eur.id, amount=500.0)
+        (over | under).action_send()
+        self.assertEqual((over.state, under.state), ("to_approve", "sent"))
+
+    def test_creator_cannot_approve_another_manager_can(self):
+        link = self._link_by(self.user_manager, 5000.0)
+        link.action_send()
+        with self.assertRaisesRegex(UserError, "another Payout Manager must approve"):
+            link.with_user(self.user_manager).action_approve()
+        with self.assertRaisesRegex(AccessError, "Only a Payout Manager"):
+            link.with_user(self.user_editor).action_approve()
+        self.assertEqual(link.state, "to_approve")
+        self.assertFalse(link.approved_by_id)
+
+        link.with_user(self.user_second_manager).action_approve()
+        self.assertEqual(link.state, "sent")
+        self.assertEqual(link.approved_by_id, self.user_second_manager)
+        self.assertTrue(link.date_approved)
+        self.assertIn(f"Approved by {self.user_second_manager.name}",
+                      link.message_ids.mapped("body")[1])
+        self.assertTrue(self._secret_in_mail(link))
+        with self.assertRaisesRegex(UserError, "only payouts waiting for approval"):
+            link.with_user(self.user_second_manager).action_approve()
+
+    def test_refusal_goes_back_to_draft_with_the_reason(self):
+        link = self._link_by(self.user_editor, 5000.0)
+        link.action_send()
+        action = link.with_user(self.user_manager).action_refuse()
+        self.assertEqual(action["res_model"], "payout.refuse.wizard")
+        self.env["payout.refuse.wizard"].with_user(self.user_manager).with_context(
+            action["context"]).create({"reason": "Not in the commission plan"}).action_refuse()
+        self.assertEqual(link.state, "draft")
+        self.assertFalse(link.approved_by_id)
+        message = link.message_ids[0]
+        self.assertIn(f"Refused by {self.user_manager.name}: Not in the commission plan",
+                      message.body)
+        self.assertEqual(message.author_id, self.user_manager.partner_id)
+        self.assertTrue(message.date)
+        # Corrected and sent again, it waits for approval again.
+        link.amount = 900.0
+        link.action_send()
+        self.assertEqual(link.state, "sent")
+
+    def test_creator_cannot_refuse(self):
+        link = self._link_by(self.user_manager, 5000.0)
+        link.action_send()
+        with self.assertRaisesRegex(UserError, "another Payout Manager"):
+            link.with_user(self.user_manager).action_refuse()
+
+    def test_reissued_link_keeps_its_approval(self):
+        link = self._link_by(self.user_editor, 5000.0)
+        link.action_send()
+        link.with_user(self.user_manager).action_approve()
+        link._update_state("failed", values={"failure_reason": "Locked"})
+        link.action_reissue()
+        self.assertEqual(link.reissued_link_ids.state, "sent")
+        self.assertEqual(link.reissued_link_ids.approved_by_id, self.user_manager)
+
+    # === Batches: the total counts === #
+
+    def test_batch_over_threshold_by_its_total(self):
+        batch = self._batch(amount=THRESHOLD / 4)  # 5 lines: each under, the total over
+        batch.with_user(self.user_editor).action_send_all()
+        self.assertEqual(batch.state, "to_approve")
+        self.assertEqual(set(batch.link_ids.mapped("state")), {"to_approve"})
+        self.assertIn("Submitted for approval: 5 lines", batch.message_ids[0].body)
+        self.assertFalse(self.env["payout.link"]._cron_send_batches(), "nothing sent yet")
+
+        batch.with_user(self.user_second_manager).action_approve()
+        self.assertEqual(batch.state, "sending")
+        self.assertEqual((batch.approved_by_id, batch.link_ids.approved_by_id),
+                         (self.user_second_manager, self.user_second_manager))
+        while self.env["payout.link"]._cron_send_batches():
+            pass
+        self.assertEqual(batch.state, "sent")
+        self.assertEqual(set(batch.link_ids.mapped("state")), {"sent"})
+
+    def test_batch_at_threshold_is_sent_without_approval(self):
+        batch = self._batch(amount=THRESHOLD / 5)
+        batch.action_send_all()
+        self.assertEqual(batch.state, "sending")
+
+    def test_batch_creator_cannot_approve(self):
+        batch = self._batch(amount=THRESHOLD)
+        batch.action_send_all()  # created by the superuser's environment, as this test runs
+        creator_batch = self.env["payout.batch"].with_user(self.user_manager).create({
+            "name": "Mine", "provider_id": self.provider.id,
+        })
+        self.env["payout.link"].with_user(self.user_manager).create({
+            "batch_id": creator_batch.id, "employee_id": self.employee.id, "amount": 5000.0,
+        })
+        creator_batch.action_send_all()
+        with self.assertRaisesRegex(UserError, "another Payout Manager"):
+            creator_batch.action_approve()
+        self.assertEqual(creator_batch.state, "to_approve")
+        batch.with_user(self.user_manager).action_approve()
+        self.assertEqual(batch.state, "sending")
+
+    def test_batch_refusal(self):
+        batch = self._batch(amount=THRESHOLD)
+        batch.action_send_all()
+        batch.with_user(self.user_manager)._refuse("Wrong quarter")
+        self.assertEqual(batch.state, "draft")
+        self.assertEqual(set(batch.link_ids.mapped("state")), {"draft"})
+        self.assertIn(f"Refused by {self.user_manager.name}: Wrong quarter",
+                      batch.message_ids[0].body)
+        batch.link_ids[0].amount = 1.0  # editable again
+
+
+@tagged("post_install", "-at_install")
+class TestBankAccountReview(PayoutBatchCommon):
+    """With the setting on, a bank account that is not the one on the employee's HR record
+    waits for a Payout Manager before money moves."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.company.payout_review_new_accounts = True
+        cls.employee.bank_account_id = cls.env["res.partner.bank"].create({
+            "acc_number": "1234 5678 90",
+            "bank_id": cls.bank.id,
+            "partner_id": cls.employee.work_contact_id.id,
+        })
+
+    def _claimed(self, account_number):
+        link = self._create_link()
+        link.action_send()
+        self._claim(link, account_number)
+        return link
+
+    def test_trusted_account_is_paid_at_once(self):
+        link = self._claimed("1234567890")
+        self.assertEqual(link.state, "done")
+
+    def test_other_account_waits_for_review(self):
+        link = self._claimed("9876543210")
+        self.assertEqual((link.state, link.submission_state), ("processing", "to_review"))
+        self.env["payout.link"]._cron_submit_payouts()
+        self.assertEqual(link.state, "processing", "no money moves before the review")
+        self.assertTrue(link.activity_ids)
+        with self.assertRaisesRegex(AccessError, "Only a Payout Manager"):
+            link.with_user(self.user_editor).action_approve_account()
+        link.with_user(self.user_manager).action_approve_account()
+        self.assertIn(f"approved by {self.user_manager.name}", link.message_ids[0].body)
+        self.env["payout.link"]._cron_submit_payouts()
+        self.assertEqual(link.state, "done")
+        with self.assertRaisesRegex(UserError, "no bank account waits for review"):
+            link.with_user(self.user_manager).action_approve_account()
+
+    def test_same_number_at_another_bank_waits_too(self):
+        link = self.env["payout.link"].create({
+            "employee_id": self.employee.id, "amount": 10.0})
+        link.action_send()
+        link._claim(self.env.ref("hr_payout_link.bank_id_mandiri"), "1234567890", "Dewi")
+        self.assertEqual(link.submission_state, "to_review")
+
+    def test_refused_account_fails_the_link(self):
+        link = self._claimed("9876543210")
+        link.with_user(self.user_manager).action_refuse_account()
+        self.assertEqual(link.state, "failed")
+        self.assertIn(f"Bank account refused by {self.user_manager.name}", link.failure_reason)
+        self.env["payout.link"]._cron_submit_payouts()
+        self.assertEqual(link.state, "failed")
+
+    def test_employee_without_account_on_record_is_reviewed(self):
+        self.employee.bank_account_id = False
+        link = self._claimed("1234567890")
+        self.assertEqual(link.submission_state, "to_review")
+
+    def test_setting_off_pays_any_account(self):
+        self.company.payout_review_new_accounts = False
+        link = self._claimed("9876543210")
+        self.assertEqual(link.state, "done")
+
+
+@tagged("post_install", "-at_install")
+class TestApprovalSettings(PayoutBatchCommon):
+
+    def test_settings_write_the_company(self):
+        settings = self.env["res.config.settings"].create({
+            "payout_approval": True, "payout_approval_threshold": 2500.0,
+            "payout_review_new_accounts": True,
+        })
+        settings.execute()
+        self.assertEqual(
+            (self.company.payout_approval, self.company.payout_approval_threshold,
+             self.company.payout_review_new_accounts), (True, 2500.0, True))
+        other = self.env["res.company"].create({"name": "Other Settings Company"})
+        self.assertFalse(other.payout_approval, "per company")

@@ -1,0 +1,3 @@
+from . import payout_batch_wizard_line
+from . import payout_batch_wizard
+from . import payout_refuse_wizard
