@@ -30,6 +30,7 @@
         "views/res_config_settings_views.xml",
         "views/payout_menus.xml",
         "views/payout_claim_templates.xml",
+        "views/payout_mail_templates.xml",
         "views/payout_portal_templates.xml",
     ],
     "demo": ["demo/payout_provider_demo.xml", "demo/payout_link_demo.xml"],

@@ -25,10 +25,10 @@ def peak_memory_mb():
 
 
 def make_employees(env, count):
-    env["hr.employee"].search([("name", "like", "Bench Employee %")]).unlink()
+    """``count`` new employees (each batch size pays its own: a line per employee)."""
     return env["hr.employee"].create([{
-        "name": f"Bench Employee {index:05d}",
-        "work_email": f"bench.employee.{index}@example.com",
+        "name": f"Bench Employee {count}-{index:05d}",
+        "work_email": f"bench.employee.{count}.{index}@example.com",
     } for index in range(count)])
 
 

@@ -3,6 +3,7 @@ import re
 import secrets
 import threading
 import time
+from collections import defaultdict
 from datetime import timedelta
 
 from odoo import api, fields, models, modules
@@ -383,7 +384,6 @@ class PayoutLink(models.Model):
 
     @api.model_create_multi
     def create(self, vals_list):
-        sequence = self.env["ir.sequence"]
         default_batch_id = self.env.context.get("default_batch_id")
         for vals in vals_list:
             if default_batch_id and "batch_id" not in vals:
@@ -395,12 +395,33 @@ class PayoutLink(models.Model):
                     vals.setdefault(field, batch[field].id if field.endswith("_id")
                                     else batch[field])
         self._check_before_write(vals_list, creating=True)
+        by_company = defaultdict(list)
         for vals in vals_list:
-            company = self.env["res.company"].browse(vals.get("company_id")) or self.env.company
-            vals["name"] = sequence.with_company(company).next_by_code("payout.link") or "/"
-            if not vals.get("reference"):
-                vals["reference"] = re.sub(r"[^A-Za-z0-9]", "", vals["name"])
+            by_company[vals.get("company_id") or self.env.company.id].append(vals)
+        for company_id, company_vals in by_company.items():
+            names = self._next_names(self.env["res.company"].browse(company_id), len(company_vals))
+            for vals, name in zip(company_vals, names, strict=True):
+                vals["name"] = name
+                if not vals.get("reference"):
+                    vals["reference"] = re.sub(r"[^A-Za-z0-9]", "", name)
         return super().create(vals_list)
+
+    def _next_names(self, company, count):
+        """``count`` numbers of the company's payout link sequence, in one query when the
+        sequence is a plain PostgreSQL one (a batch creates thousands of links)."""
+        sequence = self.env["ir.sequence"].with_company(company)
+        sequence = sequence.search([("code", "=", "payout.link"),
+                                    ("company_id", "in", (company.id, False))],
+                                   order="company_id", limit=1)
+        if not sequence:
+            return ["/"] * count
+        if sequence.implementation != "standard" or sequence.use_date_range:
+            return [sequence._next() for _index in range(count)]
+        rows = self.env.execute_query(SQL(
+            "SELECT nextval(%s) FROM generate_series(1, %s)",
+            f"ir_sequence_{sequence.id:03d}", count,
+        ))
+        return [sequence.get_next_char(number) for (number,) in rows]
 
     def _load_records(self, data_list, update=False):
         # Odoo's import first creates every line in one batch, and reports a UserError

@@ -12,3 +12,4 @@ from . import test_xendit_provider
 from . import test_payout_batch
 from . import test_payout_approval
 from . import test_payout_batch_concurrency
+from . import test_batch_tour

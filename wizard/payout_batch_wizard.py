@@ -1,5 +1,6 @@
 from odoo import Command, api, fields, models
 from odoo.exceptions import UserError
+from odoo.tools import format_amount
 
 
 class PayoutBatchWizard(models.TransientModel):
@@ -53,9 +54,11 @@ class PayoutBatchWizard(models.TransientModel):
             self.update({field: batch[field] for field in (
                 "company_id", "payout_type", "provider_id", "currency_id")})
 
-    @api.depends("employee_ids")
+    @api.depends("employee_ids", "amount_mode")
     def _compute_line_ids(self):
         for wizard in self:
+            if wizard.amount_mode != "per_employee":
+                continue  # one amount for all: no line per employee to fill in
             # In a form, records are new ones: compare what they stand for (_origin).
             employees = wizard.employee_ids._origin
             kept = wizard.line_ids.filtered(
@@ -87,13 +90,18 @@ class PayoutBatchWizard(models.TransientModel):
             "provider_id": self.provider_id.id,
             "currency_id": self.currency_id.id,
         })
-        # One create call for every line: the ORM batches the inserts and computes.
-        self.env["payout.link"].create([{
+        # One create call for every line: the ORM batches the inserts and computes. The
+        # batch logs one message for them all.
+        lines = self.env["payout.link"].with_context(tracking_disable=True).create([{
             "batch_id": batch.id,
             "employee_id": employee.id,
             "amount": amount,
             "description": self.description,
         } for employee, amount in amounts])
+        batch.message_post(body=self.env._(
+            "%(count)s lines added for %(total)s.", count=len(lines),
+            total=format_amount(self.env, sum(lines.mapped("amount")), batch.currency_id),
+        ))
         return {
             "type": "ir.actions.act_window",
             "res_model": "payout.batch",
