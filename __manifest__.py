@@ -33,7 +33,11 @@
         "views/payout_mail_templates.xml",
         "views/payout_portal_templates.xml",
     ],
-    "demo": ["demo/payout_provider_demo.xml", "demo/payout_link_demo.xml"],
+    "demo": [
+        "demo/payout_provider_demo.xml",
+        "demo/payout_link_demo.xml",
+        "demo/payout_batch_demo.xml",
+    ],
     "assets": {
         "web.assets_tests": ["hr_payout_link/static/tests/tours/*.js"],
     },
