@@ -9,3 +9,4 @@ from . import test_claim_http
 from . import test_claim_tour
 from . import test_doku_provider
 from . import test_xendit_provider
+from . import test_provider_concurrency
