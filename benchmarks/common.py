@@ -1,11 +1,20 @@
-"""What the benchmarks share: Odoo on the benchmark database, and figures to print."""
+"""What the benchmarks share: Odoo on the benchmark database, the provider sandbox in its
+own process, and figures to print."""
 
 import argparse
+import json
+import subprocess
+import sys
 import time
+import urllib.request
 from contextlib import contextmanager
+from pathlib import Path
 
 import odoo
 from odoo import SUPERUSER_ID, api
+
+REPO = Path(__file__).resolve().parent.parent
+SANDBOX_PORT = 8071
 
 
 def parse_args(description, **defaults):
@@ -44,3 +53,29 @@ def measure(env=None):
 
 def row(label, value, unit=""):
     print(f"  {label:<46} {value:>12,.2f} {unit}")
+
+
+def start_sandbox(port=SANDBOX_PORT):
+    """The provider sandbox in its own process: (process, url)."""
+    process = subprocess.Popen(
+        [sys.executable, str(REPO / "bin" / "sandbox"), "--port", str(port)],
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )
+    url = f"http://127.0.0.1:{port}"
+    for _attempt in range(100):
+        try:
+            urllib.request.urlopen(f"{url}/_sandbox/clock", timeout=1)
+            return process, url
+        except OSError:
+            time.sleep(0.1)
+    process.kill()
+    sys.exit("The provider sandbox did not start.")
+
+
+def sandbox_control(url, name, payload=None):
+    """Call the sandbox's control endpoint ``name``: POST ``payload`` if given, else GET."""
+    data = None if payload is None else json.dumps(payload).encode()
+    request = urllib.request.Request(f"{url}/_sandbox/{name}", data=data,
+                                     headers={"Content-Type": "application/json"})
+    with urllib.request.urlopen(request, timeout=5) as answer:
+        return json.load(answer)

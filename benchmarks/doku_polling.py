@@ -12,32 +12,8 @@ Run it with `bin/benchmark doku_polling [--links 10000]`.
 
 import gc
 import json
-import subprocess
-import sys
-import time
-import urllib.request
-from pathlib import Path
 
-from common import measure, odoo_env, parse_args, row
-
-REPO = Path(__file__).resolve().parent.parent
-PORT = 8071
-
-
-def start_sandbox():
-    process = subprocess.Popen(
-        [sys.executable, str(REPO / "bin" / "sandbox"), "--port", str(PORT)],
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-    )
-    url = f"http://127.0.0.1:{PORT}"
-    for _attempt in range(100):
-        try:
-            urllib.request.urlopen(f"{url}/_sandbox/clock", timeout=1)
-            return process, url
-        except OSError:
-            time.sleep(0.1)
-    process.kill()
-    sys.exit("The DOKU sandbox did not start.")
+from common import measure, odoo_env, parse_args, row, sandbox_control, start_sandbox
 
 
 def main():
@@ -58,10 +34,7 @@ def main():
                 "reference_id": reference,
             }, doku.new_request_id())
         # 'stuck' links stay CONFIRMED once past their last step: a steady state to poll.
-        request = urllib.request.Request(f"{url}/_sandbox/clock", method="POST",
-                                         data=json.dumps({"advance": 3 * 3600}).encode(),
-                                         headers={"Content-Type": "application/json"})
-        urllib.request.urlopen(request, timeout=5)
+        sandbox_control(url, "clock", {"advance": 3 * 3600})
 
         with odoo_env(args.db) as env:
             print(f"Creating {args.links:,} open DOKU links in Odoo...", flush=True)

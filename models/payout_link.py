@@ -2,7 +2,6 @@ import logging
 import re
 import secrets
 import threading
-import time
 from collections import defaultdict
 from datetime import timedelta
 
@@ -11,7 +10,7 @@ from odoo.exceptions import AccessError, UserError, ValidationError
 from odoo.tools import SQL, consteq, email_normalize, float_is_zero, format_amount, frozendict
 from odoo.tools.misc import hmac
 
-from ..protocol.errors import FieldValidationError, ProviderClientError, ProviderError
+from ..protocol.errors import FieldValidationError, ProviderClientError
 
 _logger = logging.getLogger(__name__)
 
@@ -931,41 +930,56 @@ class PayoutLink(models.Model):
         )
 
     def _submit_to_provider(self):
-        """Pay each link at most once: mark 'submitting' and commit before the call.
+        """Pay each link at most once: mark 'submitting' and commit before any call.
 
-        A link found 'submitting' was interrupted between the call and storing its answer:
-        it is reconciled through the provider, never submitted again.
+        The whole batch is marked in one statement and one commit; then the provider calls
+        run (a few at once for HTTP providers) and their answers are stored here, on this
+        cursor. A link found 'submitting' was interrupted between the call and storing its
+        answer: it is reconciled through the provider, never submitted again.
         """
-        for link in self:
-            provider = link.provider_id
-            account_number = link.sudo().account_number
-            try:
-                if link.submission_state == "submitting":
-                    answer = provider._reconcile_payout(link, account_number)
-                else:
-                    link.submission_state = "submitting"
-                    if can_commit():
-                        self.env.cr.commit()  # pylint: disable=invalid-commit
-                    answer = provider._submit_payout(link, account_number)
-            except (ProviderClientError, FieldValidationError) as error:
-                # Refused by the provider, or unfit to send: no money moves for it.
-                link.submission_state = "submitted"
-                link._update_state("failed", values={"failure_reason": error.message},
-                                   message=self.env._("%(provider)s refused: %(error)s",
-                                                      provider=provider.name, error=error.message))
-                continue
-            except ProviderError as error:
-                # The call may or may not have reached the provider: stay 'submitting' so a
-                # later run looks the payout up instead of sending it again.
-                link.write({"submission_state": "submitting",
-                            "date_polled": fields.Datetime.now()})
-                link.message_post(body=self.env._(
-                    "%(provider)s did not answer clearly (%(error)s); the next run checks "
-                    "what happened.", provider=provider.name, error=error.message,
-                ))
-                continue
-            link.submission_state = "submitted"
-            link._apply_provider_status(**answer)
+        if not self:
+            return
+        interrupted = {link.id for link in self if link.submission_state == "submitting"}
+        # The submission keys were stored when the links were queued.
+        self.flush_recordset(["submission_state"])
+        self.env.execute_query(SQL(
+            "UPDATE payout_link SET submission_state = 'submitting' WHERE id IN %s",
+            tuple(self.ids),
+        ))
+        self.invalidate_recordset(["submission_state"])
+        if can_commit():
+            self.env.cr.commit()  # pylint: disable=invalid-commit
+        for provider, links in self.grouped("provider_id").items():
+            calls = [
+                (provider._prepare_reconciliation if link.id in interrupted
+                 else provider._prepare_submission)(link, link.sudo().account_number)
+                for link in links
+            ]
+            for link, (answer, error) in zip(links, provider._run_calls(calls), strict=True):
+                link._apply_submission_outcome(answer, error)
+
+    def _apply_submission_outcome(self, answer, error):
+        """Store what a submission or reconciliation call gave: the provider's ``answer``,
+        or the ProviderError it raised."""
+        self.ensure_one()
+        provider = self.provider_id
+        if isinstance(error, (ProviderClientError, FieldValidationError)):
+            # Refused by the provider, or unfit to send: no money moves for it.
+            self.submission_state = "submitted"
+            self._update_state("failed", values={"failure_reason": error.message},
+                               message=self.env._("%(provider)s refused: %(error)s",
+                                                  provider=provider.name, error=error.message))
+        elif error:
+            # The call may or may not have reached the provider: stay 'submitting' so a
+            # later run looks the payout up instead of sending it again.
+            self.write({"submission_state": "submitting", "date_polled": fields.Datetime.now()})
+            self.message_post(body=self.env._(
+                "%(provider)s did not answer clearly (%(error)s); the next run checks "
+                "what happened.", provider=provider.name, error=error.message,
+            ))
+        else:
+            self.submission_state = "submitted"
+            self._apply_provider_status(**answer)
 
     def _apply_provider_status(self, state, raw_status=None, reason=None,
                                provider_reference=None):
@@ -1016,7 +1030,8 @@ class PayoutLink(models.Model):
         )
 
     def _poll_provider_status(self):
-        """Follow each link at its provider, at no more than the provider's rate limit.
+        """Follow each link at its provider, at no more than the provider's rate limit
+        and with its calls made a few at once (all database work stays on this cursor).
 
         Database work stays constant per batch: the links are read together, one UPDATE
         stamps them all, and a link is written only when its status changed.
@@ -1030,22 +1045,16 @@ class PayoutLink(models.Model):
         ))
         self.invalidate_recordset(["date_polled"])
         for provider, links in self.grouped("provider_id").items():
-            fetch = provider._payout_status_fetcher()
-            interval = provider._get_poll_interval()
-            next_call = 0.0
-            for link in links:
-                if interval:
-                    time.sleep(max(0.0, next_call - time.monotonic()))
-                    next_call = time.monotonic() + interval
-                try:
-                    answer = fetch(link)
-                except ProviderError as error:
+            calls = [provider._prepare_status_check(link) for link in links]
+            answers = provider._run_calls(calls, interval=provider._get_poll_interval())
+            for link, (answer, error) in zip(links, answers, strict=True):
+                if error:
                     link.message_post(body=self.env._(
                         "Could not get the status from %(provider)s: %(error)s",
                         provider=provider.name, error=error.message,
                     ))
-                    continue
-                link._apply_provider_status(**answer)
+                else:
+                    link._apply_provider_status(**answer)
 
     def _get_claim_page_values(self):
         """Values shared by the claim page and the portal page of a link."""

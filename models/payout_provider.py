@@ -1,13 +1,30 @@
-import threading
+from functools import partial
 
 from odoo import api, fields, models
 from odoo.exceptions import ValidationError
 
-from ..protocol import demo
+from ..protocol import concurrency, demo
+from ..protocol.transport import ClientPool
 
 # One keep-alive API client per provider, database and thread (a requests session is not
 # shared across threads); rebuilt when the provider's settings change.
-_api_clients = {}
+_api_clients = ClientPool()
+MAX_CONCURRENT_CALLS = 16
+
+
+def answer_from_status(status, reason=None):
+    """A provider answer (see the provider hooks) from a protocol ``PayoutStatus``."""
+    return {
+        "state": status.state,
+        "raw_status": status.raw_status,
+        "provider_reference": status.provider_reference,
+        "reason": reason,
+    }
+
+
+def _demo_answer(account_number):
+    outcome = demo.pay(account_number)
+    return {"state": outcome.state, "reason": outcome.failure_reason}
 
 
 class PayoutProvider(models.Model):
@@ -62,6 +79,12 @@ class PayoutProvider(models.Model):
         store=True,
         help="A scheduled action follows this provider's links by asking for their status.",
     )
+    max_concurrent_calls = fields.Integer(
+        string="Concurrent Calls",
+        required=True,
+        default=4,
+        help="How many calls to the provider a scheduled run makes at once (1 to 16).",
+    )
     link_count = fields.Integer(compute="_compute_link_count")
 
     @api.depends("company_id")
@@ -102,6 +125,15 @@ class PayoutProvider(models.Model):
                                len(provider.sender_name))
                 )
 
+    @api.constrains("max_concurrent_calls")
+    def _check_max_concurrent_calls(self):
+        for provider in self:
+            if not 1 <= provider.max_concurrent_calls <= MAX_CONCURRENT_CALLS:
+                raise ValidationError(self.env._(
+                    "Concurrent Calls: from 1 to %(max)s (%(given)s given).",
+                    max=MAX_CONCURRENT_CALLS, given=provider.max_concurrent_calls,
+                ))
+
     @api.model
     def _create_demo_providers(self, companies):
         """Create one enabled Demo provider for each company that has no provider yet."""
@@ -122,6 +154,12 @@ class PayoutProvider(models.Model):
     # Provider answers are dicts for `payout.link._apply_provider_status`: `state` (an Odoo
     # state, or None when the provider's status is unknown), `raw_status`, `reason`,
     # `provider_reference`.
+    #
+    # The `_prepare_*` hooks read what a provider call needs from the ORM, on the cursor's
+    # thread, and return the call: a function of no argument that does only protocol work
+    # and returns the answer or raises a ProviderError. `_run_calls` may run it in another
+    # thread, so it must not touch the ORM, and it gets its API client through
+    # `_api_client_getter`.
 
     def _get_test_accounts(self):
         """Account numbers shown on the claim page in test mode, with what they do."""
@@ -138,28 +176,44 @@ class PayoutProvider(models.Model):
         db_uuid = self.env["ir.config_parameter"].sudo().get_param("database.uuid")
         return f"{db_uuid}-{link.company_id.id}-{link.reference}"
 
-    def _submit_payout(self, link, account_number):
-        """Ask the provider to pay ``link`` (or to create its link); return its answer.
+    def _prepare_submission(self, link, account_number):
+        """The call that asks the provider to pay ``link`` (or to create its link).
 
-        Called once the link's submission key has been committed, so a provider that
+        Made only once the link's submission key has been committed, so a provider that
         receives the same key twice pays once.
         """
         self.ensure_one()
         if self.code == "demo":
-            outcome = demo.pay(account_number)
-            return {"state": outcome.state, "reason": outcome.failure_reason}
+            return partial(_demo_answer, account_number)
         raise NotImplementedError(self.code)
 
-    def _reconcile_payout(self, link, account_number):
-        """Find out what became of a submission interrupted before its answer was stored.
+    def _prepare_reconciliation(self, link, account_number):
+        """The call that finds out what became of a submission interrupted before its
+        answer was stored.
 
         Never resubmits blindly: providers look the payout up by its submission key.
         """
         self.ensure_one()
         if self.code == "demo":
             # The Demo provider is a pure function of the account: looking up is paying.
-            return self._submit_payout(link, account_number)
+            return self._prepare_submission(link, account_number)
         raise NotImplementedError(self.code)
+
+    def _prepare_status_check(self, link):
+        """The call that gives the provider's current answer for a submitted ``link``."""
+        self.ensure_one()
+        raise NotImplementedError(self.code)
+
+    def _run_calls(self, calls, interval=0.0):
+        """Run ``calls`` made by the hooks above, their starts ``interval`` seconds apart;
+        return one (answer, ProviderError or None) pair per call, in their order.
+
+        Up to `max_concurrent_calls` at once; the Demo provider makes no HTTP call, so its
+        calls run one after the other in this thread.
+        """
+        self.ensure_one()
+        workers = 1 if self.code == "demo" else self.max_concurrent_calls
+        return concurrency.run_calls(calls, workers, interval)
 
     def _check_payout_requests(self, links):
         """Raise a UserError naming the link and the field when the provider would refuse
@@ -171,37 +225,21 @@ class PayoutProvider(models.Model):
         UserError, changing nothing, when the provider refuses."""
         self.ensure_one()
 
-    def _payout_status_fetcher(self):
-        """A function giving the provider's current answer for a submitted link.
-
-        Built once per batch, so a polled provider sets up its client once, not per link.
-        """
+    def _api_client_factory(self):
+        """(settings, make_client) of this provider's API client: a hashable tuple of what
+        the client is built from, and a function of no argument building it from plain
+        values (never the ORM)."""
         self.ensure_one()
         raise NotImplementedError(self.code)
 
-    def _fetch_payout_status(self, link):
-        """The provider's current answer for one submitted ``link``."""
-        return self._payout_status_fetcher()(link)
+    def _api_client_getter(self):
+        """A function giving the calling thread's keep-alive API client for this provider.
 
-    def _cached_api_client(self, settings, make_client):
-        """The keep-alive client for ``settings``, made by ``make_client`` when they change."""
+        The settings are read here, so prepared calls may use it in any thread.
+        """
         self.ensure_one()
-        key = (self.env.cr.dbname, self.id, threading.get_ident())
-        cached_settings, client = _api_clients.get(key, (None, None))
-        if cached_settings != settings:
-            client = make_client()
-            _api_clients[key] = (settings, client)
-        return client
-
-    @staticmethod
-    def _answer_from_status(status, reason=None):
-        """A provider answer (see above) from a protocol ``PayoutStatus``."""
-        return {
-            "state": status.state,
-            "raw_status": status.raw_status,
-            "provider_reference": status.provider_reference,
-            "reason": reason,
-        }
+        settings, make_client = self._api_client_factory()
+        return partial(_api_clients.get, (self.env.cr.dbname, self.id), settings, make_client)
 
     def _get_poll_interval(self):
         """Seconds to wait between two status calls to this provider (its rate limit)."""

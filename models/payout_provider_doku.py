@@ -1,8 +1,11 @@
+from functools import partial
+
 from odoo import api, fields, models
 from odoo.exceptions import UserError, ValidationError
 
 from ..protocol import doku
 from ..protocol.errors import FieldValidationError, ProviderClientError, ProviderError
+from .payout_provider import answer_from_status
 
 # DOKU's field names, as the employee's link shows them in Odoo.
 FIELD_LABELS = {
@@ -15,6 +18,40 @@ FIELD_LABELS = {
     "description": "Description",
     "currency": "Currency",
 }
+
+
+# The prepared calls (see payout.provider's hooks): plain values and a client getter, no
+# ORM, so they may run in a worker thread.
+
+
+def _initiate(get_client, body, request_id):
+    status, _response = get_client().initiate(body, request_id)
+    return answer_from_status(status)
+
+
+def _status(get_client, reference):
+    return answer_from_status(get_client().status(reference))
+
+
+def _submit(get_client, body, request_id):
+    try:
+        return _initiate(get_client, body, request_id)
+    except ProviderClientError as error:
+        if error.status != 409:
+            raise
+    # DOKU already has a link with this reference: follow it, never create another.
+    return _reconcile(get_client, body, request_id)
+
+
+def _reconcile(get_client, body, request_id):
+    try:
+        return _status(get_client, body["reference_id"])
+    except ProviderClientError as error:
+        if error.status != 404:
+            # Not a refusal of the payout: what happened is still unknown.
+            raise ProviderError(error.message, status=error.status) from error
+    # DOKU never created it: initiate now, with the same Request-Id and body.
+    return _initiate(get_client, body, request_id)
 
 
 class PayoutProviderDoku(models.Model):
@@ -76,8 +113,9 @@ class PayoutProviderDoku(models.Model):
 
     # === Protocol glue === #
 
-    def _doku_client(self):
-        self.ensure_one()
+    def _api_client_factory(self):
+        if self.code != "doku":
+            return super()._api_client_factory()
         provider = self.sudo()
         base_url = {
             "sandbox": doku.SANDBOX_URL,
@@ -85,11 +123,15 @@ class PayoutProviderDoku(models.Model):
         }.get(provider.doku_environment) or provider.doku_base_url
         settings = (base_url, provider.doku_client_id, provider.doku_secret_key,
                     provider.doku_signature_scheme, provider.doku_verify_signatures)
-        return self._cached_api_client(settings, lambda: doku.DokuClient(
-            base_url, provider.doku_client_id, provider.doku_secret_key,
+        return settings, partial(
+            doku.DokuClient, base_url, provider.doku_client_id, provider.doku_secret_key,
             scheme=provider.doku_signature_scheme,
             verify_responses=provider.doku_verify_signatures,
-        ))
+        )
+
+    def _doku_client(self):
+        """This thread's DOKU client, for calls made on the cursor's thread."""
+        return self._api_client_getter()()
 
     def _doku_initiate_fields(self, link):
         # Odoo's empty fields are False; the protocol says "required" for None.
@@ -126,40 +168,22 @@ class PayoutProviderDoku(models.Model):
                     rule=error.rule,
                 )) from error
 
-    def _submit_payout(self, link, account_number):
+    def _prepare_submission(self, link, account_number):
         if self.code != "doku":
-            return super()._submit_payout(link, account_number)
-        try:
-            status, _response = self._doku_client().initiate(
-                self._doku_initiate_fields(link), link.submission_key
-            )
-        except ProviderClientError as error:
-            if error.status != 409:
-                raise
-            # DOKU already has a link with this reference: follow it, never create another.
-            return self._reconcile_payout(link, account_number)
-        return self._answer_from_status(status)
+            return super()._prepare_submission(link, account_number)
+        return partial(_submit, self._api_client_getter(), self._doku_initiate_fields(link),
+                       link.submission_key)
 
-    def _reconcile_payout(self, link, account_number):
+    def _prepare_reconciliation(self, link, account_number):
         if self.code != "doku":
-            return super()._reconcile_payout(link, account_number)
-        try:
-            return self._fetch_payout_status(link)
-        except ProviderClientError as error:
-            if error.status != 404:
-                # Not a refusal of the payout: what happened is still unknown.
-                raise ProviderError(error.message, status=error.status) from error
-        # DOKU never created it: initiate now, with the same Request-Id and body.
-        status, _response = self._doku_client().initiate(
-            self._doku_initiate_fields(link), link.submission_key
-        )
-        return self._answer_from_status(status)
+            return super()._prepare_reconciliation(link, account_number)
+        return partial(_reconcile, self._api_client_getter(),
+                       self._doku_initiate_fields(link), link.submission_key)
 
-    def _payout_status_fetcher(self):
+    def _prepare_status_check(self, link):
         if self.code != "doku":
-            return super()._payout_status_fetcher()
-        client = self._doku_client()
-        return lambda link: self._answer_from_status(client.status(link.reference))
+            return super()._prepare_status_check(link)
+        return partial(_status, self._api_client_getter(), link.reference)
 
     def _get_poll_interval(self):
         if self.code != "doku":

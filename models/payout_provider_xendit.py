@@ -1,9 +1,52 @@
+from functools import partial
+
 from odoo import api, fields, models
 from odoo.exceptions import UserError, ValidationError
 from odoo.tools import format_amount
 
 from ..protocol import xendit
 from ..protocol.errors import ProviderClientError, ProviderError
+from .payout_provider import answer_from_status
+
+# The prepared calls (see payout.provider's hooks): plain values and a client getter, no
+# ORM, so they may run in a worker thread.
+
+
+def _answer(status):
+    reason = xendit.failure_message(status) if status.state == "failed" else None
+    return answer_from_status(status, reason)
+
+
+def _create_payout(get_client, reference, bank_code, account_number, holder_name, amount,
+                   currency, description, idempotency_key):
+    """Pay a link claimed in Odoo through Payouts v2."""
+    status, _response = get_client().create_payout(
+        reference, xendit.channel_code(bank_code), account_number, holder_name, amount,
+        currency, description, idempotency_key=idempotency_key,
+    )
+    return _answer(status)
+
+
+def _create_payout_link(get_client, reference, amount, email, idempotency_key):
+    status, _response = get_client().create_payout_link(reference, amount, email,
+                                                        idempotency_key)
+    return _answer(status)
+
+
+def _reconcile_payout(get_client, reference, create):
+    """Find a v2 payout by its reference; ``create`` it (same idempotency key) if none."""
+    try:
+        payouts = get_client().find_payouts(reference)
+    except ProviderClientError as error:
+        # Not a refusal of the payout: what happened is still unknown.
+        raise ProviderError(error.message, status=error.status) from error
+    return _answer(payouts[0]) if payouts else create()
+
+
+def _get_status(get_client, claimed_in_odoo, payout_id):
+    client = get_client()
+    get = client.get_payout if claimed_in_odoo else client.get_payout_link
+    return _answer(get(payout_id))
 
 
 class PayoutProviderXendit(models.Model):
@@ -61,31 +104,16 @@ class PayoutProviderXendit(models.Model):
 
     # === Protocol glue === #
 
-    def _xendit_client(self):
-        self.ensure_one()
+    def _api_client_factory(self):
+        if self.code != "xendit":
+            return super()._api_client_factory()
         provider = self.sudo()
         settings = (provider.xendit_base_url, provider.xendit_secret_key)
-        return self._cached_api_client(settings, lambda: xendit.XenditClient(*settings))
+        return settings, partial(xendit.XenditClient, *settings)
 
-    def _xendit_answer(self, status):
-        reason = xendit.failure_message(status) if status.state == "failed" else None
-        return self._answer_from_status(status, reason)
-
-    def _xendit_create(self, link, account_number):
-        """Create the link's payout at Xendit: a Payout Link, or a v2 payout once claimed."""
-        client = self._xendit_client()
-        amount = link.currency_id.round(link.amount)
-        if self.is_claimed_in_odoo:
-            status, _response = client.create_payout(
-                link.reference, xendit.channel_code(link.bank_id.payout_bank_code),
-                account_number, link.account_holder_name, amount, link.currency_id.name,
-                link.description or None, idempotency_key=link.submission_key,
-            )
-        else:
-            status, _response = client.create_payout_link(
-                link.reference, amount, link.recipient_email, link.submission_key
-            )
-        return self._xendit_answer(status)
+    def _xendit_client(self):
+        """This thread's Xendit client, for calls made on the cursor's thread."""
+        return self._api_client_getter()()
 
     # === Provider hooks === #
 
@@ -140,30 +168,33 @@ class PayoutProviderXendit(models.Model):
                 )) from error
             link.sudo().provider_status = status.raw_status
 
-    def _submit_payout(self, link, account_number):
+    def _prepare_submission(self, link, account_number):
+        """Create the link's payout at Xendit: a Payout Link, or a v2 payout once claimed."""
         if self.code != "xendit":
-            return super()._submit_payout(link, account_number)
-        return self._xendit_create(link, account_number)
-
-    def _reconcile_payout(self, link, account_number):
-        if self.code != "xendit":
-            return super()._reconcile_payout(link, account_number)
+            return super()._prepare_submission(link, account_number)
+        get_client = self._api_client_getter()
+        amount = link.currency_id.round(link.amount)
         if self.is_claimed_in_odoo:
-            try:
-                payouts = self._xendit_client().find_payouts(link.reference)
-            except ProviderClientError as error:
-                # Not a refusal of the payout: what happened is still unknown.
-                raise ProviderError(error.message, status=error.status) from error
-            if payouts:
-                return self._xendit_answer(payouts[0])
-        # Not found, or a Payout Link (which has no lookup by reference): creating again
-        # with the same idempotency key returns the original instead of a second payout.
-        return self._xendit_create(link, account_number)
+            return partial(
+                _create_payout, get_client, link.reference, link.bank_id.payout_bank_code,
+                account_number, link.account_holder_name, amount, link.currency_id.name,
+                link.description or None, link.submission_key,
+            )
+        return partial(_create_payout_link, get_client, link.reference, amount,
+                       link.recipient_email, link.submission_key)
 
-    def _payout_status_fetcher(self):
+    def _prepare_reconciliation(self, link, account_number):
         if self.code != "xendit":
-            return super()._payout_status_fetcher()
-        client = self._xendit_client()
+            return super()._prepare_reconciliation(link, account_number)
+        create = self._prepare_submission(link, account_number)
+        if self.is_claimed_in_odoo:
+            return partial(_reconcile_payout, self._api_client_getter(), link.reference, create)
+        # A Payout Link has no lookup by reference: creating again with the same
+        # idempotency key returns the original instead of a second link.
+        return create
 
-        get = client.get_payout if self.is_claimed_in_odoo else client.get_payout_link
-        return lambda link: self._xendit_answer(get(link.provider_reference))
+    def _prepare_status_check(self, link):
+        if self.code != "xendit":
+            return super()._prepare_status_check(link)
+        return partial(_get_status, self._api_client_getter(), self.is_claimed_in_odoo,
+                       link.provider_reference)

@@ -8,6 +8,7 @@ request id and the same bytes, so the provider's idempotency makes the retry saf
 
 import json
 import logging
+import threading
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -172,3 +173,24 @@ class ApiClient:
     def _error_details(self, data):
         """(message, code) from a decoded error body; None for what is missing."""
         return data.get("message"), data.get("code")
+
+
+class ClientPool:
+    """Keep-alive API clients, one per thread for each key: a `requests.Session` is not
+    thread-safe. A client is rebuilt when its settings change, and a thread's clients
+    go with the thread."""
+
+    def __init__(self):
+        self._local = threading.local()
+
+    def get(self, key, settings, make_client):
+        """The calling thread's client for `key`; `make_client()` builds it the first
+        time and whenever `settings` differ from those it was built with."""
+        clients = self._local.__dict__.setdefault("clients", {})
+        cached_settings, client = clients.get(key, (None, None))
+        if client is None or cached_settings != settings:
+            if client is not None:
+                client.close()
+            client = make_client()
+            clients[key] = (settings, client)
+        return client

@@ -4,9 +4,12 @@ A provider registers its routes (`route(method, path, handler, sign=...)`; a `{n
 the path matches one path segment, found in `request.params`), its own control endpoints
 (`control(method, name, action)`) and a reset callback (`on_reset`). The server adds what
 every provider needs: a journal of the requests received (`requests`), a controllable
-`clock`, and fault injection (`inject`).
+`clock`, fault injection (`inject`), and how many provider requests it handles at once
+(`stats()`: now, and at most since the last reset or restart of the count).
 
-Faults are consumed in order, the first whose `path` matches (None = any path):
+Faults are consumed in order, the first whose `path` matches (None = any path) and
+whose `body_contains` is in the request body (None = any body; a reference targets one
+payout even when many are sent at once):
 
     http_500, http_503  answer 500 / 503 without calling the provider
     latency             the provider handles the request; the answer waits `seconds` (1)
@@ -21,7 +24,10 @@ client does not know it, which is what idempotency keys are for.
 Control endpoints (JSON) let another process (the Odoo demo, a benchmark) drive it:
 
     GET  /_sandbox/requests  {"requests": [{method, path, headers, body, json}, ...]}
-    POST /_sandbox/faults    {"kind": "http_503", "count": 1, "path": null, "seconds": null}
+    GET  /_sandbox/stats     {"in_flight": 0, "max_in_flight": 4}
+    POST /_sandbox/stats     the same, then count max_in_flight afresh
+    POST /_sandbox/faults    {"kind": "http_503", "count": 1, "path": null, "seconds": null,
+                              "body_contains": null}
     GET  /_sandbox/clock     {"now": "2025-01-31T10:00:00Z"}
     POST /_sandbox/clock     {"advance": 3600} or {"set": "2025-01-31T10:00:00Z"}
     POST /_sandbox/reset     forget requests, faults, clock offset and provider state
@@ -38,6 +44,7 @@ import socket
 import struct
 import sys
 import threading
+import time
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -99,6 +106,7 @@ class Request:
     json: object  # the parsed body, None when it is not JSON
     query: dict = field(default_factory=dict)  # query string, the last value of each name
     params: dict = field(default_factory=dict)  # values of the route's `{name}` segments
+    received: float = field(default_factory=time.monotonic)  # arrival, to check pacing
 
     def as_dict(self):
         return {
@@ -133,6 +141,7 @@ class Fault:
     count: int = 1
     path: str | None = None
     seconds: float | None = None
+    body_contains: str | None = None
 
 
 @dataclass
@@ -143,6 +152,9 @@ class _Route:
 
 class _HTTPServer(ThreadingHTTPServer):
     daemon_threads = True
+    # Clients open several connections at once: a short listen queue would drop some, and
+    # they would wait a second for the retransmission.
+    request_queue_size = 64
 
     def handle_error(self, request, client_address):
         # Clients that hang up (they timed out, or a fault cut them off) are expected.
@@ -203,11 +215,14 @@ class SandboxServer:
         self._resets = []
         self._faults = []
         self.clock = Clock()
+        self.in_flight = self.max_in_flight = 0
         # The journal, in arrival order; bounded, so a long run (the demo, a benchmark)
         # neither leaks memory nor slows down as it grows.
         self.requests = deque(maxlen=JOURNAL_SIZE)
         self._controls = {
             ("GET", "requests"): lambda params: {"requests": [r.as_dict() for r in self.requests]},
+            ("GET", "stats"): lambda params: self.stats(),
+            ("POST", "stats"): lambda params: self.stats(restart=True),
             ("POST", "faults"): self._control_fault,
             ("GET", "clock"): lambda params: {"now": format_timestamp(self.clock.now())},
             ("POST", "clock"): self._control_clock,
@@ -260,15 +275,24 @@ class SandboxServer:
 
     # For tests -------------------------------------------------------------------------
 
-    def inject(self, kind, count=1, path=None, seconds=None):
+    def inject(self, kind, count=1, path=None, seconds=None, body_contains=None):
         if kind not in FAULT_KINDS:
             raise ValueError(f"Unknown fault {kind!r}; one of {', '.join(FAULT_KINDS)}.")
         if seconds is None:
             seconds = _DEFAULT_DELAY.get(kind)
         with self._lock:
-            self._faults.append(Fault(kind, int(count), path, seconds))
+            self._faults.append(Fault(kind, int(count), path, seconds, body_contains))
+
+    def stats(self, restart=False):
+        """Provider requests in flight now, and at most since the last restart."""
+        with self._lock:
+            stats = {"in_flight": self.in_flight, "max_in_flight": self.max_in_flight}
+            if restart:
+                self.max_in_flight = self.in_flight
+        return stats
 
     def reset(self):
+        self.stats(restart=True)
         with self._lock:
             self.requests.clear()
             self._faults.clear()
@@ -289,11 +313,17 @@ class SandboxServer:
             _parse_json(body),
             dict(parse_qsl(url.query)),
         )
+        control = request.path.startswith(CONTROL_PREFIX)
         try:
-            if request.path.startswith(CONTROL_PREFIX):
+            if control:
                 response = self._control(request)
             else:
-                response = self._serve(request)
+                self._count_in_flight(1)
+                try:
+                    response = self._serve(request)
+                finally:
+                    # Before the answer goes out: the client still counts it in flight.
+                    self._count_in_flight(-1)
         except Exception:
             _logger.exception("Sandbox bug on %s %s", request.method, request.path)
             response = error_response(500, "SANDBOX_BUG", "The sandbox crashed; see its log.")
@@ -302,10 +332,17 @@ class SandboxServer:
         else:
             _write(handler, response)
 
-    def _take_fault(self, path):
+    def _count_in_flight(self, change):
+        with self._lock:
+            self.in_flight += change
+            self.max_in_flight = max(self.max_in_flight, self.in_flight)
+
+    def _take_fault(self, request):
         with self._lock:
             for fault in self._faults:
-                if fault.path in (None, path):
+                if fault.path in (None, request.path) and (
+                    fault.body_contains is None or fault.body_contains.encode() in request.body
+                ):
                     fault.count -= 1
                     if fault.count <= 0:
                         self._faults.remove(fault)
@@ -316,7 +353,7 @@ class SandboxServer:
         """The provider's answer with any fault applied; None to drop the connection."""
         with self._lock:
             self.requests.append(request)
-        fault = self._take_fault(request.path)
+        fault = self._take_fault(request)
         kind = fault.kind if fault else None
         route = self._find_route(request)
         if kind in ("http_500", "http_503"):

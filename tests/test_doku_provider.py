@@ -1,5 +1,5 @@
 import json
-from itertools import product
+from itertools import pairwise, product
 from unittest.mock import patch
 
 from odoo.exceptions import AccessError, UserError, ValidationError
@@ -159,12 +159,13 @@ class TestDokuProvider(PayoutCommon):
         links = self._sent_link() | self._sent_link("b@example.com") | self._sent_link(
             "c@example.com")
         self.doku_provider.doku_rate_limit = 4
-        with patch.object(payout_link_module.time, "sleep") as sleep:
-            polled = self.env["payout.link"]._cron_poll_provider_status()
+        polled = self.env["payout.link"]._cron_poll_provider_status()
         self.assertEqual(polled, links)
-        waits = [call.args[0] for call in sleep.call_args_list if call.args[0] > 0]
-        self.assertEqual(len(waits), 2)
-        self.assertTrue(all(0 < wait <= 0.25 for wait in waits))
+        arrivals = sorted(r.received for r in self.doku.server.requests
+                          if r.path == doku.STATUS_PATH)
+        self.assertEqual(len(arrivals), 3)
+        # 4 calls a second: one every 0.25 s (allowing loopback jitter).
+        self.assertTrue(all(b - a >= 0.2 for a, b in pairwise(arrivals)))
 
     def test_polling_walks_every_link_once_per_interval(self):
         links = self.env["payout.link"]

@@ -88,8 +88,8 @@ class TestPayoutCron(PayoutCommon):
         links.action_send()
         for link in links:
             link._claim(self.bank, "1234567890", "Dewi Lestari")
-        submit = PayoutProvider._submit_payout
-        with patch.object(PayoutProvider, "_submit_payout", autospec=True,
+        submit = PayoutProvider._prepare_submission
+        with patch.object(PayoutProvider, "_prepare_submission", autospec=True,
                           side_effect=submit) as submitted:
             self.env["payout.link"]._cron_submit_payouts()
             self.env["payout.link"]._cron_submit_payouts()
@@ -103,9 +103,9 @@ class TestPayoutCron(PayoutCommon):
         link._claim(self.bank, "1234567890", "Dewi Lestari")
         # A crash after 'submitting' was committed and before the answer was stored.
         link.submission_state = "submitting"
-        with patch.object(PayoutProvider, "_submit_payout", autospec=True) as submitted, \
-                patch.object(PayoutProvider, "_reconcile_payout", autospec=True,
-                             return_value={"state": "done"}) as reconciled:
+        with patch.object(PayoutProvider, "_prepare_submission", autospec=True) as submitted, \
+                patch.object(PayoutProvider, "_prepare_reconciliation", autospec=True,
+                             return_value=lambda: {"state": "done"}) as reconciled:
             self.env["payout.link"]._cron_submit_payouts()
         submitted.assert_not_called()
         reconciled.assert_called_once()

@@ -1,6 +1,7 @@
 """Plain pytest tests of DokuClient against the DOKU sandbox, over real loopback HTTP."""
 
 import json
+import threading
 import time
 from datetime import datetime, timedelta, timezone
 
@@ -431,6 +432,32 @@ def test_fault_only_hits_its_path(doku_sandbox, client, sleeps):
     assert sleeps == []
     client.status("PAY_1")
     assert sleeps == [0.5]
+
+
+def test_fault_only_hits_the_body_it_names(doku_sandbox, client, sleeps):
+    doku_sandbox.server.inject("http_503", path=doku.INITIATE_PATH, body_contains='"PAY_2"')
+    client.initiate(_fields("PAY_1"), "1001")
+    assert sleeps == []
+    client.initiate(_fields("PAY_2"), "1002")
+    assert sleeps == [0.5]
+
+
+def test_requests_in_flight_are_counted(doku_sandbox):
+    server = doku_sandbox.server
+    server.inject("latency", count=4, seconds=0.3)
+    threads = [
+        threading.Thread(target=doku_sandbox.client().initiate, args=(_fields(f"PAY_{i}"), str(i)))
+        for i in range(4)
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert len(doku_sandbox.payouts) == 4
+    stats = doku_sandbox.url + "/_sandbox/stats"
+    assert requests.get(stats, timeout=5).json() == {"in_flight": 0, "max_in_flight": 4}
+    assert requests.post(stats, timeout=5).json() == {"in_flight": 0, "max_in_flight": 4}
+    assert server.stats() == {"in_flight": 0, "max_in_flight": 0}
 
 
 def test_unknown_fault_kind(doku_sandbox):
