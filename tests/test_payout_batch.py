@@ -30,7 +30,7 @@ class PayoutBatchCommon(PayoutCommon):
         employees = self.employees if employees is None else employees
         return self.env["payout.batch.wizard"].with_context(
             active_model="hr.employee", active_ids=employees.ids,
-        ).create({"name": "Q4 2026 sales commissions", "amount": 100.0, **values})
+        ).create({"name": "Q4 2026 test commissions", "amount": 100.0, **values})
 
     def _batch(self, employees=None, **values):
         wizard = self._wizard(employees, **values)
@@ -81,7 +81,7 @@ class TestPayoutBatch(PayoutBatchCommon):
 
     def test_wizard_same_amount_for_selected_employees(self):
         batch = self._batch(description="Q4 commission", payout_type="commission")
-        self.assertEqual(batch.name, "Q4 2026 sales commissions")
+        self.assertEqual(batch.name, "Q4 2026 test commissions")
         self.assertEqual(batch.payout_type, "commission")
         self.assertEqual(batch.link_ids.employee_id, self.employees)
         self.assertEqual(set(batch.link_ids.mapped("amount")), {100.0})
