@@ -79,3 +79,20 @@ def sandbox_control(url, name, payload=None):
                                      headers={"Content-Type": "application/json"})
     with urllib.request.urlopen(request, timeout=5) as answer:
         return json.load(answer)
+
+
+def create_doku_provider(env, url, doku_sandbox):
+    """A DOKU provider wired to the sandbox at ``url`` (no rate limit), IDR active, and an
+    employee for the benchmark's links."""
+    env.ref("base.IDR").active = True
+    provider = env["payout.provider"].create({
+        "name": "DOKU benchmark", "code": "doku", "state": "test",
+        "doku_environment": "custom", "doku_base_url": url,
+        "doku_client_id": doku_sandbox.CLIENT_ID, "doku_secret_key": doku_sandbox.SECRET_KEY,
+        "doku_rate_limit": 0,
+    })
+    employee = env["hr.employee"].create({
+        "name": "Bench Employee", "work_email": "bench@example.com",
+        "mobile_phone": "081234567890",
+    })
+    return provider, employee

@@ -13,7 +13,15 @@ Run it with `bin/benchmark doku_polling [--links 10000]`.
 import gc
 import json
 
-from common import measure, odoo_env, parse_args, row, sandbox_control, start_sandbox
+from common import (
+    create_doku_provider,
+    measure,
+    odoo_env,
+    parse_args,
+    row,
+    sandbox_control,
+    start_sandbox,
+)
 
 
 def main():
@@ -96,18 +104,8 @@ def main():
 
 
 def create_links(env, url, references, doku_sandbox):
+    provider, employee = create_doku_provider(env, url, doku_sandbox)
     idr = env.ref("base.IDR")
-    idr.active = True
-    provider = env["payout.provider"].create({
-        "name": "DOKU benchmark", "code": "doku", "state": "test",
-        "doku_environment": "custom", "doku_base_url": url,
-        "doku_client_id": doku_sandbox.CLIENT_ID, "doku_secret_key": doku_sandbox.SECRET_KEY,
-        "doku_rate_limit": 0,
-    })
-    employee = env["hr.employee"].create({
-        "name": "Bench Employee", "work_email": "bench@example.com",
-        "mobile_phone": "081234567890",
-    })
     link_ids = []
     for start in range(0, len(references), 1000):
         link_ids += env["payout.link"].create([{

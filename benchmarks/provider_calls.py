@@ -18,7 +18,15 @@ Run it with `bin/benchmark provider_calls [--links 200] [--latency 0.02]
 import gc
 import json
 
-from common import measure, odoo_env, parse_args, row, sandbox_control, start_sandbox
+from common import (
+    create_doku_provider,
+    measure,
+    odoo_env,
+    parse_args,
+    row,
+    sandbox_control,
+    start_sandbox,
+)
 
 
 def main():
@@ -28,7 +36,8 @@ def main():
     sandbox, url = start_sandbox()
     try:
         with odoo_env(args.db) as env:
-            provider_id, employee_id = create_provider(env, url, doku_sandbox)
+            provider, employee = create_doku_provider(env, url, doku_sandbox)
+            provider_id, employee_id = provider.id, employee.id
         runs = {}
         for workers in (int(w) for w in args.concurrency.split(",")):
             print(f"Concurrent Calls = {workers}: {args.links:,} links...", flush=True)
@@ -80,21 +89,6 @@ def run(args, url, provider_id, employee_id, workers):
         if done != args.links:
             raise SystemExit(f"Only {done} of {args.links} links were submitted and polled.")
     return figures
-
-
-def create_provider(env, url, doku_sandbox):
-    env.ref("base.IDR").active = True
-    provider = env["payout.provider"].create({
-        "name": "DOKU benchmark", "code": "doku", "state": "test",
-        "doku_environment": "custom", "doku_base_url": url,
-        "doku_client_id": doku_sandbox.CLIENT_ID, "doku_secret_key": doku_sandbox.SECRET_KEY,
-        "doku_rate_limit": 0,
-    })
-    employee = env["hr.employee"].create({
-        "name": "Bench Employee", "work_email": "bench@example.com",
-        "mobile_phone": "081234567890",
-    })
-    return provider.id, employee.id
 
 
 def create_links(env, provider_id, employee_id, count):

@@ -3,6 +3,9 @@ import re
 from odoo.modules import module
 from odoo.tests import TransactionCase, new_test_user
 
+from ..sandbox import doku as doku_sandbox
+from ..sandbox import xendit as xendit_sandbox
+
 SECRET_IN_MAIL_RE = re.compile(r'class="o_payout_secret"[^>]*>\s*([A-Z0-9]{8})\s*<')
 
 
@@ -44,6 +47,31 @@ class PayoutCommon(TransactionCase):
         cls.idr = cls.env.ref("base.IDR")
         cls.idr.active = True
         return sandbox
+
+    @classmethod
+    def _start_doku(cls, **values):
+        """The DOKU sandbox for the class, and a DOKU provider wired to it."""
+        cls.doku = cls._start_sandbox(doku_sandbox)
+        cls.doku_provider = cls.env["payout.provider"].create({
+            "name": "DOKU", "code": "doku", "state": "test", "doku_environment": "custom",
+            "doku_base_url": cls.doku.url, "doku_client_id": cls.doku.client_id,
+            "doku_secret_key": cls.doku.secret_key, "doku_rate_limit": 0, **values,
+        })
+
+    @classmethod
+    def _start_xendit(cls, **values):
+        """The Xendit sandbox for the class, and two Xendit providers wired to it: claimed
+        at Xendit (``cls.hosted``) and in Odoo through Payouts v2 (``cls.in_odoo``)."""
+        cls.xendit = cls._start_sandbox(xendit_sandbox)
+        common = {
+            "code": "xendit", "state": "test", "xendit_base_url": cls.xendit.url,
+            "xendit_secret_key": cls.xendit.secret_key,
+            "xendit_callback_token": cls.xendit.callback_token, **values,
+        }
+        cls.hosted = cls.env["payout.provider"].create(
+            {**common, "name": "Xendit links", "xendit_claim_mode": "xendit"})
+        cls.in_odoo = cls.env["payout.provider"].create(
+            {**common, "name": "Xendit v2", "xendit_claim_mode": "odoo"})
 
     def setUp(self):
         super().setUp()

@@ -8,7 +8,6 @@ from odoo.tests import tagged
 from odoo.addons.hr_payout_link.models import payout_link as payout_link_module
 
 from ..protocol import doku
-from ..sandbox import doku as doku_sandbox
 from .common import PayoutCommon
 
 MINUTE, HOUR = 60, 3600
@@ -21,18 +20,7 @@ class TestDokuProvider(PayoutCommon):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        cls.doku = cls._start_sandbox(doku_sandbox)
-        cls.doku_provider = cls.env["payout.provider"].create({
-            "name": "DOKU",
-            "code": "doku",
-            "state": "test",
-            "doku_environment": "custom",
-            "doku_base_url": cls.doku.url,
-            "doku_client_id": cls.doku.client_id,
-            "doku_secret_key": cls.doku.secret_key,
-            "doku_rate_limit": 0,
-            "sender_name": "Acme Payroll",
-        })
+        cls._start_doku(sender_name="Acme Payroll")
 
     def setUp(self):
         super().setUp()

@@ -7,8 +7,6 @@ from odoo.tests import tagged
 from odoo.addons.hr_payout_link.models import payout_link as payout_link_module
 
 from ..protocol import concurrency, doku, xendit
-from ..sandbox import doku as doku_sandbox
-from ..sandbox import xendit as xendit_sandbox
 from .common import PayoutCommon
 
 HOUR = 3600
@@ -28,13 +26,7 @@ class TestDokuConcurrency(PayoutCommon):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        cls.doku = cls._start_sandbox(doku_sandbox)
-        cls.doku_provider = cls.env["payout.provider"].create({
-            "name": "DOKU", "code": "doku", "state": "test", "doku_environment": "custom",
-            "doku_base_url": cls.doku.url, "doku_client_id": cls.doku.client_id,
-            "doku_secret_key": cls.doku.secret_key, "doku_rate_limit": 0,
-            "max_concurrent_calls": LIMIT,
-        })
+        cls._start_doku(max_concurrent_calls=LIMIT)
 
     def setUp(self):
         super().setUp()
@@ -199,15 +191,7 @@ class TestXenditConcurrency(PayoutCommon):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        cls.xendit = cls._start_sandbox(xendit_sandbox)
-        common = {
-            "code": "xendit", "state": "test", "xendit_base_url": cls.xendit.url,
-            "xendit_secret_key": cls.xendit.secret_key, "max_concurrent_calls": LIMIT,
-        }
-        cls.in_odoo = cls.env["payout.provider"].create(
-            {**common, "name": "Xendit v2", "xendit_claim_mode": "odoo"})
-        cls.hosted = cls.env["payout.provider"].create(
-            {**common, "name": "Xendit links", "xendit_claim_mode": "xendit"})
+        cls._start_xendit(max_concurrent_calls=LIMIT)
 
     def setUp(self):
         super().setUp()

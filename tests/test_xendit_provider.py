@@ -8,7 +8,6 @@ from odoo.tests import HttpCase, tagged
 from odoo.tools import config
 
 from ..protocol import xendit
-from ..sandbox import xendit as xendit_sandbox
 from .common import PayoutCommon
 
 MINUTE, HOUR, DAY = 60, 3600, 86400
@@ -21,16 +20,7 @@ class XenditCommon(PayoutCommon):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        cls.xendit = cls._start_sandbox(xendit_sandbox)
-        common = {
-            "code": "xendit", "state": "test", "xendit_base_url": cls.xendit.url,
-            "xendit_secret_key": cls.xendit.secret_key,
-            "xendit_callback_token": cls.xendit.callback_token,
-        }
-        cls.hosted = cls.env["payout.provider"].create(
-            {**common, "name": "Xendit links", "xendit_claim_mode": "xendit"})
-        cls.in_odoo = cls.env["payout.provider"].create(
-            {**common, "name": "Xendit v2", "xendit_claim_mode": "odoo"})
+        cls._start_xendit()
 
     def setUp(self):
         super().setUp()
