@@ -8,3 +8,4 @@ from . import res_bank
 from . import res_company
 from . import res_config_settings
 from . import hr_employee
+from . import mail_template
