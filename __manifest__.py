@@ -6,7 +6,6 @@
     "category": "Human Resources/Payouts",
     "website": "https://github.com/hr-payout-link/hr_payout_link",
     "author": "hr_payout_link contributors",
-    "maintainers": [],
     "license": "LGPL-3",
     "development_status": "Alpha",
     "depends": ["hr", "portal", "mail"],
@@ -42,6 +41,5 @@
         "web.assets_tests": ["hr_payout_link/static/tests/tours/*.js"],
     },
     "post_init_hook": "post_init_hook",
-    "installable": True,
     "application": True,
 }

@@ -9,7 +9,7 @@ class PayoutApprovalMixin(models.AbstractModel):
     _name = "payout.approval.mixin"
     _description = "Payout Approval"
 
-    approved_by_id = fields.Many2one("res.users", string="Approved By", copy=False,
+    approved_by_id = fields.Many2one("res.users", copy=False,
                                      readonly=True)
     date_approved = fields.Datetime(string="Approved On", copy=False, readonly=True)
 

@@ -56,9 +56,9 @@ class PayoutBatch(models.Model):
     pending_count = fields.Integer(string="Waiting", compute="_compute_totals")
     amount_pending = fields.Monetary(string="Amount Waiting", compute="_compute_totals")
     paid_count = fields.Integer(string="Paid", compute="_compute_totals")
-    amount_paid = fields.Monetary(string="Amount Paid", compute="_compute_totals")
+    amount_paid = fields.Monetary(compute="_compute_totals")
     failed_count = fields.Integer(string="Failed", compute="_compute_totals")
-    amount_failed = fields.Monetary(string="Amount Failed", compute="_compute_totals")
+    amount_failed = fields.Monetary(compute="_compute_totals")
     cancelled_count = fields.Integer(string="Cancelled", compute="_compute_totals")
     send_progress = fields.Float(string="Sent (%)", compute="_compute_totals")
 

@@ -114,7 +114,7 @@ class PayoutLink(models.Model):
         "res.company", required=True, index=True, default=lambda self: self.env.company
     )
     batch_id = fields.Many2one(
-        "payout.batch", string="Batch", index="btree_not_null", check_company=True,
+        "payout.batch", index="btree_not_null", check_company=True,
         ondelete="cascade", help="The bulk run this link is a line of; it is sent with it.",
     )
     employee_id = fields.Many2one(

@@ -55,9 +55,8 @@ class PayoutProviderXendit(models.Model):
     code = fields.Selection(
         selection_add=[("xendit", "Xendit")], ondelete={"xendit": "set default"}
     )
-    xendit_secret_key = fields.Char(string="Xendit Secret Key", groups="base.group_system")
+    xendit_secret_key = fields.Char(groups="base.group_system")
     xendit_callback_token = fields.Char(
-        string="Xendit Callback Token",
         groups="base.group_system",
         help="The verification token of Xendit's dashboard; callbacks without it are refused.",
     )

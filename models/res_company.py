@@ -5,7 +5,6 @@ class ResCompany(models.Model):
     _inherit = "res.company"
 
     payout_approval = fields.Boolean(
-        string="Payout Approval",
         help="Payouts over the threshold wait for a second person, a Payout Manager, "
         "before they are sent.",
     )

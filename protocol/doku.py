@@ -24,6 +24,8 @@ from urllib.parse import urlsplit
 
 from .errors import FieldValidationError, ProviderBadSignature, ProviderMalformedResponse
 from .transport import ApiClient, decode_json
+from .validation import positive_amount
+from .validation import text as check_text
 
 SANDBOX_URL = "https://api-sandbox.doku.com"
 PRODUCTION_URL = "https://api.doku.com"
@@ -190,30 +192,14 @@ def verify_signature(
 
 
 def _text(field, value, *, required=True):
-    if value is None or value == "":
-        if required:
-            raise FieldValidationError(field, "required")
-        return None
-    if not isinstance(value, str):
-        raise FieldValidationError(field, "must be text")
-    if not value.strip():
-        raise FieldValidationError(field, "required")
     limit, pattern, rule = _TEXT_RULES[field]
-    if len(value) > limit:
-        raise FieldValidationError(field, f"at most {limit} characters")
-    if pattern and not pattern.fullmatch(value):
-        raise FieldValidationError(field, rule)
-    return value
+    return check_text(field, value, pattern, rule, limit=limit, required=required)
 
 
 def _amount(value):
     """The amount as a JSON number with at most 2 decimals (an int when whole, as in
     DOKU's example `11500`). Refuses rather than rounds: money is never altered here."""
-    if isinstance(value, bool) or not isinstance(value, (int, float, Decimal)):
-        raise FieldValidationError("amount", "must be a number")
-    amount = Decimal(str(value))
-    if not amount.is_finite() or amount <= 0:
-        raise FieldValidationError("amount", "must be greater than 0")
+    amount = positive_amount(value)
     if amount.adjusted() >= MAX_AMOUNT_DIGITS:
         raise FieldValidationError(
             "amount", f"at most {MAX_AMOUNT_DIGITS} digits before the decimal point"

@@ -36,6 +36,8 @@ from .errors import (
     ProviderServerError,
 )
 from .transport import ApiClient, decode_json
+from .validation import positive_amount
+from .validation import text as check_text
 
 API_URL = "https://api.xendit.co"
 LINK_PATH = "/payouts"
@@ -145,28 +147,10 @@ MAX_DESCRIPTION = 100
 # Validation -------------------------------------------------------------------------
 
 
-def _text(field, value, pattern=None, rule=None, *, limit=None, required=True):
-    if value is None or (isinstance(value, str) and not value.strip()):
-        if required:
-            raise FieldValidationError(field, "required")
-        return None
-    if not isinstance(value, str):
-        raise FieldValidationError(field, "must be text")
-    if limit and len(value) > limit:
-        raise FieldValidationError(field, f"at most {limit} characters")
-    if pattern and not pattern.fullmatch(value):
-        raise FieldValidationError(field, rule)
-    return value
-
-
 def _amount(value, currency=DEFAULT_CURRENCY):
     """A JSON number: whole for IDR (Xendit has no IDR cents), 2 decimals otherwise.
     Refuses rather than rounds: money is never altered here."""
-    if isinstance(value, bool) or not isinstance(value, (int, float, Decimal)):
-        raise FieldValidationError("amount", "must be a number")
-    amount = Decimal(str(value))
-    if not amount.is_finite() or amount <= 0:
-        raise FieldValidationError("amount", "must be greater than 0")
+    amount = positive_amount(value)
     if amount == amount.to_integral_value():
         return int(amount)
     if currency == "IDR":
@@ -177,21 +161,22 @@ def _amount(value, currency=DEFAULT_CURRENCY):
 
 
 def _payout_id(field, value):
-    return _text(field, value, _ID, "letters, digits, '-' and '_' only, at most 100")
+    return check_text(field, value, _ID, "letters, digits, '-' and '_' only, at most 100")
 
 
 def _idempotency_key(value):
-    return _text("idempotency_key", value, _KEY, "1 to 100 visible ASCII characters, no spaces")
+    return check_text("idempotency_key", value, _KEY,
+                      "1 to 100 visible ASCII characters, no spaces")
 
 
 def build_link_body(external_id, amount, email):
     """Body of `POST /payouts`; FieldValidationError names the first bad field."""
     return {
-        "external_id": _text(
+        "external_id": check_text(
             "external_id", external_id, _EXTERNAL_ID, "1 to 30 letters and digits only"
         ),
         "amount": _amount(amount),
-        "email": _text("email", email, _EMAIL, "not a valid email address", limit=MAX_EMAIL),
+        "email": check_text("email", email, _EMAIL, "not a valid email address", limit=MAX_EMAIL),
     }
 
 
@@ -205,24 +190,24 @@ def build_payout_body(
     description=None,
 ):
     """Body of `POST /v2/payouts`; FieldValidationError names the first bad field."""
-    currency = _text("currency", currency or DEFAULT_CURRENCY, _CURRENCY, "3 capital letters")
+    currency = check_text("currency", currency or DEFAULT_CURRENCY, _CURRENCY, "3 capital letters")
     body = {
-        "reference_id": _text("reference_id", reference_id, limit=MAX_REFERENCE),
-        "channel_code": _text(
+        "reference_id": check_text("reference_id", reference_id, limit=MAX_REFERENCE),
+        "channel_code": check_text(
             "channel_code", channel_code, _CHANNEL_CODE, "a Xendit channel code like ID_BCA"
         ),
         "channel_properties": {
-            "account_number": _text(
+            "account_number": check_text(
                 "account_number", account_number, _ACCOUNT_NUMBER, "1 to 30 digits only"
             ),
-            "account_holder_name": _text(
+            "account_holder_name": check_text(
                 "account_holder_name", account_holder_name, limit=MAX_HOLDER_NAME
             ),
         },
         "amount": _amount(amount, currency),
         "currency": currency,
     }
-    if description := _text("description", description, limit=MAX_DESCRIPTION, required=False):
+    if description := check_text("description", description, limit=MAX_DESCRIPTION, required=False):
         body["description"] = description
     return body
 
@@ -361,7 +346,7 @@ class XenditClient(ApiClient):
 
     def find_payouts(self, reference_id):
         """The payouts created with `reference_id` (how to reconcile a lost answer)."""
-        reference_id = _text("reference_id", reference_id, limit=MAX_REFERENCE)
+        reference_id = check_text("reference_id", reference_id, limit=MAX_REFERENCE)
         response = self.send("GET", f"{PAYOUT_PATH}?{urlencode({'reference_id': reference_id})}")
         items = response.data.get("data")
         if not isinstance(items, list):

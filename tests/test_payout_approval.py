@@ -88,7 +88,7 @@ class TestPayoutApproval(PayoutBatchCommon):
         action = link.with_user(self.user_manager).action_refuse()
         self.assertEqual(action["res_model"], "payout.refuse.wizard")
         self.env["payout.refuse.wizard"].with_user(self.user_manager).with_context(
-            action["context"]).create({"reason": "Not in the commission plan"}).action_refuse()
+            **action["context"]).create({"reason": "Not in the commission plan"}).action_refuse()
         self.assertEqual(link.state, "draft")
         self.assertFalse(link.approved_by_id)
         message = link.message_ids[0]
