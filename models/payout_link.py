@@ -55,6 +55,8 @@ ACCOUNT_NUMBER_RE = re.compile(r"[0-9]{6,20}")  # ASCII only: \d takes any scrip
 # Links per cron batch: amortises the per-batch SQL (lock, count, commit), small enough
 # that a batch commits every few seconds even against a slow provider.
 BATCH_SIZE = 1000
+# Namespace of the advisory locks that hold links being submitted (see _hold_submissions).
+SUBMISSION_LOCK_SPACE = 0x5041594F  # "PAYO"
 # Lines named in one error message at most: a 10,000-line batch must stay readable.
 MAX_LINES_IN_ERROR = 20
 # A link is asked for its status at most once per this many minutes.
@@ -938,16 +940,47 @@ class PayoutLink(models.Model):
         cursor. A link found 'submitting' was interrupted between the call and storing its
         answer: it is reconciled through the provider, never submitted again.
         """
+        held = self._hold_submissions()
+        try:
+            held._call_provider_for_submissions()
+        finally:
+            held._release_submissions()
+
+    def _hold_submissions(self):
+        """The links of ``self`` that no other worker is submitting, now held by this one.
+
+        Committing 'submitting' releases the batch's row locks while its provider calls
+        are still running: a session advisory lock per link, which outlives the commit and
+        dies with a crashed worker's connection, keeps another worker from taking the
+        same links for an interrupted submission meanwhile.
+        """
+        if not self:
+            return self
+        rows = self.env.execute_query(SQL(
+            "SELECT id FROM unnest(%s::int[]) AS id WHERE pg_try_advisory_lock(%s, id)",
+            self.ids, SUBMISSION_LOCK_SPACE,
+        ))
+        return self.browse(row[0] for row in rows)
+
+    def _release_submissions(self):
+        if self:
+            self.env.execute_query(SQL(
+                "SELECT pg_advisory_unlock(%s, id) FROM unnest(%s::int[]) AS id",
+                SUBMISSION_LOCK_SPACE, self.ids,
+            ))
+
+    def _call_provider_for_submissions(self):
         if not self:
             return
         interrupted = {link.id for link in self if link.submission_state == "submitting"}
         # The submission keys were stored when the links were queued.
         self.flush_recordset(["submission_state"])
+        # Stamped as a provider call: other workers leave the links alone for a while.
         self.env.execute_query(SQL(
-            "UPDATE payout_link SET submission_state = 'submitting' WHERE id IN %s",
-            tuple(self.ids),
+            "UPDATE payout_link SET submission_state = 'submitting', date_polled = %s "
+            "WHERE id IN %s", fields.Datetime.now(), tuple(self.ids),
         ))
-        self.invalidate_recordset(["submission_state"])
+        self.invalidate_recordset(["submission_state", "date_polled"])
         if can_commit():
             self.env.cr.commit()  # pylint: disable=invalid-commit
         for provider, links in self.grouped("provider_id").items():

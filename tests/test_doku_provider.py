@@ -41,6 +41,7 @@ class TestDokuProvider(PayoutCommon):
         link = self._doku_link(email)
         link.action_send()
         self.env["payout.link"]._cron_submit_payouts()
+        link.date_polled = False  # due for polling, as once the polling interval has passed
         return link
 
     # === Sending === #

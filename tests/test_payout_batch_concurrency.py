@@ -58,6 +58,8 @@ class TestBatchSendingConcurrency(BaseCase):
         with self._env() as env:
             links = env["payout.link"].search([("batch_id", "=", self.batch_id)])
             env.cr.execute("DELETE FROM mail_mail WHERE email_to LIKE 'concurrent.%%'")
+            env.cr.execute("DELETE FROM mail_activity WHERE res_model = 'payout.link' "
+                           "AND res_id IN %s", (tuple(links.ids),))
             env.cr.execute("DELETE FROM mail_message WHERE (model = 'payout.link' AND res_id IN %s)"
                            " OR (model = 'payout.batch' AND res_id = %s)",
                            (tuple(links.ids), self.batch_id))
@@ -65,13 +67,14 @@ class TestBatchSendingConcurrency(BaseCase):
             env.cr.execute("DELETE FROM payout_batch WHERE id = %s", (self.batch_id,))
             env["hr.employee"].browse(self.employee_ids).unlink()
 
-    def _run_worker(self, taken):
-        """What a cron worker does: run the sender until it finds nothing, retrying a
-        transaction that PostgreSQL rolled back (serialization failure, deadlock)."""
+    def _run_worker(self, taken, cron="_cron_send_batches"):
+        """What a cron worker does: run the ``cron`` method until it finds nothing,
+        retrying a transaction that PostgreSQL rolled back (serialization failure,
+        deadlock)."""
         with self._env() as env:
             while True:
                 try:
-                    links = env["payout.link"]._cron_send_batches()
+                    links = getattr(env["payout.link"], cron)()
                     taken.extend(links.ids)
                     env.cr.commit()
                 except TransactionRollbackError as error:
@@ -99,56 +102,86 @@ class TestBatchSendingConcurrency(BaseCase):
             summaries = batch.message_ids.filtered(lambda m: "All lines sent" in (m.body or ""))
             self.assertEqual(len(summaries), 1)
 
-    def test_two_workers_never_send_a_line_twice(self):
-        original = self.registry["payout.link"]._send_batch_lines
+    def _run_two_workers(self, model, method, cron):
+        """Two workers running ``cron`` at once, ``model.method`` (which processes a locked
+        batch) holding each worker's first batch until the other has one too. Returns the
+        link ids each worker took."""
+        original = getattr(model, method)
         barrier = threading.Barrier(2, timeout=30)
         waited = set()
 
-        def slow_send(links):
-            # Each worker's first batch waits for the other's: both hold locked rows at once.
+        def held(*args, **kwargs):
             if threading.get_ident() not in waited:
                 waited.add(threading.get_ident())
                 barrier.wait()
-            return original(links)
+            return original(*args, **kwargs)
 
         taken = {"first": [], "second": []}
-        with patch.object(self.registry["payout.link"], "_send_batch_lines", slow_send):
-            workers = [threading.Thread(target=self._run_worker, args=(taken[name],))
+        with patch.object(model, method, held):
+            workers = [threading.Thread(target=self._run_worker, args=(taken[name], cron))
                        for name in taken]
             for worker in workers:
                 worker.start()
             for worker in workers:
                 worker.join(timeout=120)
         self.assertFalse(any(worker.is_alive() for worker in workers))
+        return taken
+
+    def test_two_workers_never_send_a_line_twice(self):
+        taken = self._run_two_workers(self.registry["payout.link"], "_send_batch_lines",
+                                      "_cron_send_batches")
         self.assertTrue(taken["first"] and taken["second"], "both workers sent lines")
         self.assertFalse(set(taken["first"]) & set(taken["second"]),
                          "no line was taken by both workers")
         self.assertEqual(len(taken["first"]) + len(taken["second"]), LINES)
         self._assert_each_line_sent_once()
 
-    def test_crash_in_the_middle_then_resume(self):
-        original = self.registry["payout.link"]._send_claim_links
-        calls = []
-
-        def crash_on_third_batch(links, log=True):
-            calls.append(len(links))
-            result = original(links, log=log)  # tokens written, emails queued: then crash
-            if len(calls) == 3:
-                raise RuntimeError("worker killed")
-            return result
-
-        with patch.object(self.registry["payout.link"], "_send_claim_links",
-                          crash_on_third_batch), self.assertRaises(RuntimeError):
-            self._run_worker([])
+    def test_two_payment_workers_never_pay_a_link_twice(self):
+        self._run_worker([])
         with self._env() as env:
-            batch = env["payout.batch"].browse(self.batch_id)
-            self.assertEqual(batch.state, "sending")
-            self.assertEqual(len(batch.link_ids.filtered(lambda link: link.state == "sent")),
-                             2 * CHUNK, "the batches before the crash were committed")
-            self.assertEqual(env["mail.mail"].search_count(
-                [("email_to", "like", "concurrent.")]), 2 * CHUNK,
-                "the crashed batch's emails were rolled back with it")
-        taken = []
-        self._run_worker(taken)  # the next cron run resumes
-        self.assertEqual(len(taken), LINES - 2 * CHUNK)
-        self._assert_each_line_sent_once()
+            bank = env.ref("hr_payout_link.bank_id_bca")
+            for link in env["payout.batch"].browse(self.batch_id).link_ids:
+                link._claim(bank, "1234567890", link.recipient_name)
+        paid = {}  # link id: the threads that asked the provider to pay it
+        provider_model = self.registry["payout.provider"]
+        original = provider_model._prepare_submission
+
+        def counted(provider, link, account_number):
+            paid.setdefault(link.id, []).append(threading.get_ident())
+            return original(provider, link, account_number)
+
+        with patch.object(provider_model, "_prepare_submission", counted):
+            self._run_two_workers(self.registry["payout.link"], "_submit_to_provider",
+                                  "_cron_submit_payouts")
+        self.assertEqual(len(paid), LINES)
+        self.assertEqual({link_id: len(threads) for link_id, threads in paid.items()},
+                         dict.fromkeys(paid, 1), "every link paid once, none twice")
+        self.assertEqual(len({thread for threads in paid.values() for thread in threads}), 2,
+                         "both workers paid links")
+        with self._env() as env:
+            links = env["payout.batch"].browse(self.batch_id).link_ids
+            self.assertEqual(set(links.mapped("state")), {"done"})
+            self.assertEqual(set(links.mapped("submission_state")), {"submitted"})
+
+    def test_a_worker_leaves_links_another_is_paying(self):
+        """Committing 'submitting' frees the row locks while the calls go on: another
+        worker must not take those links as interrupted submissions."""
+        self._run_worker([])
+        with self._env() as env:
+            links = env["payout.batch"].browse(self.batch_id).link_ids
+            bank = env.ref("hr_payout_link.bank_id_bca")
+            for link in links:
+                link._claim(bank, "1234567890", link.recipient_name)
+            link_ids = links.ids
+        with self._env() as first:
+            held = first["payout.link"].browse(link_ids)._hold_submissions()
+            self.assertEqual(held.ids, link_ids)
+            try:
+                with self._env() as second:
+                    # Even past the retry delay, the held links are not the second's.
+                    second.cr.execute("UPDATE payout_link SET submission_state = 'submitting',"
+                                      " date_polled = NULL WHERE id IN %s", (tuple(link_ids),))
+                    self.assertFalse(second["payout.link"].browse(link_ids)._hold_submissions())
+                    second.cr.rollback()
+            finally:
+                held._release_submissions()

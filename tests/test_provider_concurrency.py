@@ -65,6 +65,7 @@ class TestDokuConcurrency(PayoutCommon):
         self._assert_overlapped()
 
         self.doku.server.clock.advance(HOUR)
+        links.date_polled = False  # as if the polling interval had passed
         self.assertEqual(self.env["payout.link"]._cron_poll_provider_status(), links)
         self.assertEqual(set(links.mapped("state")), {"opened"})
         self.assertEqual(len(self._calls(doku.STATUS_PATH)), 8)
@@ -154,6 +155,7 @@ class TestDokuConcurrency(PayoutCommon):
         self.doku_provider.doku_rate_limit = 10
         self.doku.server.inject("latency", count=100, path=doku.STATUS_PATH, seconds=0.3)
         self.doku.server.stats(restart=True)
+        links.date_polled = False  # as if the polling interval had passed
         self.assertEqual(self.env["payout.link"]._cron_poll_provider_status(), links)
         arrivals = sorted(r.received for r in self._calls(doku.STATUS_PATH))
         self.assertEqual(len(arrivals), 5)
