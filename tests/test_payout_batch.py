@@ -378,7 +378,22 @@ class TestPayoutBatchAccess(PayoutBatchCommon):
         self.assertEqual(batch.state, "to_approve")
         with self.assertRaisesRegex(AccessError, "Only a Payout Manager"):
             batch.action_approve()
+        with self.assertRaisesRegex(AccessError, "Only a Payout Manager"):
+            batch.action_refuse()
+        with self.assertRaises(AccessError):
+            self.env["payout.refuse.wizard"].with_user(self.user_editor).create({"reason": "x"})
         self.assertEqual(batch.state, "to_approve")
+        self.assertFalse(batch.approved_by_id)
+
+    def test_users_without_payout_rights_see_nothing(self):
+        batch = self._batch()
+        for groups in ("base.group_user", "base.group_portal"):
+            with self.subTest(groups=groups):
+                user = new_test_user(self.env, f"batch_{groups[5:]}", groups=groups)
+                with self.assertRaises(AccessError):
+                    batch.with_user(user).read(["name"])
+                with self.assertRaises(AccessError):
+                    self.env["payout.batch"].with_user(user).create({"name": "Mine"})
 
     def test_other_company_sees_nothing(self):
         batch = self._batch()
