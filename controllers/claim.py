@@ -118,7 +118,7 @@ class PayoutClaimController(http.Controller):
         page_values = link._get_claim_page_values()
         page_values.update({
             "step": self._get_step(link),
-            "banks": request.env["res.bank"].sudo().search([("payout_available", "=", True)]),
+            "banks": link.provider_id._get_payout_banks(),
             "test_accounts": link.provider_id._get_test_accounts(),
             "form": {},
             **(values or {}),

@@ -840,7 +840,7 @@ class PayoutLink(models.Model):
 
     def _validate_bank_account(self, bank, account_number, holder_name):
         errors = []
-        if not bank or not bank.payout_available:
+        if not bank or bank not in self.provider_id._get_payout_banks():
             errors.append(self.env._("Bank: choose a bank from the list."))
         if not ACCOUNT_NUMBER_RE.fullmatch(account_number or ""):
             errors.append(self.env._("Account Number: 6 to 20 digits, nothing else."))

@@ -161,6 +161,11 @@ class PayoutProvider(models.Model):
     # thread, so it must not touch the ORM, and it gets its API client through
     # `_api_client_getter`.
 
+    def _get_payout_banks(self):
+        """The banks an employee may choose on the claim page for this provider."""
+        self.ensure_one()
+        return self.env["res.bank"].sudo().search([("payout_available", "=", True)])
+
     def _get_test_accounts(self):
         """Account numbers shown on the claim page in test mode, with what they do."""
         self.ensure_one()

@@ -89,6 +89,13 @@ class PayoutProviderXendit(models.Model):
         for provider in self.filtered(lambda p: p.code == "xendit"):
             provider.is_polled = True  # callbacks can be missed
 
+    def _get_payout_banks(self):
+        banks = super()._get_payout_banks()
+        if self.code != "xendit":
+            return banks
+        # Payouts v2 pays to Xendit's channels only: offer no bank it would refuse.
+        return banks.filtered(lambda bank: bank.payout_bank_code in xendit.CHANNEL_CODES)
+
     @api.constrains("code", "state", "xendit_secret_key", "xendit_base_url")
     def _check_xendit_settings(self):
         for provider in self.sudo().filtered(lambda p: p.code == "xendit"):

@@ -3,7 +3,7 @@ import json
 from itertools import cycle
 from unittest.mock import patch
 
-from odoo.exceptions import UserError
+from odoo.exceptions import UserError, ValidationError
 from odoo.tests import HttpCase, tagged
 from odoo.tools import config
 
@@ -125,6 +125,20 @@ class TestXenditPayoutsV2(XenditCommon):
         self._send(link)
         link._claim(self.bank, account, "Dewi Lestari")
         return link
+
+    def test_only_banks_xendit_pays_to_are_offered(self):
+        local_bank = self.env["res.bank"].create({
+            "name": "Bank Daerah Contoh", "payout_bank_code": "999", "payout_available": True,
+        })
+        self.assertIn(local_bank, self.provider._get_payout_banks(), "Demo pays any bank")
+        banks = self.in_odoo._get_payout_banks()
+        self.assertNotIn(local_bank, banks)
+        self.assertIn(self.bank, banks)
+        link = self._xendit_link(self.in_odoo)
+        self._send(link)
+        with self.assertRaisesRegex(ValidationError, "Bank: choose a bank from the list"):
+            link._claim(local_bank, "1234567890", "Dewi Lestari")
+        self.assertEqual((link.state, link.bank_id), ("sent", self.env["res.bank"]))
 
     def test_payout_request_as_xendit_received_it(self):
         link = self._claimed()
