@@ -70,7 +70,9 @@ PAYOUT_STATUS_MAPPING = {
     "FAILED": "failed",
     "COMPLIANCE_REJECTED": "failed",
     "REVERSED": "failed",  # after SUCCEEDED: the bank sent the money back
-    "CANCELLED": "cancelled",
+    # Cancelled at Xendit (only possible before any money moved): the employee was not
+    # paid and has already claimed, so the link fails and can be reissued.
+    "CANCELLED": "failed",
 }
 
 # Bank clearing code (res.bank.payout_bank_code) -> Xendit channel code, for the

@@ -150,7 +150,7 @@ def test_other_v2_requests():
     )
     assert client.get_payout(PAYOUT["id"]).state == "processing"
     status, _response = client.cancel_payout(PAYOUT["id"])
-    assert (status.raw_status, status.state) == ("CANCELLED", "cancelled")
+    assert (status.raw_status, status.state) == ("CANCELLED", "failed")
     assert [s.provider_reference for s in client.find_payouts("PL 2025/1")] == [PAYOUT["id"]]
     assert client.get_balance() == 1241231
     urls = [(c["method"], c["url"], c["headers"]) for c in session.calls]
@@ -342,7 +342,7 @@ def test_link_status_mapping(raw_status, state):
         ("FAILED", "failed"),
         ("COMPLIANCE_REJECTED", "failed"),
         ("REVERSED", "failed"),
-        ("CANCELLED", "cancelled"),
+        ("CANCELLED", "failed"),
         ("READY", None),
         ("COMPLETED", None),
     ],

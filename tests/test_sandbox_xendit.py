@@ -735,7 +735,7 @@ def test_cancel_only_while_accepted(sandbox, client):
     sandbox.server.clock.advance(HOUR)
 
     status, _response = client.cancel_payout(stays)
-    assert (status.raw_status, status.state) == ("CANCELLED", "cancelled")
+    assert (status.raw_status, status.state) == ("CANCELLED", "failed")
     assert client.cancel_payout(stays)[0].raw_status == "CANCELLED"  # no-op
     assert client.get_balance() == xendit_sim.DEFAULT_BALANCE - 250000  # refunded
 

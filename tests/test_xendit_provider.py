@@ -158,6 +158,18 @@ class TestXenditPayoutsV2(XenditCommon):
         self._poll()
         self.assertEqual((link.state, link.provider_status), ("done", "SUCCEEDED"))
 
+    def test_payout_cancelled_at_xendit_fails_the_link(self):
+        link = self._claimed()
+        self._submit()
+        self.assertEqual(link.provider_status, "ACCEPTED")
+        # Someone cancels it in Xendit's dashboard before any money moved.
+        self.in_odoo._xendit_client().cancel_payout(link.provider_reference)
+        self._poll()
+        self.assertEqual((link.state, link.provider_status), ("failed", "CANCELLED"))
+        self.assertIn("CANCELLED", link.failure_reason)
+        link.action_reissue()
+        self.assertEqual(link.reissued_link_ids.state, "sent")
+
     def test_every_payout_status_mapping(self):
         scenarios = {
             "1234567890": [(0, "ACCEPTED", "processing"), (MINUTE, "REQUESTED", "processing"),
