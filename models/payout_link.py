@@ -55,6 +55,8 @@ ACCOUNT_NUMBER_RE = re.compile(r"[0-9]{6,20}")  # ASCII only: \d takes any scrip
 # Links per cron batch: amortises the per-batch SQL (lock, count, commit), small enough
 # that a batch commits every few seconds even against a slow provider.
 BATCH_SIZE = 1000
+# Employees who have not claimed a link are reminded this long before it expires.
+REMIND_HOURS_BEFORE_EXPIRY = 24
 # Namespace of the advisory locks that hold links being submitted (see _hold_submissions).
 SUBMISSION_LOCK_SPACE = 0x5041594F  # "PAYO"
 # Lines named in one error message at most: a 10,000-line batch must stay readable.
@@ -175,6 +177,10 @@ class PayoutLink(models.Model):
     date_expired = fields.Datetime(string="Expired On", copy=False, readonly=True)
     date_cancelled = fields.Datetime(string="Cancelled On", copy=False, readonly=True)
     expiry_date = fields.Datetime(string="Expires On", copy=False, readonly=True, index=True)
+    date_reminded = fields.Datetime(
+        string="Reminded On", copy=False, readonly=True,
+        help="When the employee was reminded that the link is about to expire.",
+    )
     failure_reason = fields.Char(copy=False, readonly=True)
     failed_attempts = fields.Integer(string="Wrong Secrets", copy=False, readonly=True)
     replaced_link_id = fields.Many2one(
@@ -882,6 +888,30 @@ class PayoutLink(models.Model):
             domain, lambda links: links._update_state("expired"),
             "hr_payout_link.ir_cron_payout_expire",
         )
+
+    @api.model
+    def _cron_remind_before_expiry(self):
+        """Remind employees of links they have not claimed, a day before these expire."""
+        now = fields.Datetime.now()
+        domain = [
+            ("state", "in", CLAIMABLE_STATES),
+            ("date_reminded", "=", False),
+            ("expiry_date", ">", now),
+            ("expiry_date", "<=", now + timedelta(hours=REMIND_HOURS_BEFORE_EXPIRY)),
+            # Not a link sent less than a day ago (a one-day link): its email is fresh.
+            ("date_sent", "<=", now - timedelta(hours=REMIND_HOURS_BEFORE_EXPIRY)),
+            ("provider_id.is_claimed_in_odoo", "=", True),  # providers remind their own
+        ]
+        return self._run_batch(
+            domain, lambda links: links._send_reminders(), "hr_payout_link.ir_cron_payout_remind",
+        )
+
+    def _send_reminders(self):
+        if not self:
+            return
+        self.write({"date_reminded": fields.Datetime.now()})
+        template = self.env.ref("hr_payout_link.mail_template_payout_reminder")
+        template.send_mail_batch(self.ids)
 
     @api.model
     def _cron_send_batches(self):

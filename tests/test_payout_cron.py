@@ -110,3 +110,45 @@ class TestPayoutCron(PayoutCommon):
         submitted.assert_not_called()
         reconciled.assert_called_once()
         self.assertEqual((link.state, link.submission_state), ("done", "submitted"))
+
+
+@tagged("post_install", "-at_install")
+class TestExpiryReminder(PayoutCommon):
+    """A day before an unclaimed link expires, the employee is reminded, once."""
+
+    def _link_sent(self, days_ago, expires_in_hours, email="dewi@example.com"):
+        link = self._create_link(recipient_email=email)
+        link.action_send()
+        now = fields.Datetime.now()
+        link.write({"date_sent": now - timedelta(days=days_ago),
+                    "expiry_date": now + timedelta(hours=expires_in_hours)})
+        return link
+
+    def _reminders(self, link):
+        return self.env["mail.mail"].sudo().search([
+            ("subject", "like", "expires soon"), ("email_to", "=", link.recipient_email)])
+
+    def test_unclaimed_link_is_reminded_once_a_day_before_expiry(self):
+        link = self._link_sent(days_ago=2, expires_in_hours=12)
+        secret = self._secret_in_mail(link)
+        self.assertEqual(self.env["payout.link"]._cron_remind_before_expiry(), link)
+        mail = self._reminders(link)
+        self.assertEqual(len(mail), 1)
+        self.assertIn(link._get_claim_url(), mail.body_html)
+        self.assertNotIn(secret, mail.body_html, "the secret is only in the first email")
+        self.assertEqual(mail.state, "outgoing")
+        self.assertTrue(link.date_reminded)
+        self.assertFalse(self.env["payout.link"]._cron_remind_before_expiry(), "only once")
+        self.assertEqual(len(self._reminders(link)), 1)
+
+    def test_links_not_due_are_not_reminded(self):
+        not_yet = self._link_sent(days_ago=1, expires_in_hours=48, email="a@example.com")
+        fresh = self._link_sent(days_ago=0, expires_in_hours=20, email="b@example.com")
+        opened = self._link_sent(days_ago=2, expires_in_hours=12, email="c@example.com")
+        opened._mark_opened()
+        claimed = self._link_sent(days_ago=2, expires_in_hours=12, email="d@example.com")
+        claimed._claim(self.bank, "4000000003", "Dewi")  # stays processing
+        reminded = self.env["payout.link"]._cron_remind_before_expiry()
+        self.assertEqual(reminded, opened, "an opened link is still unclaimed")
+        for link in (not_yet, fresh, claimed):
+            self.assertFalse(self._reminders(link))
