@@ -188,11 +188,16 @@ class PayoutBatch(models.Model):
             )
             if not failed:
                 raise UserError(self.env._("%s has no failed line to reissue.", batch.name))
-            failed._copy_for_reissue()
-            batch.message_post(body=self.env._(
-                "Reissuing %s failed or expired lines.", len(failed)))
-            batch._start_sending()
+            batch._reissue_lines(failed)
         return True
+
+    def _reissue_lines(self, lines):
+        """New links for failed or expired ``lines``, sent in the background with the
+        batch's others."""
+        self.ensure_one()
+        lines._copy_for_reissue()
+        self.message_post(body=self.env._("Reissuing %s failed or expired lines.", len(lines)))
+        self._start_sending()
 
     def action_view_links(self):
         return self._action_links(self.env._("Lines"), [("batch_id", "in", self.ids)])

@@ -444,8 +444,7 @@ class PayoutLink(models.Model):
 
     def write(self, vals):
         frozen = DRAFT_ONLY_FIELDS.intersection(vals)
-        if frozen and any(link.state != "draft" or link.batch_id.state not in (False, "draft")
-                          for link in self):
+        if frozen and not all(link._is_draft() for link in self):
             raise UserError(self.env._(
                 "Only draft payout links can be changed (%(fields)s). Cancel the link and "
                 "create a new one instead.",
@@ -454,10 +453,13 @@ class PayoutLink(models.Model):
         self._check_before_write([vals])
         return super().write(vals)
 
+    def _is_draft(self):
+        """A draft link, not a line of a batch that left draft: what it pays may change."""
+        return self.state == "draft" and self.batch_id.state in (False, "draft")
+
     @api.ondelete(at_uninstall=False)
     def _unlink_only_drafts(self):
-        if any(link.state != "draft" or link.batch_id.state not in (False, "draft")
-               for link in self):
+        if not all(link._is_draft() for link in self):
             raise UserError(self.env._(
                 "Only draft payout links can be deleted; cancel the others to keep their history."
             ))
@@ -579,21 +581,27 @@ class PayoutLink(models.Model):
 
     def _check_lines_ready(self):
         """Raise one UserError listing every link that cannot be sent, before any is."""
-        errors = []
-        for link in self:
-            try:
-                link._check_ready_to_send()
-            except UserError as error:
-                errors.append(error.args[0])
-        for provider, links in self.grouped("provider_id").items():
-            try:
-                provider._check_payout_requests(links)
-            except UserError as error:
-                errors.append(error.args[0])
+        errors = list(dict.fromkeys(self._find_unsendable().values()))  # one per provider
         if errors:
             more = len(errors) - MAX_LINES_IN_ERROR
             raise UserError("\n".join(errors[:MAX_LINES_IN_ERROR] + (
                 [self.env._("… and %s more.", more)] if more > 0 else [])))
+
+    def _find_unsendable(self):
+        """{link: why it cannot be sent} for the links of ``self`` that cannot be sent."""
+        reasons = {}
+        for link in self:
+            try:
+                link._check_ready_to_send()
+            except UserError as error:
+                reasons[link] = error.args[0]
+        ready = self.filtered(lambda link: link not in reasons)
+        for provider, links in ready.grouped("provider_id").items():
+            try:
+                provider._check_payout_requests(links)
+            except UserError as error:
+                reasons.update(dict.fromkeys(links, error.args[0]))
+        return reasons
 
     def _check_ready_to_send(self):
         self.ensure_one()
@@ -696,10 +704,14 @@ class PayoutLink(models.Model):
                 "Only failed or expired links can be reissued: %s.",
                 ", ".join(wrong.mapped("display_name")),
             ))
+        if reissued := self.filtered("reissued_link_ids"):
+            raise UserError(self.env._(
+                "%s: already reissued; a second new link would pay the same payout twice.",
+                ", ".join(reissued.mapped("display_name")),
+            ))
         in_batch = self.filtered("batch_id")
-        # A batch sends its new lines in the background, with its other lines.
-        in_batch._copy_for_reissue()
-        in_batch.batch_id._start_sending()
+        for batch, lines in in_batch.grouped("batch_id").items():
+            batch._reissue_lines(lines)
         new_links = (self - in_batch)._copy_for_reissue()
         new_links._check_lines_ready()
         new_links._send_links()
@@ -931,21 +943,10 @@ class PayoutLink(models.Model):
         the reason instead of blocking the rest of its batch.
         """
         quiet = self.with_context(tracking_disable=True)
-        unfit = {}
-        for link in quiet:
-            try:
-                link._check_ready_to_send()
-            except UserError as error:
-                unfit[link] = error.args[0]
-        fit = quiet - self.browse(link.id for link in unfit)
-        for provider, links in fit.grouped("provider_id").items():
-            try:
-                provider._check_payout_requests(links)
-            except UserError as error:
-                unfit.update(dict.fromkeys(links, error.args[0]))
-        for link, reason in unfit.items():
+        unsendable = quiet._find_unsendable()
+        for link, reason in unsendable.items():
             link._update_state("failed", values={"failure_reason": reason})
-        (fit - self.browse(link.id for link in unfit))._send_links(log=False)
+        quiet.filtered(lambda link: link not in unsendable)._send_links(log=False)
         self.batch_id._finish_sending()
 
     @api.model

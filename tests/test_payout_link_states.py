@@ -114,6 +114,10 @@ class TestPayoutLinkStates(PayoutCommon):
         self.assertNotEqual(new.access_token, old_token)
         self.assertNotEqual(new.reference, link.reference)
         self.assertNotEqual(self._secret_in_mail(new), old_secret)
+        # A second reissue would make a second live link paying the same payout.
+        with self.assertRaisesRegex(UserError, "already reissued"):
+            link.action_reissue()
+        self.assertEqual(link.reissued_link_ids, new)
 
     def test_failure_tells_the_responsible_user(self):
         link = self._link_in("processing")
