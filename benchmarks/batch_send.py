@@ -8,14 +8,15 @@ In one run and one process, for each batch size (1,000 then --links, 10,000 by d
 - send: the background sender (its cron method, batch after batch, committing each),
   which issues every token and secret and queues every claim email.
 
-It prints links per second for each phase, SQL queries per link, the ratio of the whole
+It prints links per second for each phase, SQL queries per link, the share of the send
+phase spent rendering the claim emails and creating their mail.mail, the ratio of the whole
 create+approve+send against the baseline (above 1.0: faster than creating partners), and
 the peak memory of the process. Run it with `bin/benchmark batch_send [--links 10000]`.
 """
 
 import resource
 import time
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from unittest.mock import patch
 
 from common import measure, odoo_env, parse_args, row
@@ -47,22 +48,30 @@ def make_users(env):
     return users.sorted("login")  # bench_approver, bench_creator
 
 
+# Where the send phase spends its time on the claim emails: (model, method) by label.
+MAIL_STEPS = {
+    "rendering the claim emails": ("mail.template", "_generate_template"),
+    "creating their mail.mail": ("mail.mail", "create"),
+}
+
+
 @contextmanager
-def time_mail_queueing(env, figures):
-    """Add to ``figures["mail_seconds"]`` the time spent in Odoo's mail.template
-    send_mail_batch (rendering the claim emails and creating their mail.mail)."""
-    template_class = env.registry["mail.template"]
-    original = template_class.send_mail_batch
-    figures["mail_seconds"] = 0.0
+def time_mail_steps(env, figures):
+    """Add to ``figures[label]`` the seconds spent in each method of MAIL_STEPS."""
+    with ExitStack() as stack:
+        for label, (model, method) in MAIL_STEPS.items():
+            figures[label] = 0.0
+            model_class = env.registry[model]
+            original = getattr(model_class, method)
 
-    def timed(self, *args, **kwargs):
-        start = time.perf_counter()
-        try:
-            return original(self, *args, **kwargs)
-        finally:
-            figures["mail_seconds"] += time.perf_counter() - start
+            def timed(self, *args, _original=original, _label=label, **kwargs):
+                start = time.perf_counter()
+                try:
+                    return _original(self, *args, **kwargs)
+                finally:
+                    figures[_label] += time.perf_counter() - start
 
-    with patch.object(template_class, "send_mail_batch", timed):
+            stack.enter_context(patch.object(model_class, method, timed))
         yield
 
 
@@ -100,7 +109,7 @@ def run_batch(env, employees, creator, approver):
     env.cr.commit()
     links = env["payout.link"]
     mail = {}
-    with time_mail_queueing(env, mail), measure(env) as phases["send"]:
+    with time_mail_steps(env, mail), measure(env) as phases["send"]:
         # What the cron does, run after run, until nothing is left (each run commits).
         while links._cron_send_batches():
             env.cr.commit()
@@ -108,7 +117,7 @@ def run_batch(env, employees, creator, approver):
     batch.invalidate_recordset()
     assert batch.state == "sent", batch.state
     assert batch.pending_count == len(employees), batch.pending_count
-    phases["send"]["mail_seconds"] = mail["mail_seconds"]
+    phases["send"]["mail_steps"] = mail
     return phases
 
 
@@ -133,8 +142,8 @@ def main():
             for name, figures in phases.items():
                 row(f"{name}", size / figures["seconds"], "links/s")
                 row(f"{name}: SQL queries per link", figures["queries"] / size)
-            row("send: share spent queuing emails (Odoo's mail)",
-                100 * phases["send"]["mail_seconds"] / phases["send"]["seconds"], "%")
+            for label, seconds in phases["send"]["mail_steps"].items():
+                row(f"send: share {label}", 100 * seconds / phases["send"]["seconds"], "%")
             row("create+approve+send", size / total_seconds, "links/s")
             row("SQL queries per link, all phases", per_link_queries[size])
             row("ratio against the baseline (>= 1.0 wanted)",

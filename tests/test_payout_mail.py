@@ -31,6 +31,33 @@ class TestPayoutMail(PayoutCommon):
         self.assertGreaterEqual(len(link.access_token), 43, "a token of at least 256 bits")
         self.assertRegex(secret, r"^[A-HJ-NP-Z2-9]{8}$", "no look-alike characters")
 
+    def test_queued_claim_email_holds_the_secret_once(self):
+        link = self._create_link()
+        secret = self._send(link)
+        mail = self._get_claim_mail(link)
+        self.assertIn(secret, mail.body_html)
+        self.assertFalse(mail.mail_message_id.body, "no copy of the body in its message")
+        self.assertFalse(self.env["mail.message"].sudo().search([("body", "like", secret)]))
+        self.assertEqual(mail.message_type, "email_outgoing")
+
+    def test_claim_email_follows_its_customised_template(self):
+        payroll = self.env["res.partner"].create({"name": "Payroll", "email": "pay@example.com"})
+        template = self.env.ref("hr_payout_link.mail_template_payout_link")
+        template.write({
+            "subject": "Payout {{ object.name }} for {{ object.recipient_name }}",
+            "partner_to": str(payroll.id),
+            "email_cc": "payroll@example.com",
+            "email_from": False,
+        })
+        link = self._create_link()
+        self._send(link)
+        mail = self._get_claim_mail(link)
+        self.assertEqual(mail.subject, f"Payout {link.name} for Dewi Lestari")
+        self.assertEqual(mail.recipient_ids, payroll)
+        self.assertEqual(mail.email_cc, "payroll@example.com")
+        self.assertEqual(mail.email_from, self.env.user.email_formatted,
+                         "an empty sender falls back to Odoo's default")
+
     def test_only_a_hash_of_the_secret_is_kept(self):
         link = self._create_link()
         secret = self._send(link)
