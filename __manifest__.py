@@ -38,6 +38,7 @@
         "demo/payout_batch_demo.xml",
     ],
     "assets": {
+        "web.assets_backend": ["hr_payout_link/static/src/**/*"],
         "web.assets_tests": ["hr_payout_link/static/tests/tours/*.js"],
     },
     "post_init_hook": "post_init_hook",

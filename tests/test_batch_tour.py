@@ -30,3 +30,23 @@ class TestBatchTour(PayoutCommon, HttpCase):
         self.assertEqual(sorted(batch.link_ids.mapped("recipient_email")),
                          ["tour.a@example.com", "tour.b@example.com"])
         self.assertEqual(set(batch.link_ids.mapped("state")), {"sent"})
+
+    def test_batch_progress_tour(self):
+        """The form of a batch being sent follows the background sender without a reload:
+        static/tests/tours/payout_batch_progress_tour.js."""
+        employees = self.env["hr.employee"].create([{
+            "name": f"Progress Employee {letter}",
+            "work_email": f"progress.{letter.lower()}@example.com",
+        } for letter in "AB"])
+        batch = self.env["payout.batch"].create({"name": "Q4 2026 progress"})
+        self.env["payout.link"].create([{
+            "batch_id": batch.id, "employee_id": employee.id, "amount": 100.0,
+        } for employee in employees])
+        batch.action_send_all()
+        self.assertEqual((batch.state, batch.unsent_count), ("sending", 2))
+
+        self.start_tour(f"/odoo/action-hr_payout_link.action_payout_batch/{batch.id}",
+                        "payout_batch_progress_tour", login="admin")
+
+        self.assertEqual(batch.state, "sent")
+        self.assertEqual(set(batch.link_ids.mapped("state")), {"sent"})
