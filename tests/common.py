@@ -132,6 +132,16 @@ class PayoutCommon(TransactionCase):
         if link.state == "failed":
             self.assertTrue(link.failure_reason)
 
+    def _claimed_links(self, count):
+        """``count`` links sent and claimed, waiting for the payment cron."""
+        links = self.env["payout.link"].create([
+            {"employee_id": self.employee.id, "amount": 10 + index} for index in range(count)
+        ])
+        links.action_send()
+        for link in links:
+            link._claim(self.bank, "1234567890", "Dewi Lestari")
+        return links
+
     def _claim(self, link, account_number="1234567890"):
         """Claim ``link`` as the controller does and run the payment cron."""
         link._claim(self.bank, account_number, "Dewi Lestari")

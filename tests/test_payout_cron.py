@@ -82,12 +82,7 @@ class TestPayoutCron(PayoutCommon):
         self.assertEqual(link.sudo().account_number, "1234567890")
 
     def test_money_moves_once(self):
-        links = self.env["payout.link"].create([
-            {"employee_id": self.employee.id, "amount": 10 + i} for i in range(3)
-        ])
-        links.action_send()
-        for link in links:
-            link._claim(self.bank, "1234567890", "Dewi Lestari")
+        links = self._claimed_links(3)
         submit = PayoutProvider._prepare_submission
         with patch.object(PayoutProvider, "_prepare_submission", autospec=True,
                           side_effect=submit) as submitted:

@@ -174,12 +174,7 @@ class TestDokuConcurrency(PayoutCommon):
                 self.doku_provider.max_concurrent_calls = value
 
     def test_demo_calls_run_in_this_thread(self):
-        links = self.env["payout.link"].create([
-            {"employee_id": self.employee.id, "amount": 10 + i} for i in range(3)
-        ])
-        links.action_send()
-        for link in links:
-            link._claim(self.bank, "1234567890", "Dewi Lestari")
+        links = self._claimed_links(3)
         with patch.object(concurrency, "ThreadPoolExecutor",
                           side_effect=AssertionError("no thread for Demo")):
             self.env["payout.link"]._cron_submit_payouts()
