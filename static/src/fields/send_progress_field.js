@@ -22,10 +22,19 @@ export class SendProgressField extends ProgressBarField {
     }
 
     async refresh() {
-        const { record } = this.props;
-        // Never drop what the user is typing: a record with unsaved changes waits.
-        if (record.data.state === "sending" && !(await record.isDirty())) {
-            await record.load();
+        // A slow server must not pile reloads up: one at a time.
+        if (this.refreshing) {
+            return;
+        }
+        this.refreshing = true;
+        try {
+            const { record } = this.props;
+            // Never drop what the user is typing: a record with unsaved changes waits.
+            if (record.data.state === "sending" && !(await record.isDirty())) {
+                await record.load();
+            }
+        } finally {
+            this.refreshing = false;
         }
     }
 }
