@@ -26,7 +26,6 @@ from common import (
 
 def main():
     args = parse_args(__doc__, links=10000, batch_sizes="100,1000")
-    from odoo.addons.hr_payout_link.models import payout_link as payout_link_module
     from odoo.addons.hr_payout_link.protocol import doku
     from odoo.addons.hr_payout_link.sandbox import doku as doku_sandbox
 
@@ -67,18 +66,15 @@ def main():
                     pass
             bare_after = bare_loop()
             polled_count = links.search_count([("id", "in", link_ids),
-                                               ("date_polled", "!=", False)])
+                                               ("date_provider_call", "!=", False)])
 
-            batch_size = payout_link_module.BATCH_SIZE
             per_batch = {}
             for size in (int(s) for s in args.batch_sizes.split(",")):
-                links.browse(link_ids).write({"date_polled": False})
+                links.browse(link_ids).write({"date_provider_call": False})
                 env.flush_all()  # the reset is setup, not part of the batch
                 with measure(env) as batch:
-                    payout_link_module.BATCH_SIZE = size
-                    links._cron_poll_provider_status()
+                    links._cron_poll_provider_status(batch_size=size)
                 per_batch[size] = batch["queries"]
-            payout_link_module.BATCH_SIZE = batch_size
             env.cr.rollback()
 
         print(f"\nbare loop: {args.links / bare_seconds:,.1f}/s before Odoo's run, "
@@ -111,7 +107,7 @@ def create_links(env, url, references, doku_sandbox):
         link_ids += env["payout.link"].create([{
             "employee_id": employee.id, "provider_id": provider.id, "currency_id": idr.id,
             "amount": 150000, "reference": reference, "state": "processing",
-            "submission_state": "submitted", "provider_status": "CONFIRMED",
+            "submission_state": "accepted", "provider_status": "CONFIRMED",
             "provider_reference": reference,  # as a real initiate leaves them
         } for reference in references[start:start + 1000]]).ids
     return link_ids

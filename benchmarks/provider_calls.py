@@ -83,9 +83,9 @@ def run(args, url, provider_id, employee_id, workers):
                 "queries_per_link": round(measured["queries"] / args.links, 2),
                 "max_in_flight": sandbox_control(url, "stats")["max_in_flight"],
             }
-        done = links.search_count([("id", "in", link_ids), ("submission_state", "=", "submitted"),
+        done = links.search_count([("id", "in", link_ids), ("submission_state", "=", "accepted"),
                                    ("provider_status", "=", "PENDING"),
-                                   ("date_polled", "!=", False)])
+                                   ("date_provider_call", "!=", False)])
         if done != args.links:
             raise SystemExit(f"Only {done} of {args.links} links were submitted and polled.")
     return figures

@@ -6,28 +6,7 @@ from odoo.exceptions import ValidationError
 from odoo.http import request
 from odoo.tools import consteq
 
-from ..models.payout_link import CLAIMABLE_STATES
-
-CLAIM_URL_RE = re.compile(r"(/payout/claim/)[^/\s?\"]+")
-
-
-class MaskClaimTokens(logging.Filter):
-    """The claim token is in the URL: mask it in request log lines."""
-
-    def filter(self, record):
-        if isinstance(record.msg, str):
-            record.msg = CLAIM_URL_RE.sub(r"\1***", record.msg)
-        if isinstance(record.args, tuple):
-            record.args = tuple(
-                CLAIM_URL_RE.sub(r"\1***", arg) if isinstance(arg, str) else arg
-                for arg in record.args
-            )
-        return True
-
-
-# werkzeug logs request lines; odoo.http logs refused CSRF tokens with the path.
-for _logger_name in ("werkzeug", "odoo.http"):
-    logging.getLogger(_logger_name).addFilter(MaskClaimTokens())
+from .. import const
 
 # A proof, kept in the employee's session, that this browser typed the right secret.
 VERIFIED_SESSION_KEY = "payout_verified_link_ids"
@@ -39,31 +18,37 @@ SECURITY_HEADERS = {
 
 
 class PayoutClaimController(http.Controller):
-    """The public claim page at the tokenised URL emailed to the employee."""
+    """The public claim page at the tokenised URL emailed to the employee.
 
-    @http.route("/payout/claim/<string:token>", type="http", auth="public", methods=["GET"])
+    GET requests change data on purpose: opening the page marks the link opened, and an
+    overdue link expires as it is found (`_find_link`), without waiting for the cron.
+    """
+
+    _claim_url = "/payout/claim"  # followed by the token (payout.link._get_claim_path)
+
+    @http.route(f"{_claim_url}/<string:token>", type="http", auth="public", methods=["GET"])
     def claim_page(self, token, **kwargs):
         link = self._find_link(token)
         if not link:
             return self._render_unavailable()
-        if link.state in CLAIMABLE_STATES:
+        if link.state in const.CLAIMABLE_STATES:
             link._mark_opened()
         return self._render(link)
 
-    @http.route("/payout/claim/<string:token>/secret", type="http", auth="public",
+    @http.route(f"{_claim_url}/<string:token>/secret", type="http", auth="public",
                 methods=["POST"])
     def claim_secret(self, token, secret="", **kwargs):
         link = self._find_link(token)
         if not link:
             return self._render_unavailable()
-        if link.state not in CLAIMABLE_STATES or self._is_verified(link):
-            return request.redirect(f"/payout/claim/{token}", code=303)
+        if link.state not in const.CLAIMABLE_STATES or self._is_verified(link):
+            return self._redirect_to_page(link)
         if link._check_secret(secret):
             request.session[VERIFIED_SESSION_KEY] = [
                 *request.session.get(VERIFIED_SESSION_KEY, []), link.id
             ]
-            return request.redirect(f"/payout/claim/{token}", code=303)
-        if link.state not in CLAIMABLE_STATES:  # that wrong secret locked it
+            return self._redirect_to_page(link)
+        if link.state not in const.CLAIMABLE_STATES:  # that wrong secret locked it
             return self._render(link)
         attempts_left = link.provider_id.max_secret_attempts - link.failed_attempts
         return self._render(link, {
@@ -73,15 +58,15 @@ class PayoutClaimController(http.Controller):
             ),
         }, status=403)
 
-    @http.route("/payout/claim/<string:token>/account", type="http", auth="public",
+    @http.route(f"{_claim_url}/<string:token>/account", type="http", auth="public",
                 methods=["POST"])
     def claim_account(self, token, bank_id="", account_number="", account_holder="", **kwargs):
         link = self._find_link(token)
         if not link:
             return self._render_unavailable()
-        if link.state not in CLAIMABLE_STATES or not self._is_verified(link):
+        if link.state not in const.CLAIMABLE_STATES or not self._is_verified(link):
             # A replayed or forged POST changes nothing.
-            return request.redirect(f"/payout/claim/{token}", code=303)
+            return self._redirect_to_page(link)
         bank = request.env["res.bank"].sudo().browse(
             int(bank_id) if bank_id.isdigit() else []
         ).exists()
@@ -97,7 +82,7 @@ class PayoutClaimController(http.Controller):
             link_id for link_id in request.session.get(VERIFIED_SESSION_KEY, [])
             if link_id != link.id
         ]
-        return request.redirect(f"/payout/claim/{token}", code=303)
+        return self._redirect_to_page(link)
 
     # === Helpers === #
 
@@ -107,9 +92,13 @@ class PayoutClaimController(http.Controller):
         if not link or not consteq(link.access_token, token):
             return None
         link._expire_if_due()
-        if link.state in ("expired", "cancelled"):
+        if link.state in const.UNAVAILABLE_STATES:
             return None
         return link
+
+    def _redirect_to_page(self, link):
+        """After a POST, back to the page by GET (a reload never posts again)."""
+        return request.redirect(link._get_claim_path(), code=303)
 
     def _is_verified(self, link):
         return link.id in request.session.get(VERIFIED_SESSION_KEY, [])
@@ -128,7 +117,7 @@ class PayoutClaimController(http.Controller):
         )
 
     def _get_step(self, link):
-        if link.state not in CLAIMABLE_STATES:
+        if link.state not in const.CLAIMABLE_STATES:
             return "status"
         return "account" if self._is_verified(link) else "secret"
 
@@ -137,3 +126,28 @@ class PayoutClaimController(http.Controller):
         return request.render(
             "hr_payout_link.claim_unavailable", {}, headers=SECURITY_HEADERS, status=404
         )
+
+
+# A claim URL in a log line, whatever follows its token.
+CLAIM_URL_RE = re.compile(rf"({re.escape(PayoutClaimController._claim_url)}/)[^/\s?\"]+")
+
+
+class MaskClaimTokens(logging.Filter):
+    """The claim token is in the URL: mask it in request log lines."""
+
+    def filter(self, record):
+        if isinstance(record.msg, str):
+            record.msg = CLAIM_URL_RE.sub(r"\1***", record.msg)
+        if isinstance(record.args, tuple):
+            record.args = tuple(
+                CLAIM_URL_RE.sub(r"\1***", arg) if isinstance(arg, str) else arg
+                for arg in record.args
+            )
+        return True
+
+
+# werkzeug logs request lines; odoo.http logs refused CSRF tokens with the path. Installed
+# when the module is imported, for every request of the server: a claim URL can appear
+# in any request's log line (a referrer, a mistyped path).
+for _logger_name in ("werkzeug", "odoo.http"):
+    logging.getLogger(_logger_name).addFilter(MaskClaimTokens())

@@ -6,14 +6,20 @@ from odoo.http import request
 from odoo.addons.portal.controllers.portal import CustomerPortal
 from odoo.addons.portal.controllers.portal import pager as portal_pager
 
+from .. import const
+
 
 class PayoutPortal(CustomerPortal):
-    """Employees with a portal or internal user see their payouts under /my/payouts."""
+    """Employees with a portal or internal user see their payouts under /my/payouts.
+
+    Links are read with sudo, always within `_payout_domain()`: every route of this class
+    must search through it.
+    """
 
     def _payout_domain(self):
         return [
             ("employee_id.user_id", "=", request.env.uid),
-            ("state", "not in", ("draft", "to_approve")),
+            ("state", "not in", const.UNSENT_STATES),
         ]
 
     def _prepare_home_portal_values(self, counters):

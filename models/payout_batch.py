@@ -2,10 +2,7 @@ from odoo import api, fields, models
 from odoo.exceptions import UserError
 from odoo.tools import SQL, format_amount
 
-from .payout_link import REISSUABLE_STATES
-
-UNSENT_STATES = ("draft", "to_approve")
-PENDING_STATES = ("sent", "opened", "processing")
+from .. import const
 
 
 class PayoutBatch(models.Model):
@@ -80,13 +77,13 @@ class PayoutBatch(models.Model):
             live = [s for s in batch_stats if s != "cancelled"]
             batch.link_count = total(batch_stats, batch_stats, 0)
             batch.amount_total = total(batch_stats, live, 1)
-            batch.unsent_count = total(batch_stats, UNSENT_STATES, 0)
-            batch.pending_count = total(batch_stats, PENDING_STATES, 0)
-            batch.amount_pending = total(batch_stats, PENDING_STATES, 1)
+            batch.unsent_count = total(batch_stats, const.UNSENT_STATES, 0)
+            batch.pending_count = total(batch_stats, const.PENDING_STATES, 0)
+            batch.amount_pending = total(batch_stats, const.PENDING_STATES, 1)
             batch.paid_count = total(batch_stats, ("done",), 0)
             batch.amount_paid = total(batch_stats, ("done",), 1)
-            batch.failed_count = total(batch_stats, REISSUABLE_STATES, 0)
-            batch.amount_failed = total(batch_stats, REISSUABLE_STATES, 1)
+            batch.failed_count = total(batch_stats, const.REISSUABLE_STATES, 0)
+            batch.amount_failed = total(batch_stats, const.REISSUABLE_STATES, 1)
             batch.cancelled_count = total(batch_stats, ("cancelled",), 0)
             live_count = total(batch_stats, live, 0)
             batch.send_progress = (
@@ -184,7 +181,7 @@ class PayoutBatch(models.Model):
         self.check_access("write")
         for batch in self:
             failed = batch.link_ids.filtered(
-                lambda link: link.state in REISSUABLE_STATES and not link.reissued_link_ids
+                lambda link: link.state in const.REISSUABLE_STATES and not link.reissued_link_ids
             )
             if not failed:
                 raise UserError(self.env._("%s has no failed line to reissue.", batch.name))
@@ -204,7 +201,7 @@ class PayoutBatch(models.Model):
 
     def action_view_failed(self):
         action = self._action_links(self.env._("Failed Lines"), [
-            ("batch_id", "in", self.ids), ("state", "in", REISSUABLE_STATES),
+            ("batch_id", "in", self.ids), ("state", "in", const.REISSUABLE_STATES),
         ])
         action["views"] = [
             (self.env.ref("hr_payout_link.payout_link_view_list_failed").id, "list"),
@@ -241,7 +238,7 @@ class PayoutBatch(models.Model):
     # === Sending in the background === #
 
     def _get_unsent_lines(self):
-        return self.link_ids.filtered(lambda link: link.state in UNSENT_STATES)
+        return self.link_ids.filtered(lambda link: link.state in const.UNSENT_STATES)
 
     def _start_sending(self):
         for batch in self:
@@ -264,7 +261,7 @@ class PayoutBatch(models.Model):
                 WHERE batch.id IN %s AND batch.state = 'sending' AND NOT EXISTS (
                       SELECT 1 FROM payout_link AS link
                        WHERE link.batch_id = batch.id AND link.state IN %s)
-            RETURNING batch.id""", tuple(self.ids), UNSENT_STATES,
+            RETURNING batch.id""", tuple(self.ids), const.UNSENT_STATES,
         ))
         self.invalidate_recordset(["state"])
         for batch in self.browse(row[0] for row in rows):

@@ -109,14 +109,14 @@ class PayoutCommon(TransactionCase):
 
     def _poll(self):
         """Run the polling cron as if its interval had passed since the last run."""
-        self.env["payout.link"].search([]).date_polled = False
-        self.env["payout.link"]._cron_poll_provider_status()
+        self.env["payout.link"].search([]).date_provider_call = False
+        self.env["payout.link"]._cron_poll_provider_status(with_commit=False)
 
     def _retry_submissions(self):
         """Run the payment cron as if the retry delay of unclear submissions had passed."""
         self.env["payout.link"].search([("submission_state", "=", "submitting")]).write(
-            {"date_polled": False})
-        self.env["payout.link"]._cron_submit_payouts()
+            {"date_provider_call": False})
+        self.env["payout.link"]._cron_submit_payouts(with_commit=False)
 
     def _assert_lifecycle(self, link, clock, steps, check):
         """Walk a sandbox ``clock`` through ``steps`` of (seconds since the link was
@@ -145,4 +145,4 @@ class PayoutCommon(TransactionCase):
     def _claim(self, link, account_number="1234567890"):
         """Claim ``link`` as the controller does and run the payment cron."""
         link._claim(self.bank, account_number, "Dewi Lestari")
-        self.env["payout.link"]._cron_submit_payouts()
+        self.env["payout.link"]._cron_submit_payouts(with_commit=False)

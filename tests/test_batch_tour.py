@@ -25,7 +25,7 @@ class TestBatchTour(PayoutCommon, HttpCase):
         self.assertEqual((batch.link_count, batch.amount_total), (2, 500.0))
         self.assertEqual(set(batch.link_ids.mapped("state")), {"to_approve"})
         batch.with_user(self.user_manager).action_approve()
-        self.env["payout.link"]._cron_send_batches()
+        self.env["payout.link"]._cron_send_batches(with_commit=False)
         self.assertEqual(batch.state, "sent")
         self.assertEqual(sorted(batch.link_ids.mapped("recipient_email")),
                          ["tour.a@example.com", "tour.b@example.com"])

@@ -181,7 +181,7 @@ class TestClaimHttp(PayoutCommon, HttpCase):
         self.assertIn("Payment in progress", page)
         self.assertNotIn("1234567890", page)
 
-        self.env["payout.link"]._cron_submit_payouts()
+        self.env["payout.link"]._cron_submit_payouts(with_commit=False)
         self.link.invalidate_recordset()
         self.assertEqual(self.link.state, "done")
         self.assertFalse(self.link.account_number)
@@ -203,7 +203,7 @@ class TestClaimHttp(PayoutCommon, HttpCase):
                 self.link = self._create_link()
                 self.secret = self._send(self.link)
                 self._claim_over_http(account_number)
-                self.env["payout.link"]._cron_submit_payouts()
+                self.env["payout.link"]._cron_submit_payouts(with_commit=False)
                 self.link.invalidate_recordset()
                 self.assertEqual(self.link.state, state)
                 self.assertEqual(self.link.failure_reason, reason)
@@ -219,14 +219,14 @@ class TestClaimHttp(PayoutCommon, HttpCase):
 
     def test_replayed_account_post(self):
         self._claim_over_http()
-        self.env["payout.link"]._cron_submit_payouts()
+        self.env["payout.link"]._cron_submit_payouts(with_commit=False)
         before = self._snapshot()
         self.assertEqual(before["state"], "done")
         for values in ({}, {"account_number": "9876543210"}):
             response = self._post_account(**values)
             self.assertEqual(response.status_code, 303)
             self.assertEqual(self._snapshot(), before)
-        self.assertFalse(self.env["payout.link"]._cron_submit_payouts())
+        self.assertFalse(self.env["payout.link"]._cron_submit_payouts(with_commit=False))
         self.assertEqual(len(self._receipts(self.link)), 1)
 
     def test_replayed_account_post_while_processing(self):
@@ -234,8 +234,8 @@ class TestClaimHttp(PayoutCommon, HttpCase):
         before = self._snapshot()
         self.assertEqual(self._post_account(account_number="9876543210").status_code, 303)
         self.assertEqual(self._snapshot(), before)
-        self.assertEqual(self.env["payout.link"]._cron_submit_payouts(), self.link)
-        self.assertFalse(self.env["payout.link"]._cron_submit_payouts())
+        self.assertEqual(self.env["payout.link"]._cron_submit_payouts(with_commit=False), self.link)
+        self.assertFalse(self.env["payout.link"]._cron_submit_payouts(with_commit=False))
 
     def test_post_without_csrf_token(self):
         self._open()
@@ -259,7 +259,7 @@ class TestClaimHttp(PayoutCommon, HttpCase):
         expired_by_cron = self._create_link()
         self._send(expired_by_cron)
         expired_by_cron.expiry_date = fields.Datetime.now() - timedelta(minutes=1)
-        self.env["payout.link"]._cron_expire_links()
+        self.env["payout.link"]._cron_expire_links(with_commit=False)
         cancelled = self._create_link()
         self._send(cancelled)
         cancelled_token = cancelled.access_token

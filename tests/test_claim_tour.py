@@ -14,7 +14,7 @@ class TestClaimTour(PayoutCommon, HttpCase):
         link = self._create_link()
         # The tour's steps are static: make the secret ABCDEFGH.
         with patch(
-            "odoo.addons.hr_payout_link.models.payout_link.secrets.choice",
+            "odoo.addons.hr_payout_link.models.payout_link_claim.secrets.choice",
             side_effect=cycle("ABCDEFGH"),
         ):
             link.action_send()
@@ -28,5 +28,5 @@ class TestClaimTour(PayoutCommon, HttpCase):
         self.assertEqual(link.failed_attempts, 1)
         self.assertEqual(link.bank_id, self.bank)
         self.assertEqual(link.account_number_masked, "•••• 7890")
-        self.env["payout.link"]._cron_submit_payouts()
+        self.env["payout.link"]._cron_submit_payouts(with_commit=False)
         self.assertEqual(link.state, "done")

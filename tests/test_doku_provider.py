@@ -1,11 +1,8 @@
 import json
 from itertools import pairwise, product
-from unittest.mock import patch
 
 from odoo.exceptions import AccessError, UserError, ValidationError
 from odoo.tests import tagged
-
-from odoo.addons.hr_payout_link.models import payout_link as payout_link_module
 
 from ..protocol import doku
 from .common import PayoutCommon
@@ -40,8 +37,8 @@ class TestDokuProvider(PayoutCommon):
     def _sent_link(self, email="dewi@example.com"):
         link = self._doku_link(email)
         link.action_send()
-        self.env["payout.link"]._cron_submit_payouts()
-        link.date_polled = False  # due for polling, as once the polling interval has passed
+        self.env["payout.link"]._cron_submit_payouts(with_commit=False)
+        link.date_provider_call = False  # due for polling, as once the polling interval has passed
         return link
 
     # === Sending === #
@@ -54,8 +51,8 @@ class TestDokuProvider(PayoutCommon):
         self.assertFalse(self.doku.server.requests, "no call from the user's request")
         self.assertFalse(self.env["mail.mail"].search([("email_to", "=", "dewi@example.com")]),
                          "DOKU emails the employee, not Odoo")
-        self.env["payout.link"]._cron_submit_payouts()
-        self.env["payout.link"]._cron_submit_payouts()
+        self.env["payout.link"]._cron_submit_payouts(with_commit=False)
+        self.env["payout.link"]._cron_submit_payouts(with_commit=False)
         [initiate] = self._initiates()
         self.assertEqual(initiate.headers["Request-Id"], link.submission_key)
         self.assertTrue(initiate.headers["Signature"].startswith("HMACSHA256="))
@@ -70,7 +67,7 @@ class TestDokuProvider(PayoutCommon):
             "currency": "IDR",
         })
         self.assertEqual((link.state, link.submission_state, link.provider_status),
-                         ("sent", "submitted", "PENDING"))
+                         ("sent", "accepted", "PENDING"))
         self.assertEqual(link.provider_reference, link.reference)
 
     def test_field_limits_refused_before_any_request(self):
@@ -81,7 +78,7 @@ class TestDokuProvider(PayoutCommon):
         with self.assertRaisesRegex(UserError, "Recipient Phone: required"):
             link.action_send()
         self.assertEqual((link.state, link.submission_state), ("draft", False))
-        self.env["payout.link"]._cron_submit_payouts()
+        self.env["payout.link"]._cron_submit_payouts(with_commit=False)
         self.assertFalse(self.doku.server.requests)
 
     def test_refusal_fails_the_link_with_doku_message(self):
@@ -139,7 +136,7 @@ class TestDokuProvider(PayoutCommon):
 
     def test_unknown_status_is_kept_and_logged(self):
         link = self._sent_link()
-        with self.assertLogs("odoo.addons.hr_payout_link.models.payout_link", "WARNING"):
+        with self.assertLogs("odoo.addons.hr_payout_link.models.payout_link_submission", "WARNING"):
             link._apply_provider_status(None, raw_status="ON_HOLD")
         self.assertEqual((link.state, link.provider_status), ("sent", "ON_HOLD"))
         self.assertIn("unknown status ON_HOLD", link.message_ids[0].body)
@@ -148,7 +145,7 @@ class TestDokuProvider(PayoutCommon):
         links = self._sent_link() | self._sent_link("b@example.com") | self._sent_link(
             "c@example.com")
         self.doku_provider.doku_rate_limit = 4
-        polled = self.env["payout.link"]._cron_poll_provider_status()
+        polled = self.env["payout.link"]._cron_poll_provider_status(with_commit=False)
         self.assertEqual(polled, links)
         arrivals = sorted(r.received for r in self.doku.server.requests
                           if r.path == doku.STATUS_PATH)
@@ -161,14 +158,14 @@ class TestDokuProvider(PayoutCommon):
         for i in range(5):
             links |= self._sent_link(f"walk{i}@example.com")
         polled = self.env["payout.link"]
-        with patch.object(payout_link_module, "BATCH_SIZE", 2):
-            for expected in (2, 2, 1, 0):
-                batch = self.env["payout.link"]._cron_poll_provider_status()
-                self.assertEqual(len(batch), expected)
-                self.assertFalse(batch & polled, "a link is polled once per interval")
-                polled |= batch
+        for expected in (2, 2, 1, 0):
+            batch = self.env["payout.link"]._cron_poll_provider_status(batch_size=2,
+                                                                       with_commit=False)
+            self.assertEqual(len(batch), expected)
+            self.assertFalse(batch & polled, "a link is polled once per interval")
+            polled |= batch
         self.assertEqual(polled, links)
-        self.assertTrue(all(links.mapped("date_polled")))
+        self.assertTrue(all(links.mapped("date_provider_call")))
         status_calls = [r for r in self.doku.server.requests if r.path == doku.STATUS_PATH]
         self.assertEqual(len(status_calls), 5)
 
@@ -178,7 +175,8 @@ class TestDokuProvider(PayoutCommon):
         queued.action_send()
         demo_link = self._create_link()
         self._send(demo_link)
-        self.assertEqual(self.env["payout.link"]._cron_poll_provider_status(), doku_link)
+        polled = self.env["payout.link"]._cron_poll_provider_status(with_commit=False)
+        self.assertEqual(polled, doku_link)
 
     # === Faults: the link keeps a correct state, and DOKU creates one payout === #
 
@@ -198,11 +196,11 @@ class TestDokuProvider(PayoutCommon):
                                         seconds=0.2 if kind == "latency" else None)
                 link = self._doku_link(f"{kind.replace('_', '')}@example.com")
                 link.action_send()
-                self.env["payout.link"]._cron_submit_payouts()
+                self.env["payout.link"]._cron_submit_payouts(with_commit=False)
                 if link.submission_state == "submitting":
                     self.assertIn("did not answer clearly", link.message_ids[0].body)
                     self._retry_submissions()
-                self.assertEqual((link.state, link.submission_state), ("sent", "submitted"))
+                self.assertEqual((link.state, link.submission_state), ("sent", "accepted"))
                 self.assertEqual(link.provider_status, "PENDING")
                 self._assert_single_payout(link)
 
@@ -210,17 +208,17 @@ class TestDokuProvider(PayoutCommon):
         self.doku.server.inject("http_503", count=30, path=doku.INITIATE_PATH)
         link = self._doku_link()
         link.action_send()
-        self.env["payout.link"]._cron_submit_payouts()
+        self.env["payout.link"]._cron_submit_payouts(with_commit=False)
         self.assertEqual(link.submission_state, "submitting")
         attempts = len(self._initiates())
-        self.assertFalse(self.env["payout.link"]._cron_submit_payouts(),
+        self.assertFalse(self.env["payout.link"]._cron_submit_payouts(with_commit=False),
                          "an unclear submission waits before it is looked up again")
         self.assertEqual(len(self._initiates()), attempts)
 
     def test_timeout_then_replay(self):
         self.doku.server.inject("timeout", path=doku.INITIATE_PATH, seconds=11)
         link = self._sent_link()
-        self.assertEqual((link.state, link.submission_state), ("sent", "submitted"))
+        self.assertEqual((link.state, link.submission_state), ("sent", "accepted"))
         self._assert_single_payout(link)
 
     def test_faults_while_polling_keep_the_state(self):
@@ -244,9 +242,9 @@ class TestDokuProvider(PayoutCommon):
             self.doku_provider._doku_initiate_fields(link), link.submission_key
         )
         link.submission_state = "submitting"
-        self.env["payout.link"]._cron_submit_payouts()
+        self.env["payout.link"]._cron_submit_payouts(with_commit=False)
         self.assertEqual((link.state, link.submission_state, link.provider_status),
-                         ("sent", "submitted", "PENDING"))
+                         ("sent", "accepted", "PENDING"))
         self.assertEqual(len(self._initiates()), 1, "reconciled through the status, not resent")
         self._assert_single_payout(link)
 
@@ -254,8 +252,8 @@ class TestDokuProvider(PayoutCommon):
         link = self._doku_link()
         link.action_send()
         link.submission_state = "submitting"  # died before the call reached DOKU
-        self.env["payout.link"]._cron_submit_payouts()
-        self.assertEqual(link.submission_state, "submitted")
+        self.env["payout.link"]._cron_submit_payouts(with_commit=False)
+        self.assertEqual(link.submission_state, "accepted")
         self._assert_single_payout(link)
 
     # === Configuration === #

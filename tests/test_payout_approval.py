@@ -124,13 +124,14 @@ class TestPayoutApproval(PayoutBatchCommon):
         self.assertEqual(batch.state, "to_approve")
         self.assertEqual(set(batch.link_ids.mapped("state")), {"to_approve"})
         self.assertIn("Submitted for approval: 5 lines", batch.message_ids[0].body)
-        self.assertFalse(self.env["payout.link"]._cron_send_batches(), "nothing sent yet")
+        self.assertFalse(self.env["payout.link"]._cron_send_batches(with_commit=False),
+                         "nothing sent yet")
 
         batch.with_user(self.user_second_manager).action_approve()
         self.assertEqual(batch.state, "sending")
         self.assertEqual((batch.approved_by_id, batch.link_ids.approved_by_id),
                          (self.user_second_manager, self.user_second_manager))
-        while self.env["payout.link"]._cron_send_batches():
+        while self.env["payout.link"]._cron_send_batches(with_commit=False):
             pass
         self.assertEqual(batch.state, "sent")
         self.assertEqual(set(batch.link_ids.mapped("state")), {"sent"})
@@ -195,14 +196,14 @@ class TestBankAccountReview(PayoutBatchCommon):
     def test_other_account_waits_for_review(self):
         link = self._claimed("9876543210")
         self.assertEqual((link.state, link.submission_state), ("processing", "to_review"))
-        self.env["payout.link"]._cron_submit_payouts()
+        self.env["payout.link"]._cron_submit_payouts(with_commit=False)
         self.assertEqual(link.state, "processing", "no money moves before the review")
         self.assertTrue(link.activity_ids)
         with self.assertRaisesRegex(AccessError, "Only a Payout Manager"):
             link.with_user(self.user_editor).action_approve_account()
         link.with_user(self.user_manager).action_approve_account()
         self.assertIn(f"approved by {self.user_manager.name}", link.message_ids[0].body)
-        self.env["payout.link"]._cron_submit_payouts()
+        self.env["payout.link"]._cron_submit_payouts(with_commit=False)
         self.assertEqual(link.state, "done")
         with self.assertRaisesRegex(UserError, "no bank account waits for review"):
             link.with_user(self.user_manager).action_approve_account()
@@ -219,7 +220,7 @@ class TestBankAccountReview(PayoutBatchCommon):
         link.with_user(self.user_manager).action_refuse_account()
         self.assertEqual(link.state, "failed")
         self.assertIn(f"Bank account refused by {self.user_manager.name}", link.failure_reason)
-        self.env["payout.link"]._cron_submit_payouts()
+        self.env["payout.link"]._cron_submit_payouts(with_commit=False)
         self.assertEqual(link.state, "failed")
 
     def test_employee_without_account_on_record_is_reviewed(self):

@@ -6,8 +6,6 @@ from odoo import Command
 from odoo.exceptions import AccessError, UserError, ValidationError
 from odoo.tests import new_test_user, tagged
 
-from odoo.addons.hr_payout_link.models import payout_link
-
 from .common import PayoutCommon
 
 CSV = "text/csv"
@@ -43,7 +41,7 @@ class PayoutBatchCommon(PayoutCommon):
     def _send_all(self, batch):
         """Send All, then the background sender until it has nothing left to do."""
         batch.action_send_all()
-        while self.env["payout.link"]._cron_send_batches():
+        while self.env["payout.link"]._cron_send_batches(with_commit=False):
             pass
 
     def _import(self, batch, rows, file_type=CSV, dryrun=False):
@@ -224,7 +222,7 @@ class TestPayoutBatch(PayoutBatchCommon):
         self.assertEqual(set(batch.link_ids.mapped("state")), {"draft"},
                          "lines are sent in the background, not in the request")
         self.assertIn("Sending 5 lines", batch.message_ids[0].body)
-        self.env["payout.link"]._cron_send_batches()
+        self.env["payout.link"]._cron_send_batches(with_commit=False)
         self.assertEqual(batch.state, "sent")
         self.assertEqual(set(batch.link_ids.mapped("state")), {"sent"})
         self.assertEqual((batch.pending_count, batch.amount_pending, batch.send_progress),
@@ -242,11 +240,10 @@ class TestPayoutBatch(PayoutBatchCommon):
     def test_send_all_shows_progress(self):
         batch = self._batch()
         batch.action_send_all()
-        self.patch(payout_link, "BATCH_SIZE", 2)
-        self.env["payout.link"]._cron_send_batches()
+        self.env["payout.link"]._cron_send_batches(batch_size=2, with_commit=False)
         self.assertEqual((batch.state, batch.unsent_count, batch.send_progress),
                          ("sending", 3, 40.0))
-        while self.env["payout.link"]._cron_send_batches():
+        while self.env["payout.link"]._cron_send_batches(with_commit=False):
             pass
         self.assertEqual((batch.state, batch.send_progress), ("sent", 100.0))
 
@@ -267,7 +264,7 @@ class TestPayoutBatch(PayoutBatchCommon):
         batch.action_send_all()
         # The line's provider is disabled between Send All and the background run.
         self.provider.state = "disabled"
-        self.env["payout.link"]._cron_send_batches()
+        self.env["payout.link"]._cron_send_batches(with_commit=False)
         self.assertEqual(set(batch.link_ids.mapped("state")), {"failed"})
         self.assertIn("is disabled", batch.link_ids[0].failure_reason)
         self.assertEqual((batch.state, batch.failed_count, batch.amount_failed),
@@ -302,7 +299,7 @@ class TestPayoutBatch(PayoutBatchCommon):
 
         batch.action_reissue_failed()
         self.assertEqual(batch.state, "sending")
-        while self.env["payout.link"]._cron_send_batches():
+        while self.env["payout.link"]._cron_send_batches(with_commit=False):
             pass
         new_links = failed.reissued_link_ids
         self.assertEqual(len(new_links), 2)
@@ -321,19 +318,18 @@ class TestPayoutBatch(PayoutBatchCommon):
         link._update_state("failed", values={"failure_reason": "Locked"})
         link.action_reissue()
         self.assertEqual(batch.state, "sending")
-        self.env["payout.link"]._cron_send_batches()
+        self.env["payout.link"]._cron_send_batches(with_commit=False)
         self.assertEqual(link.reissued_link_ids.state, "sent")
         self.assertEqual(batch.state, "sent")
 
     def test_cancel_batch_cancels_unsent_lines_only(self):
         batch = self._batch(self.employees[:3])
         batch.action_send_all()
-        self.patch(payout_link, "BATCH_SIZE", 1)
-        self.env["payout.link"]._cron_send_batches()
+        self.env["payout.link"]._cron_send_batches(batch_size=1, with_commit=False)
         batch.action_cancel()
         self.assertEqual(batch.state, "cancelled")
         self.assertEqual(sorted(batch.link_ids.mapped("state")), ["cancelled", "cancelled", "sent"])
-        self.assertFalse(self.env["payout.link"]._cron_send_batches())
+        self.assertFalse(self.env["payout.link"]._cron_send_batches(with_commit=False))
         self.assertIn("Cancelled: 2 lines not sent", batch.message_ids[0].body)
         with self.assertRaisesRegex(UserError, "cannot be cancelled"):
             batch.action_cancel()

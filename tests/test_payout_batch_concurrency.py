@@ -6,11 +6,8 @@ from psycopg2 import errorcodes
 from psycopg2.extensions import TransactionRollbackError
 
 from odoo import SUPERUSER_ID, api
-from odoo.modules import module
 from odoo.modules.registry import Registry
 from odoo.tests import BaseCase, get_db_name, tagged
-
-from odoo.addons.hr_payout_link.models import payout_link
 
 LINES = 60
 CHUNK = 7  # links per locked batch: several batches per worker
@@ -28,10 +25,6 @@ class TestBatchSendingConcurrency(BaseCase):
 
     def setUp(self):
         super().setUp()
-        # Workers commit per batch as in production: no test is "current" for them.
-        self.addCleanup(setattr, module, "current_test", module.current_test)
-        module.current_test = None
-        self.startPatcher(patch.object(payout_link, "BATCH_SIZE", CHUNK))
         with self._env() as env:
             employees = env["hr.employee"].create([{
                 "name": f"Concurrent Employee {index}",
@@ -74,7 +67,8 @@ class TestBatchSendingConcurrency(BaseCase):
         with self._env() as env:
             while True:
                 try:
-                    links = getattr(env["payout.link"], cron)()
+                    # Committing per batch, as in production.
+                    links = getattr(env["payout.link"], cron)(batch_size=CHUNK)
                     taken.extend(links.ids)
                     env.cr.commit()
                 except TransactionRollbackError as error:
@@ -161,7 +155,7 @@ class TestBatchSendingConcurrency(BaseCase):
         with self._env() as env:
             links = env["payout.batch"].browse(self.batch_id).link_ids
             self.assertEqual(set(links.mapped("state")), {"done"})
-            self.assertEqual(set(links.mapped("submission_state")), {"submitted"})
+            self.assertEqual(set(links.mapped("submission_state")), {"accepted"})
 
     def test_a_worker_leaves_links_another_is_paying(self):
         """Committing 'submitting' frees the row locks while the calls go on: another
@@ -180,7 +174,8 @@ class TestBatchSendingConcurrency(BaseCase):
                 with self._env() as second:
                     # Even past the retry delay, the held links are not the second's.
                     second.cr.execute("UPDATE payout_link SET submission_state = 'submitting',"
-                                      " date_polled = NULL WHERE id IN %s", (tuple(link_ids),))
+                                      " date_provider_call = NULL WHERE id IN %s",
+                                      (tuple(link_ids),))
                     self.assertFalse(second["payout.link"].browse(link_ids)._hold_submissions())
                     second.cr.rollback()
             finally:

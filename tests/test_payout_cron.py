@@ -4,7 +4,6 @@ from unittest.mock import patch
 from odoo import fields
 from odoo.tests import tagged
 
-from odoo.addons.hr_payout_link.models import payout_link as payout_link_module
 from odoo.addons.hr_payout_link.models.payout_provider import PayoutProvider
 
 from .common import PayoutCommon
@@ -30,23 +29,24 @@ class TestPayoutCron(PayoutCommon):
         not_due = self._sent_links(1, expired=False)
         claimed = self._sent_links(1, expired=True)
         claimed._claim(self.bank, "4000000003", "Dewi")  # stays processing
-        self.env["payout.link"]._cron_expire_links()
+        self.env["payout.link"]._cron_expire_links(with_commit=False)
         self.assertEqual(set(due.mapped("state")), {"expired"})
         self.assertTrue(all(due.mapped("date_expired")))
         self.assertEqual(not_due.state, "sent")
         self.assertEqual(claimed.state, "processing")
-        self.assertFalse(self.env["payout.link"]._cron_expire_links(), "a second run is a no-op")
+        self.assertFalse(self.env["payout.link"]._cron_expire_links(with_commit=False),
+                         "a second run is a no-op")
 
     def test_expiry_works_in_batches_and_triggers_itself_again(self):
         links = self._sent_links(5, expired=True)
         cron = "hr_payout_link.ir_cron_payout_expire"
         triggers_before = len(self._triggers(cron))
-        with patch.object(payout_link_module, "BATCH_SIZE", 2):
-            first = self.env["payout.link"]._cron_expire_links()
-            self.assertEqual(len(first), 2)
-            self.assertEqual(len(self._triggers(cron)), triggers_before + 1)
-            self.env["payout.link"]._cron_expire_links()
-            last = self.env["payout.link"]._cron_expire_links()
+        expire = self.env["payout.link"]._cron_expire_links
+        first = expire(batch_size=2, with_commit=False)
+        self.assertEqual(len(first), 2)
+        self.assertEqual(len(self._triggers(cron)), triggers_before + 1)
+        expire(batch_size=2, with_commit=False)
+        last = expire(batch_size=2, with_commit=False)
         self.assertEqual(len(last), 1)
         self.assertEqual(set(links.mapped("state")), {"expired"})
 
@@ -63,7 +63,7 @@ class TestPayoutCron(PayoutCommon):
                 self._send(link)
                 self._claim(link, account)
                 self.assertEqual((link.state, link.failure_reason), (state, reason))
-                self.assertEqual(link.submission_state, "submitted")
+                self.assertEqual(link.submission_state, "accepted")
                 self.assertEqual(link.account_number_masked, "•••• " + account[-4:])
                 if state != "processing":
                     self.assertFalse(link.sudo().account_number, "not kept once final")
@@ -86,8 +86,8 @@ class TestPayoutCron(PayoutCommon):
         submit = PayoutProvider._prepare_submission
         with patch.object(PayoutProvider, "_prepare_submission", autospec=True,
                           side_effect=submit) as submitted:
-            self.env["payout.link"]._cron_submit_payouts()
-            self.env["payout.link"]._cron_submit_payouts()
+            self.env["payout.link"]._cron_submit_payouts(with_commit=False)
+            self.env["payout.link"]._cron_submit_payouts(with_commit=False)
         self.assertEqual(sorted(call.args[1].id for call in submitted.call_args_list),
                          sorted(links.ids))
         self.assertEqual(set(links.mapped("state")), {"done"})
@@ -101,10 +101,10 @@ class TestPayoutCron(PayoutCommon):
         with patch.object(PayoutProvider, "_prepare_submission", autospec=True) as submitted, \
                 patch.object(PayoutProvider, "_prepare_reconciliation", autospec=True,
                              return_value=lambda: {"state": "done"}) as reconciled:
-            self.env["payout.link"]._cron_submit_payouts()
+            self.env["payout.link"]._cron_submit_payouts(with_commit=False)
         submitted.assert_not_called()
         reconciled.assert_called_once()
-        self.assertEqual((link.state, link.submission_state), ("done", "submitted"))
+        self.assertEqual((link.state, link.submission_state), ("done", "accepted"))
 
 
 @tagged("post_install", "-at_install")
@@ -126,14 +126,16 @@ class TestExpiryReminder(PayoutCommon):
     def test_unclaimed_link_is_reminded_once_a_day_before_expiry(self):
         link = self._link_sent(days_ago=2, expires_in_hours=12)
         secret = self._secret_in_mail(link)
-        self.assertEqual(self.env["payout.link"]._cron_remind_before_expiry(), link)
+        reminded = self.env["payout.link"]._cron_remind_before_expiry(with_commit=False)
+        self.assertEqual(reminded, link)
         mail = self._reminders(link)
         self.assertEqual(len(mail), 1)
         self.assertIn(link._get_claim_url(), mail.body_html)
         self.assertNotIn(secret, mail.body_html, "the secret is only in the first email")
         self.assertEqual(mail.state, "outgoing")
         self.assertTrue(link.date_reminded)
-        self.assertFalse(self.env["payout.link"]._cron_remind_before_expiry(), "only once")
+        self.assertFalse(self.env["payout.link"]._cron_remind_before_expiry(with_commit=False),
+                         "only once")
         self.assertEqual(len(self._reminders(link)), 1)
 
     def test_links_not_due_are_not_reminded(self):
@@ -143,7 +145,7 @@ class TestExpiryReminder(PayoutCommon):
         opened._mark_opened()
         claimed = self._link_sent(days_ago=2, expires_in_hours=12, email="d@example.com")
         claimed._claim(self.bank, "4000000003", "Dewi")  # stays processing
-        reminded = self.env["payout.link"]._cron_remind_before_expiry()
+        reminded = self.env["payout.link"]._cron_remind_before_expiry(with_commit=False)
         self.assertEqual(reminded, opened, "an opened link is still unclaimed")
         for link in (not_yet, fresh, claimed):
             self.assertFalse(self._reminders(link))

@@ -1,7 +1,7 @@
 from odoo.exceptions import UserError
 from odoo.tests import tagged
 
-from odoo.addons.hr_payout_link.models.payout_link import STATE_DATE_FIELDS, TRANSITIONS
+from odoo.addons.hr_payout_link import const
 
 from .common import PayoutCommon
 
@@ -18,18 +18,18 @@ class TestPayoutLinkStates(PayoutCommon):
         return link
 
     def test_every_legal_transition(self):
-        for target, sources in TRANSITIONS.items():
+        for target, sources in const.TRANSITIONS.items():
             for source in sources:
                 with self.subTest(source=source, target=target):
                     link = self._link_in(source)
                     changed = link._update_state(target)
                     self.assertEqual(changed, link)
                     self.assertEqual(link.state, target)
-                    if target in STATE_DATE_FIELDS:
-                        self.assertTrue(link[STATE_DATE_FIELDS[target]])
+                    if target in const.STATE_DATE_FIELDS:
+                        self.assertTrue(link[const.STATE_DATE_FIELDS[target]])
 
     def test_every_illegal_transition_from_a_user_raises(self):
-        for target, sources in TRANSITIONS.items():
+        for target, sources in const.TRANSITIONS.items():
             for source in set(ALL_STATES) - set(sources):
                 with self.subTest(source=source, target=target):
                     link = self._link_in(source)

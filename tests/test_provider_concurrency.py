@@ -4,8 +4,6 @@ from unittest.mock import patch
 from odoo.exceptions import ValidationError
 from odoo.tests import tagged
 
-from odoo.addons.hr_payout_link.models import payout_link as payout_link_module
-
 from ..protocol import concurrency, doku, xendit
 from .common import PayoutCommon
 
@@ -58,15 +56,16 @@ class TestDokuConcurrency(PayoutCommon):
     def test_batch_is_submitted_and_polled_a_few_calls_at_once(self):
         links = self._queued(8)
         self.doku.server.inject("latency", count=100, seconds=LATENCY)
-        self.env["payout.link"]._cron_submit_payouts()
-        self.assertEqual(set(links.mapped("submission_state")), {"submitted"})
+        self.env["payout.link"]._cron_submit_payouts(with_commit=False)
+        self.assertEqual(set(links.mapped("submission_state")), {"accepted"})
         self.assertEqual(set(links.mapped("provider_status")), {"PENDING"})
         self._assert_one_payout_each(links)
         self._assert_overlapped()
 
         self.doku.server.clock.advance(HOUR)
-        links.date_polled = False  # as if the polling interval had passed
-        self.assertEqual(self.env["payout.link"]._cron_poll_provider_status(), links)
+        links.date_provider_call = False  # as if the polling interval had passed
+        polled = self.env["payout.link"]._cron_poll_provider_status(with_commit=False)
+        self.assertEqual(polled, links)
         self.assertEqual(set(links.mapped("state")), {"opened"})
         self.assertEqual(len(self._calls(doku.STATUS_PATH)), 8)
         self._assert_overlapped()
@@ -82,13 +81,12 @@ class TestDokuConcurrency(PayoutCommon):
             seen.append((self.env.cr.fetchall(), commit.call_count))
             return run_calls(*args, **kwargs)
 
-        with patch.object(payout_link_module, "can_commit", return_value=True), \
-                patch.object(self.env.cr, "commit") as commit, \
+        with patch.object(self.env.cr, "commit") as commit, \
                 patch.object(concurrency, "run_calls", side_effect=check_then_run):
             self.env["payout.link"]._cron_submit_payouts()
         self.assertEqual(seen, [([("submitting",)], 1)], "one mark, one commit, then the calls")
         self.assertEqual(commit.call_count, 2, "and the batch's commit")
-        self.assertEqual(set(links.mapped("submission_state")), {"submitted"})
+        self.assertEqual(set(links.mapped("submission_state")), {"accepted"})
 
     def test_one_unclear_link_stays_submitting_while_the_others_are_submitted(self):
         links = self._queued(5)
@@ -101,17 +99,17 @@ class TestDokuConcurrency(PayoutCommon):
                       seconds=11)
         server.inject("http_503", count=2, path=doku.INITIATE_PATH, body_contains=_quoted(slow))
         server.inject("latency", count=100, seconds=LATENCY)
-        self.env["payout.link"]._cron_submit_payouts()
+        self.env["payout.link"]._cron_submit_payouts(with_commit=False)
         for link in down | slow:
             self.assertEqual((link.state, link.submission_state), ("sent", "submitting"))
-            self.assertTrue(link.date_polled)
+            self.assertTrue(link.date_provider_call)
             self.assertIn("did not answer clearly", link.message_ids[0].body)
         others = links - down - slow
-        self.assertEqual(set(others.mapped("submission_state")), {"submitted"})
+        self.assertEqual(set(others.mapped("submission_state")), {"accepted"})
         self.assertEqual(sorted(self.doku.payouts), sorted((others | slow).mapped("reference")))
 
         self._retry_submissions()  # down: unknown to DOKU, sent; slow: found by its status
-        self.assertEqual(set(links.mapped("submission_state")), {"submitted"})
+        self.assertEqual(set(links.mapped("submission_state")), {"accepted"})
         self.assertEqual(set(links.mapped("provider_status")), {"PENDING"})
         self._assert_one_payout_each(links)
         for link in links:
@@ -135,8 +133,8 @@ class TestDokuConcurrency(PayoutCommon):
         server.inject("latency", count=100, seconds=LATENCY)
         before = {link: len(self._calls(doku.INITIATE_PATH, link)) for link in links}
 
-        self.env["payout.link"]._cron_submit_payouts()
-        self.assertEqual(set(links.mapped("submission_state")), {"submitted"})
+        self.env["payout.link"]._cron_submit_payouts(with_commit=False)
+        self.assertEqual(set(links.mapped("submission_state")), {"accepted"})
         self.assertEqual(set(links.mapped("provider_status")), {"PENDING"})
         self._assert_one_payout_each(links)
         by_link = {link: self._calls(doku.INITIATE_PATH, link)[before[link]:]
@@ -151,12 +149,13 @@ class TestDokuConcurrency(PayoutCommon):
 
     def test_rate_limit_paces_concurrent_polls(self):
         links = self._queued(5)
-        self.env["payout.link"]._cron_submit_payouts()
+        self.env["payout.link"]._cron_submit_payouts(with_commit=False)
         self.doku_provider.doku_rate_limit = 10
         self.doku.server.inject("latency", count=100, path=doku.STATUS_PATH, seconds=0.3)
         self.doku.server.stats(restart=True)
-        links.date_polled = False  # as if the polling interval had passed
-        self.assertEqual(self.env["payout.link"]._cron_poll_provider_status(), links)
+        links.date_provider_call = False  # as if the polling interval had passed
+        polled = self.env["payout.link"]._cron_poll_provider_status(with_commit=False)
+        self.assertEqual(polled, links)
         arrivals = sorted(r.received for r in self._calls(doku.STATUS_PATH))
         self.assertEqual(len(arrivals), 5)
         # 10 calls a second: a call starts every 0.1 s (allowing loopback jitter).
@@ -177,7 +176,7 @@ class TestDokuConcurrency(PayoutCommon):
         links = self._claimed_links(3)
         with patch.object(concurrency, "ThreadPoolExecutor",
                           side_effect=AssertionError("no thread for Demo")):
-            self.env["payout.link"]._cron_submit_payouts()
+            self.env["payout.link"]._cron_submit_payouts(with_commit=False)
         self.assertEqual(set(links.mapped("state")), {"done"})
 
 
@@ -217,9 +216,9 @@ class TestXenditConcurrency(PayoutCommon):
         (found | unseen | hosted[0]).submission_state = "submitting"
         self.xendit.server.inject("latency", count=100, seconds=LATENCY)
 
-        self.env["payout.link"]._cron_submit_payouts()
+        self.env["payout.link"]._cron_submit_payouts(with_commit=False)
         links = claimed | hosted
-        self.assertEqual(set(links.mapped("submission_state")), {"submitted"})
+        self.assertEqual(set(links.mapped("submission_state")), {"accepted"})
         self.assertEqual(set(claimed.mapped("provider_status")), {"ACCEPTED"})
         self.assertEqual(set(hosted.mapped("provider_status")), {"PENDING"})
         references = sorted(i.data["reference_id"] for i in self.xendit.payouts.values())

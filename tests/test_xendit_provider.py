@@ -37,7 +37,7 @@ class XenditCommon(PayoutCommon):
                 if r.method == method and r.path.startswith(path_start)]
 
     def _submit(self):
-        self.env["payout.link"]._cron_submit_payouts()
+        self.env["payout.link"]._cron_submit_payouts(with_commit=False)
 
 
 @tagged("post_install", "-at_install")
@@ -62,7 +62,7 @@ class TestXenditPayoutLinks(XenditCommon):
             "external_id": link.reference, "amount": 1500000, "email": "dewi@example.com",
         })
         self.assertEqual((link.state, link.submission_state, link.provider_status),
-                         ("sent", "submitted", "PENDING"))
+                         ("sent", "accepted", "PENDING"))
         self.assertIn(link.provider_reference, self.xendit.links)
         self.assertFalse(self.env["mail.mail"].search([("email_to", "=", "dewi@example.com")]),
                          "Xendit emails the employee, not Odoo")
@@ -112,7 +112,7 @@ class TestXenditPayoutLinks(XenditCommon):
         self._submit()
         self.assertEqual(link.submission_state, "submitting")
         self._retry_submissions()
-        self.assertEqual((link.state, link.submission_state), ("sent", "submitted"))
+        self.assertEqual((link.state, link.submission_state), ("sent", "accepted"))
         self.assertEqual(len(self.xendit.links), 1)
 
 
@@ -198,7 +198,7 @@ class TestXenditPayoutsV2(XenditCommon):
         self.assertEqual({r.headers[xendit.PAYOUT_IDEMPOTENCY_HEADER] for r in creates},
                          {link.submission_key})
         self.assertEqual(len(self.xendit.payouts), 1, "paid once")
-        self.assertEqual((link.state, link.submission_state), ("processing", "submitted"))
+        self.assertEqual((link.state, link.submission_state), ("processing", "accepted"))
 
     def test_faults_recover_with_one_payout(self):
         for kind, count in (("http_503", 3), ("http_500", 1), ("reset", 1),
@@ -212,7 +212,7 @@ class TestXenditPayoutsV2(XenditCommon):
                 if link.submission_state == "submitting":
                     self.assertIn("did not answer clearly", link.message_ids[0].body)
                     self._retry_submissions()
-                self.assertEqual((link.state, link.submission_state), ("processing", "submitted"))
+                self.assertEqual((link.state, link.submission_state), ("processing", "accepted"))
                 self.assertEqual(len(self.xendit.payouts), 1)
 
     def test_refused_account_fails_the_link(self):
@@ -316,7 +316,7 @@ class TestXenditClaimTour(XenditCommon, HttpCase):
 
     def test_claim_in_odoo_paid_through_payouts_v2(self):
         link = self._xendit_link(self.in_odoo)
-        with patch("odoo.addons.hr_payout_link.models.payout_link.secrets.choice",
+        with patch("odoo.addons.hr_payout_link.models.payout_link_claim.secrets.choice",
                    side_effect=cycle("ABCDEFGH")):
             link.action_send()
         self.start_tour(f"/payout/claim/{link.access_token}", "payout_claim_tour", login=None)

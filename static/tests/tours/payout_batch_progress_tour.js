@@ -25,7 +25,7 @@ registry.category("web_tour.tours").add("payout_batch_progress_tour", {
                 const cronIds = await rpc("/web/dataset/call_kw/ir.cron/search", {
                     model: "ir.cron",
                     method: "search",
-                    args: [[["ir_actions_server_id.code", "=", "model._cron_send_batches()"]]],
+                    args: [[["ir_actions_server_id.code", "like", "model._cron_send_batches("]]],
                     kwargs: {},
                 });
                 await rpc("/web/dataset/call_kw/ir.cron/method_direct_trigger", {

@@ -1,0 +1,90 @@
+"""The addon's tables and settings, read as ``const.X`` by models, controllers and tests."""
+
+import re
+
+# === The link's state machine === #
+
+# The allowed source states of each target state. Every state change goes through
+# `payout.link._update_state`, which reads this table.
+TRANSITIONS = {
+    "to_approve": ("draft",),
+    "draft": ("to_approve",),
+    "sent": ("draft", "to_approve"),
+    "opened": ("sent",),
+    "processing": ("sent", "opened"),
+    "done": ("sent", "opened", "processing"),
+    # draft, to_approve: a batch line that could not be sent; done: a payout reversed later
+    "failed": ("draft", "to_approve", "sent", "opened", "processing", "done"),
+    "expired": ("sent", "opened"),
+    "cancelled": ("draft", "to_approve", "sent", "opened"),
+}
+STATE_DATE_FIELDS = {
+    "sent": "date_sent",
+    "opened": "date_opened",
+    "processing": "date_processing",
+    "done": "date_done",
+    "failed": "date_failed",
+    "expired": "date_expired",
+    "cancelled": "date_cancelled",
+}
+UNSENT_STATES = ("draft", "to_approve")  # not with the employee yet
+CLAIMABLE_STATES = ("sent", "opened")
+PENDING_STATES = ("sent", "opened", "processing")  # sent, and not paid nor closed yet
+CLOSED_STATES = ("failed", "expired", "cancelled")
+REISSUABLE_STATES = ("failed", "expired")
+CANCELLABLE_STATES = TRANSITIONS["cancelled"]
+UNAVAILABLE_STATES = ("expired", "cancelled")  # the claim page does not show them
+
+# === Field rules === #
+
+# Fields that define what is paid to whom: frozen once the link leaves draft.
+DRAFT_ONLY_FIELDS = {
+    "reference", "employee_id", "amount", "currency_id", "description", "recipient_name",
+    "recipient_email", "recipient_phone", "provider_id", "company_id",
+}
+# The fields a batch line takes from its batch.
+BATCH_LINE_FIELDS = ("company_id", "currency_id", "provider_id", "payout_type", "user_id")
+# 8 characters from 32 symbols without look-alikes (no 0/O, 1/I/L): easy to type.
+SECRET_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"
+SECRET_LENGTH = 8
+REFERENCE_RE = re.compile(r"[A-Za-z0-9]{1,30}")
+PHONE_RE = re.compile(r"62\d{7,12}")
+ACCOUNT_NUMBER_RE = re.compile(r"[0-9]{6,20}")  # ASCII only: \d takes any script
+# The strictest provider's limits (DOKU's), so that a link fits every provider.
+MAX_DESCRIPTION = 30
+MAX_NAME = 50
+MAX_EMAIL = 50
+
+# === Scheduled actions === #
+
+# Links per cron batch, the default of each cron's `batch_size` (data/ir_cron_data.xml):
+# amortises the per-batch SQL (lock, count, commit), small enough that a batch commits
+# every few seconds even against a slow provider.
+BATCH_SIZE = 1000
+# The reminder goes this long before an unclaimed link expires. It is also the minimum
+# age of the first email: a link sent less than this ago (a one-day link) is not reminded.
+REMIND_HOURS_BEFORE_EXPIRY = 24
+# A link is asked for its status at most once per this many minutes: less than the
+# polling cron's 15, so that every link is due again at each run.
+POLL_EVERY_MINUTES = 10
+# A submission without a clear answer is looked up again after this many minutes, so an
+# outage of the provider does not make the cron call it in a loop.
+RETRY_SUBMISSION_MINUTES = 1
+# Namespace of the advisory locks that hold links being submitted (see
+# models/payout_link_submission.py).
+SUBMISSION_LOCK_SPACE = 0x5041594F  # "PAYO"
+
+# === Mail === #
+
+# What the claim email takes from its template: no layout nor attachments in an email
+# that carries a secret.
+CLAIM_EMAIL_FIELDS = ("auto_delete", "body_html", "email_cc", "email_from", "email_to",
+                      "mail_server_id", "partner_to", "reply_to", "scheduled_date", "subject")
+# A template body that does nothing but call a QWeb view: rendered as that view, compiled
+# once for a whole batch instead of once per email.
+VIEW_CALL_RE = re.compile(r'\s*<t\s+t-call="([\w.]+)"\s*(?:/>|>\s*</t>)\s*')
+
+# === Messages === #
+
+# Links named in one error message at most: a 10,000-line batch must stay readable.
+MAX_LINES_IN_ERROR = 20

@@ -1,0 +1,134 @@
+"""The scheduled actions of payout links (data/ir_cron_data.xml), in account_edi's shape.
+
+Each cron takes a batch of links that no other worker holds (`_lock_batch`), processes it,
+commits, reports its progress and triggers itself again while work remains
+(`_run_batch`). The batch size comes from the cron's code (``batch_size=``) and committing
+is a parameter (``with_commit``): a test passes a small batch and no commit.
+"""
+
+from datetime import timedelta
+
+from odoo import api, fields, models
+from odoo.tools import SQL
+
+from .. import const
+
+
+class PayoutLink(models.Model):
+    _inherit = "payout.link"
+
+    def _lock_batch(self, domain, limit):
+        """Take up to ``limit`` matching links that no other worker holds."""
+        query = self.sudo()._search(domain, limit=limit, order="id")
+        rows = self.env.execute_query(SQL(
+            "%s FOR NO KEY UPDATE OF payout_link SKIP LOCKED", query.select("payout_link.id")
+        ))
+        return self.sudo().browse(row[0] for row in rows)
+
+    def _run_batch(self, domain, process, cron_xmlid, batch_size, with_commit):
+        """Process one locked batch, commit it, and report progress to the cron.
+
+        ``remaining`` also counts links another worker holds; triggering the cron again
+        for them is harmless, since Odoo never runs one cron twice at the same time.
+        """
+        links = self._lock_batch(domain, batch_size)
+        process(links)
+        if with_commit:
+            self.env.cr.commit()  # pylint: disable=invalid-commit
+        remaining = self.sudo().search_count(domain)
+        self.env["ir.cron"]._notify_progress(done=len(links), remaining=remaining)
+        if remaining:
+            self.env.ref(cron_xmlid)._trigger()
+        return links
+
+    @api.model
+    def _cron_expire_links(self, batch_size=const.BATCH_SIZE, with_commit=True):
+        domain = [
+            ("state", "in", const.CLAIMABLE_STATES),
+            ("expiry_date", "<=", fields.Datetime.now()),
+            # Links claimed at a provider expire there; polling tells.
+            ("provider_id.is_claimed_in_odoo", "=", True),
+        ]
+        return self._run_batch(
+            domain, lambda links: links._update_state("expired"),
+            "hr_payout_link.ir_cron_payout_expire", batch_size, with_commit,
+        )
+
+    @api.model
+    def _cron_remind_before_expiry(self, batch_size=const.BATCH_SIZE, with_commit=True):
+        """Remind employees of links they have not claimed, a day before these expire."""
+        now = fields.Datetime.now()
+        horizon = timedelta(hours=const.REMIND_HOURS_BEFORE_EXPIRY)
+        domain = [
+            ("state", "in", const.CLAIMABLE_STATES),
+            ("date_reminded", "=", False),
+            ("expiry_date", ">", now),
+            ("expiry_date", "<=", now + horizon),
+            # Not a link sent less than a day ago (a one-day link): its email is fresh.
+            ("date_sent", "<=", now - horizon),
+            ("provider_id.is_claimed_in_odoo", "=", True),  # providers remind their own
+        ]
+        return self._run_batch(
+            domain, lambda links: links._send_reminders(),
+            "hr_payout_link.ir_cron_payout_remind", batch_size, with_commit,
+        )
+
+    def _send_reminders(self):
+        if not self:
+            return
+        self.write({"date_reminded": fields.Datetime.now()})
+        template = self.env.ref("hr_payout_link.mail_template_payout_reminder")
+        template.send_mail_batch(self.ids)
+
+    @api.model
+    def _cron_send_batches(self, batch_size=const.BATCH_SIZE, with_commit=True):
+        # Two workers ending the last lines of a batch at once each see the other's lines
+        # as unsent: the next run marks the batch sent.
+        self.env["payout.batch"].sudo().search([("state", "=", "sending")])._finish_sending()
+        domain = [("batch_id.state", "=", "sending"), ("state", "in", const.UNSENT_STATES)]
+        return self._run_batch(
+            domain, lambda links: links._send_batch_lines(),
+            "hr_payout_link.ir_cron_payout_batch_send", batch_size, with_commit,
+        )
+
+    def _send_batch_lines(self):
+        """Send lines of batches being sent, without a chatter message per line.
+
+        A line that can no longer be sent (its provider disabled since, say) fails with
+        the reason instead of blocking the rest of its batch.
+        """
+        quiet = self.with_context(tracking_disable=True)
+        unsendable = quiet._find_unsendable()
+        for link, reason in unsendable.items():
+            link._update_state("failed", values={"failure_reason": reason})
+        quiet.filtered(lambda link: link not in unsendable)._send_links(log=False)
+        self.batch_id._finish_sending()
+
+    @api.model
+    def _cron_submit_payouts(self, batch_size=const.BATCH_SIZE, with_commit=True):
+        """Pay claimed links (see payout_link_submission.py for the steps)."""
+        retry_before = fields.Datetime.now() - timedelta(minutes=const.RETRY_SUBMISSION_MINUTES)
+        domain = [
+            ("state", "in", const.PENDING_STATES),  # not once cancelled
+            "|", ("submission_state", "=", "to_submit"),
+            "&", ("submission_state", "=", "submitting"),
+            "|", ("date_provider_call", "=", False), ("date_provider_call", "<", retry_before),
+        ]
+        return self._run_batch(
+            domain, lambda links: links._submit_to_provider(with_commit),
+            "hr_payout_link.ir_cron_payout_submit", batch_size, with_commit,
+        )
+
+    @api.model
+    def _cron_poll_provider_status(self, batch_size=const.BATCH_SIZE, with_commit=True):
+        polled_before = fields.Datetime.now() - timedelta(minutes=const.POLL_EVERY_MINUTES)
+        domain = [
+            ("state", "in", const.PENDING_STATES),
+            ("submission_state", "=", "accepted"),
+            ("provider_id.is_polled", "=", True),
+            "|", ("date_provider_call", "=", False), ("date_provider_call", "<", polled_before),
+        ]
+        return self._run_batch(
+            domain, lambda links: links._poll_provider_status(),
+            "hr_payout_link.ir_cron_payout_poll", batch_size, with_commit,
+        )

@@ -1,0 +1,251 @@
+"""The submission engine: where a payout link's money moves, at most once.
+
+A link claimed in Odoo, or sent to a provider that hosts the claim, waits with
+``submission_state = 'to_submit'`` and an idempotency key (``submission_key``), both
+stored in the request that queued it: that request never calls the provider, since Odoo
+may replay a request after a serialization failure. The payment cron then submits it
+(`_cron_submit_payouts`, payout_link_cron.py, then `_submit_to_provider`), in this order:
+
+1. **Lock the rows** (`_lock_batch`: ``FOR NO KEY UPDATE SKIP LOCKED``): two workers never
+   take the same link.
+2. **Advisory-lock each link** (`_hold_submissions`): step 4 releases the row locks while
+   the calls of step 5 still run; a session advisory lock outlives that commit and dies
+   with a crashed worker's connection, so another worker cannot take the link for an
+   interrupted submission meanwhile.
+3. **Mark 'submitting' and stamp** ``date_provider_call``: a link found 'submitting' later
+   was interrupted between its call and its answer, so it is reconciled (looked up at the
+   provider), never sent again; the stamp makes other workers wait
+   `const.RETRY_SUBMISSION_MINUTES` before they look.
+4. **Commit**: the mark and the key are durable before any money moves.
+5. **Call the provider**, a few calls at once in threads (`payout.provider._run_calls`);
+   the calls touch no ORM, every answer is stored on this cursor.
+6. **Store the answers** (`_apply_submission_outcome`): accepted, refused, or unclear
+   (stays 'submitting', to be reconciled by a later run).
+7. **Release** the advisory locks; the cron commits the answers.
+
+Links at a provider are then followed by polling (`_poll_provider_status`) and, for
+Xendit, its callbacks.
+"""
+
+import logging
+
+from odoo import api, fields, models
+from odoo.tools import SQL
+
+from .. import const
+from ..protocol.errors import FieldValidationError, ProviderClientError
+
+_logger = logging.getLogger(__name__)
+
+
+class PayoutLink(models.Model):
+    _inherit = "payout.link"
+
+    submission_state = fields.Selection(
+        selection=[
+            ("to_review", "Account to Review"), ("to_submit", "To Submit"),
+            ("submitting", "Submitting"),
+            ("accepted", "Accepted by Provider"), ("refused", "Refused by Provider"),
+        ],
+        copy=False, readonly=True, index="btree_not_null",
+        help="Money-safety mark: 'Submitting' is committed before the provider is called, "
+        "so an interrupted call is reconciled instead of sent again.",
+    )
+    submission_key = fields.Char(
+        string="Idempotency Key", copy=False, readonly=True,
+        help="Sent with every money-moving call for this link, so it is paid at most once.",
+    )
+    provider_status = fields.Char(
+        copy=False, readonly=True, help="The provider's last status, as the provider said it."
+    )
+    provider_reference = fields.Char(copy=False, readonly=True, index="btree_not_null")
+    can_check_status = fields.Boolean(compute="_compute_can_check_status")
+    date_provider_call = fields.Datetime(
+        string="Last Provider Call", copy=False, readonly=True,
+        help="When the provider was last asked about this link (status, or a submission "
+        "that got no clear answer): both wait a while before asking again.",
+    )
+
+    @api.depends("state", "submission_state", "provider_id.is_polled")
+    def _compute_can_check_status(self):
+        for link in self:
+            link.can_check_status = link.provider_id.is_polled and (
+                link.submission_state == "accepted" and link.state in const.PENDING_STATES)
+
+    # === Queueing === #
+
+    def _send_to_provider(self, log=True):
+        """Queue the links for their provider, which emails the employee and hosts the claim.
+
+        The provider is called by `_cron_submit_payouts`, never in this request: a retried
+        request must not create a second link at the provider.
+        """
+        if not self:
+            return
+        for link in self:
+            link._update_state("sent", values={
+                "submission_state": "to_submit",
+                "submission_key": link.provider_id._new_submission_key(link),
+            }, message=log and self.env._("Queued for %s.", link.provider_id.name))
+        self._trigger_submissions()
+
+    def _trigger_submissions(self):
+        """Run the payment cron soon: links wait for it with 'to_submit'."""
+        self.env.ref("hr_payout_link.ir_cron_payout_submit")._trigger()
+
+    # === Submitting (steps 2 to 7 of the module docstring) === #
+
+    def _submit_to_provider(self, with_commit=True):
+        """Pay each link at most once: mark 'submitting' and commit before any call.
+
+        The whole batch is marked in one statement and one commit; then the provider calls
+        run (a few at once for HTTP providers) and their answers are stored here, on this
+        cursor. A link found 'submitting' was interrupted between the call and storing its
+        answer: it is reconciled through the provider, never submitted again.
+        """
+        held = self._hold_submissions()
+        try:
+            held._call_provider_for_submissions(with_commit)
+        finally:
+            held._release_submissions()
+
+    def _hold_submissions(self):
+        """The links of ``self`` that no other worker is submitting, now held by this one.
+
+        Committing 'submitting' releases the batch's row locks while its provider calls
+        are still running: a session advisory lock per link, which outlives the commit and
+        dies with a crashed worker's connection, keeps another worker from taking the
+        same links for an interrupted submission meanwhile.
+        """
+        if not self:
+            return self
+        rows = self.env.execute_query(SQL(
+            "SELECT id FROM unnest(%s::int[]) AS id WHERE pg_try_advisory_lock(%s, id)",
+            self.ids, const.SUBMISSION_LOCK_SPACE,
+        ))
+        return self.browse(row[0] for row in rows)
+
+    def _release_submissions(self):
+        if self:
+            self.env.execute_query(SQL(
+                "SELECT pg_advisory_unlock(%s, id) FROM unnest(%s::int[]) AS id",
+                const.SUBMISSION_LOCK_SPACE, self.ids,
+            ))
+
+    def _call_provider_for_submissions(self, with_commit):
+        """Steps 3 to 6: mark, commit (when ``with_commit``), call, store the answers."""
+        if not self:
+            return
+        interrupted = {link.id for link in self if link.submission_state == "submitting"}
+        self.flush_recordset(["submission_state"])
+        # Stamped as a provider call: other workers leave the links alone for a while.
+        self.env.execute_query(SQL(
+            "UPDATE payout_link SET submission_state = 'submitting', date_provider_call = %s "
+            "WHERE id IN %s", fields.Datetime.now(), tuple(self.ids),
+        ))
+        self.invalidate_recordset(["submission_state", "date_provider_call"])
+        if with_commit:
+            self.env.cr.commit()  # pylint: disable=invalid-commit
+        for provider, links in self.grouped("provider_id").items():
+            # Each call carries the submission key stored when the link was queued: the
+            # provider pays a retried call once.
+            calls = [
+                (provider._prepare_reconciliation if link.id in interrupted
+                 else provider._prepare_submission)(link, link.sudo().account_number)
+                for link in links
+            ]
+            for link, (answer, error) in zip(links, provider._run_calls(calls), strict=True):
+                link._apply_submission_outcome(answer, error)
+
+    def _apply_submission_outcome(self, answer, error):
+        """Store what a submission or reconciliation call gave: the provider's ``answer``,
+        or the ProviderError it raised."""
+        self.ensure_one()
+        provider = self.provider_id
+        if isinstance(error, (ProviderClientError, FieldValidationError)):
+            # Refused by the provider, or unfit to send: no money moves for it.
+            self.submission_state = "refused"
+            self._update_state("failed", values={"failure_reason": error.message},
+                               message=self.env._("%(provider)s refused: %(error)s",
+                                                  provider=provider.name, error=error.message))
+        elif error:
+            # The call may or may not have reached the provider: stay 'submitting' so a
+            # later run looks the payout up instead of sending it again.
+            self.write({"submission_state": "submitting",
+                        "date_provider_call": fields.Datetime.now()})
+            self.message_post(body=self.env._(
+                "%(provider)s did not answer clearly (%(error)s); the next run checks "
+                "what happened.", provider=provider.name, error=error.message,
+            ))
+        else:
+            self.submission_state = "accepted"
+            self._apply_provider_status(**answer)
+
+    def _apply_provider_status(self, state, raw_status=None, reason=None,
+                               provider_reference=None):
+        """Apply a provider's answer; an unknown status is kept raw and logged, never fatal.
+
+        Every new raw status lands in the chatter, even when it maps to the same state.
+        """
+        self.ensure_one()
+        provider = self.provider_id
+        raw_changed = raw_status and raw_status != self.provider_status
+        values = {}
+        if raw_changed:
+            values["provider_status"] = raw_status
+        if provider_reference and provider_reference != self.provider_reference:
+            values["provider_reference"] = provider_reference
+        if values:
+            self.sudo().write(values)
+        if state is None:
+            _logger.warning("payout link %s: unknown status %r from %s",
+                            self.name, raw_status, provider.code)
+            self.message_post(body=self.env._(
+                "%(provider)s reported the unknown status %(status)s; the link is unchanged.",
+                provider=provider.name, status=raw_status,
+            ))
+            return
+        message = raw_changed and self.env._(
+            "%(provider)s status: %(status)s", provider=provider.name, status=raw_status
+        )
+        if state == self.state:
+            if message:
+                self.message_post(body=message)
+            return
+        values = {"failure_reason": reason or message} if state == "failed" else {}
+        self._update_state(state, values=values, message=message)
+
+    # === Following links at their provider === #
+
+    def action_check_status(self):
+        """Ask the provider for the link's status now (what the polling cron does)."""
+        self.check_access("read")
+        self.sudo()._poll_provider_status()
+        return True
+
+    def _poll_provider_status(self):
+        """Follow each link at its provider, at no more than the provider's rate limit
+        and with its calls made a few at once (all database work stays on this cursor).
+
+        Database work stays constant per batch: the links are read together, one UPDATE
+        stamps them all, and a link is written only when its status changed.
+        """
+        if not self:
+            return
+        # One statement whatever the batch size (the ORM flushes in chunks of 100 rows).
+        self.env.execute_query(SQL(
+            "UPDATE payout_link SET date_provider_call = %s WHERE id IN %s",
+            fields.Datetime.now(), tuple(self.ids),
+        ))
+        self.invalidate_recordset(["date_provider_call"])
+        for provider, links in self.grouped("provider_id").items():
+            calls = [provider._prepare_status_check(link) for link in links]
+            answers = provider._run_calls(calls, interval=provider._get_poll_interval())
+            for link, (answer, error) in zip(links, answers, strict=True):
+                if error:
+                    link.message_post(body=self.env._(
+                        "Could not get the status from %(provider)s: %(error)s",
+                        provider=provider.name, error=error.message,
+                    ))
+                else:
+                    link._apply_provider_status(**answer)

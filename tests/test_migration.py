@@ -1,0 +1,60 @@
+from odoo.modules.migration import load_script
+from odoo.tests import tagged
+from odoo.tools import sql
+
+from .common import PayoutCommon
+
+
+@tagged("post_install", "-at_install")
+class TestMigration(PayoutCommon):
+    """The migration scripts, run on a database laid out as the version before them
+    (inside the test's transaction: DDL rolls back with it)."""
+
+    def _migrate(self, version, step):
+        script = load_script(f"hr_payout_link/migrations/{version}/{step}-migrate.py",
+                             f"hr_payout_link_migrate_{step}")
+        script.migrate(self.env.cr, "18.0.1.1.0")
+
+    def _link_in(self, state, **values):
+        link = self._create_link()
+        link.sudo().write({"state": state, **values})
+        self.env.flush_all()
+        return link
+
+    def test_18_0_1_2_0_renames_the_stamp_and_splits_submitted(self):
+        accepted = self._link_in("sent", provider_status="PENDING", provider_reference="D1")
+        paid_then = self._link_in("done", provider_status="COMPLETED")
+        refused = self._link_in("failed", failure_reason="Invalid destination account")
+        failed_later = self._link_in("failed", provider_status="FAILED")
+        queued = self._link_in("sent", submission_state="to_submit")
+        links = accepted | paid_then | refused | failed_later | queued
+        stamp = "2026-11-30 10:00:00"
+        cr = self.env.cr
+        sql.rename_column(cr, "payout_link", "date_provider_call", "date_polled")
+        cr.execute("UPDATE ir_model_fields SET name = 'date_polled' "
+                   "WHERE model = 'payout.link' AND name = 'date_provider_call'")
+        cr.execute("UPDATE payout_link SET date_polled = %s, submission_state = 'submitted' "
+                   "WHERE id IN %s", (stamp, tuple((links - queued).ids)))
+
+        self._migrate("18.0.1.2.0", "pre")
+
+        self.assertFalse(sql.column_exists(cr, "payout_link", "date_polled"))
+        links.invalidate_recordset()
+        self.assertEqual(
+            [(link.submission_state, str(link.date_provider_call or "")) for link in links],
+            [("accepted", stamp), ("accepted", stamp), ("refused", stamp), ("accepted", stamp),
+             ("to_submit", "")],
+        )
+        field = self.env["ir.model.fields"]._get("payout.link", "date_provider_call")
+        self.assertEqual(field.field_description, "Last Provider Call")
+
+    def test_18_0_1_2_0_gives_each_cron_its_batch_size(self):
+        submit = self.env.ref("hr_payout_link.ir_cron_payout_submit")
+        poll = self.env.ref("hr_payout_link.ir_cron_payout_poll")
+        submit.code = "model._cron_submit_payouts()"
+        poll.code = "model._cron_poll_provider_status(batch_size=50)"  # customised
+
+        self._migrate("18.0.1.2.0", "post")
+
+        self.assertEqual(submit.code, "model._cron_submit_payouts(batch_size=1000)")
+        self.assertEqual(poll.code, "model._cron_poll_provider_status(batch_size=50)")
