@@ -1,4 +1,7 @@
+import io
 import re
+
+import xlsxwriter
 
 from odoo.modules import module
 from odoo.tests import TransactionCase, new_test_user
@@ -7,6 +10,11 @@ from ..sandbox import doku as doku_sandbox
 from ..sandbox import xendit as xendit_sandbox
 
 SECRET_IN_MAIL_RE = re.compile(r'class="o_payout_secret"[^>]*>\s*([A-Z0-9]{8})\s*<')
+# What the employee types on the claim page, unless a test needs another account.
+ACCOUNT_NUMBER = "1234567890"
+HOLDER = "Dewi Lestari"
+CSV = "text/csv"
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 class PayoutCommon(TransactionCase):
@@ -91,16 +99,62 @@ class PayoutCommon(TransactionCase):
             **values,
         })
 
-    def _get_claim_mail(self, link):
-        """The queued email that carries ``link``'s claim URL."""
+    # === Emails === #
+
+    def _claim_mails(self, link):
+        """The queued emails that carry ``link``'s claim URL, newest first."""
         return self.env["mail.mail"].sudo().search(
-            [("body_html", "like", link.access_token)], order="id desc", limit=1
+            [("body_html", "like", link.access_token)], order="id desc"
         )
+
+    def _get_claim_mail(self, link):
+        """The newest queued email that carries ``link``'s claim URL."""
+        return self._claim_mails(link)[:1]
+
+    def _link_mails(self, link):
+        """The emails sent from ``link`` itself (receipts, reminders): claim emails are
+        kept off the link."""
+        return self.env["mail.mail"].search([("model", "=", "payout.link"),
+                                             ("res_id", "=", link.id)])
 
     def _secret_in_mail(self, link):
         match = SECRET_IN_MAIL_RE.search(self._get_claim_mail(link).body_html or "")
         self.assertTrue(match, "the claim email must carry the secret")
         return match.group(1)
+
+    # === Links in a given state === #
+
+    def _sent_links(self, count=1, provider=None, **values):
+        """``count`` links of ``provider`` (the Demo one by default) sent in one
+        action_send: their claim emails queued or, for a provider that hosts the claim,
+        submitted to it by the payment cron. ``values`` go to every link."""
+        provider = provider or self.provider
+        links = self.env["payout.link"].create([
+            {"employee_id": self.employee.id, "amount": 1500.0 + index,
+             "description": "Q4 bonus", "provider_id": provider.id, **values}
+            for index in range(count)
+        ])
+        links.action_send()
+        if not provider.is_claimed_in_odoo:
+            self.env["payout.link"]._cron_submit_payouts(with_commit=False)
+        return links
+
+    def _sent_link(self, provider=None, **values):
+        return self._sent_links(1, provider, **values)
+
+    def _claimed_links(self, count=1, account=ACCOUNT_NUMBER, provider=None, pay=False,
+                       **values):
+        """``count`` links sent and claimed in Odoo to ``account``, waiting for the
+        payment cron, or paid by it when ``pay``."""
+        links = self._sent_links(count, provider, **values)
+        for link in links:
+            link._claim(self.bank, account, HOLDER)
+        if pay:
+            self.env["payout.link"]._cron_submit_payouts(with_commit=False)
+        return links
+
+    def _claimed_link(self, account=ACCOUNT_NUMBER, provider=None, pay=False, **values):
+        return self._claimed_links(1, account, provider, pay, **values)
 
     def _send(self, link):
         """Send ``link`` and return the secret, read back from the queued email."""
@@ -132,17 +186,68 @@ class PayoutCommon(TransactionCase):
         if link.state == "failed":
             self.assertTrue(link.failure_reason)
 
-    def _claimed_links(self, count):
-        """``count`` links sent and claimed, waiting for the payment cron."""
-        links = self.env["payout.link"].create([
-            {"employee_id": self.employee.id, "amount": 10 + index} for index in range(count)
-        ])
-        links.action_send()
-        for link in links:
-            link._claim(self.bank, "1234567890", "Dewi Lestari")
-        return links
-
-    def _claim(self, link, account_number="1234567890"):
+    def _claim_and_pay(self, link, account_number=ACCOUNT_NUMBER):
         """Claim ``link`` as the controller does and run the payment cron."""
-        link._claim(self.bank, account_number, "Dewi Lestari")
+        link._claim(self.bank, account_number, HOLDER)
         self.env["payout.link"]._cron_submit_payouts(with_commit=False)
+
+
+class PayoutBatchCommon(PayoutCommon):
+    """Five more employees, and the ways a batch is made: the wizard, by hand, an import."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.employees = cls.env["hr.employee"].create([{
+            "name": f"Batch Employee {index}",
+            "work_email": f"batch.employee.{index}@example.com",
+            "identification_id": f"ID-{index:04d}",
+            "company_id": cls.company.id,
+        } for index in range(5)])
+
+    def _wizard(self, employees=None, **values):
+        employees = self.employees if employees is None else employees
+        return self.env["payout.batch.wizard"].with_context(
+            active_model="hr.employee", active_ids=employees.ids,
+        ).create({"name": "Q4 2026 test commissions", "amount": 100.0, **values})
+
+    def _batch(self, employees=None, **values):
+        wizard = self._wizard(employees, **values)
+        return self.env["payout.batch"].browse(wizard.action_create()["res_id"])
+
+    def _empty_batch(self):
+        return self.env["payout.batch"].create({"name": "Imported",
+                                                "provider_id": self.provider.id})
+
+    def _send_all(self, batch):
+        """Send All, then the background sender until it has nothing left to do."""
+        batch.action_send_all()
+        while self.env["payout.link"]._cron_send_batches(with_commit=False):
+            pass
+
+    def _import(self, batch, rows, file_type=CSV, dryrun=False):
+        """Odoo's standard import of ``rows`` (header first) as lines of ``batch``."""
+        if file_type == CSV:
+            content = "\n".join(",".join(row) for row in rows).encode()
+        else:
+            stream = io.BytesIO()
+            workbook = xlsxwriter.Workbook(stream)
+            sheet = workbook.add_worksheet()
+            for row_index, row in enumerate(rows):
+                for column, value in enumerate(row):
+                    sheet.write(row_index, column, value)
+            workbook.close()
+            content = stream.getvalue()
+        action = batch.action_import_lines()
+        self.assertEqual((action["tag"], action["params"]["active_model"]),
+                         ("import", "payout.link"))
+        importer = self.env["base_import.import"].with_context(
+            **action["params"]["context"]).create({
+                "res_model": "payout.link", "file": content, "file_type": file_type,
+            })
+        options = {"has_headers": True, "quoting": '"', "separator": ",",
+                   "float_thousand_separator": ",", "float_decimal_separator": "."}
+        preview = importer.parse_preview(options)
+        self.assertFalse(preview.get("error"), preview)
+        fields = ["/".join(match) for match in preview["matches"].values()]
+        return importer.execute_import(fields, preview["headers"], options, dryrun=dryrun)

@@ -7,13 +7,13 @@ from odoo import fields
 from odoo.tests import HttpCase, new_test_user, tagged
 from odoo.tools import format_amount
 
-from ..controllers.claim import MaskClaimTokens
-from .common import PayoutCommon
+from ..controllers.claim import MaskClaimTokens, PayoutClaimController
+from .common import ACCOUNT_NUMBER, HOLDER, PayoutCommon
 
 CSRF_RE = re.compile(r'name="csrf_token" value="([^"]+)"')
 # The CSRF token differs per request: blank it out to compare two pages.
 ANY_CSRF_RE = re.compile(r'(csrf_token["\s:=value]+)"[^"]*"')
-ACCOUNT = {"account_number": "1234567890", "account_holder": "Dewi Lestari"}
+ACCOUNT = {"account_number": ACCOUNT_NUMBER, "account_holder": HOLDER}
 
 
 
@@ -35,11 +35,11 @@ class TestClaimHttp(PayoutCommon, HttpCase):
     # === Helpers === #
 
     def _url(self, step=""):
-        return f"/payout/claim/{self.link.access_token}" + (f"/{step}" if step else "")
+        return self.link._get_claim_path() + (f"/{step}" if step else "")
 
     def _open(self, token=None):
         """GET the claim page (of ``token`` when given); keep its form's CSRF token."""
-        url = f"/payout/claim/{token}" if token else self._url()
+        url = f"{PayoutClaimController._claim_url}/{token}" if token else self._url()
         response = self.url_open(url, allow_redirects=False)
         if match := CSRF_RE.search(response.text):
             self.csrf_token = match.group(1)
@@ -71,10 +71,7 @@ class TestClaimHttp(PayoutCommon, HttpCase):
         ])[0]
 
     def _receipts(self, link):
-        return self.env["mail.mail"].search([
-            ("model", "=", "payout.link"), ("res_id", "=", link.id),
-            ("subject", "=like", "Paid:%"),
-        ])
+        return self._link_mails(link).filtered(lambda mail: mail.subject.startswith("Paid:"))
 
     def _claim_over_http(self, account_number="1234567890"):
         self._verify()

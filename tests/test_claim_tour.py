@@ -20,7 +20,7 @@ class TestClaimTour(PayoutCommon, HttpCase):
             link.action_send()
         self.assertEqual(self._secret_in_mail(link), "ABCDEFGH")
 
-        self.start_tour(f"/payout/claim/{link.access_token}", "payout_claim_tour", login=None)
+        self.start_tour(link._get_claim_path(), "payout_claim_tour", login=None)
 
         link.invalidate_recordset()
         self.assertEqual(link.state, "processing")

@@ -2,7 +2,7 @@ from odoo import fields
 from odoo.exceptions import AccessError, UserError
 from odoo.tests import new_test_user, tagged
 
-from .test_payout_batch import PayoutBatchCommon
+from .common import PayoutBatchCommon
 
 THRESHOLD = 1000.0
 
@@ -183,18 +183,12 @@ class TestBankAccountReview(PayoutBatchCommon):
             "partner_id": cls.employee.work_contact_id.id,
         })
 
-    def _claimed(self, account_number):
-        link = self._create_link()
-        link.action_send()
-        self._claim(link, account_number)
-        return link
-
     def test_trusted_account_is_paid_at_once(self):
-        link = self._claimed("1234567890")
+        link = self._claimed_link("1234567890", pay=True)
         self.assertEqual(link.state, "done")
 
     def test_other_account_waits_for_review(self):
-        link = self._claimed("9876543210")
+        link = self._claimed_link("9876543210", pay=True)
         self.assertEqual((link.state, link.submission_state), ("processing", "to_review"))
         self.env["payout.link"]._cron_submit_payouts(with_commit=False)
         self.assertEqual(link.state, "processing", "no money moves before the review")
@@ -209,14 +203,12 @@ class TestBankAccountReview(PayoutBatchCommon):
             link.with_user(self.user_manager).action_approve_account()
 
     def test_same_number_at_another_bank_waits_too(self):
-        link = self.env["payout.link"].create({
-            "employee_id": self.employee.id, "amount": 10.0})
-        link.action_send()
+        link = self._sent_link()
         link._claim(self.env.ref("hr_payout_link.bank_id_mandiri"), "1234567890", "Dewi")
         self.assertEqual(link.submission_state, "to_review")
 
     def test_refused_account_fails_the_link(self):
-        link = self._claimed("9876543210")
+        link = self._claimed_link("9876543210", pay=True)
         link.with_user(self.user_manager).action_refuse_account()
         self.assertEqual(link.state, "failed")
         self.assertIn(f"Bank account refused by {self.user_manager.name}", link.failure_reason)
@@ -225,12 +217,12 @@ class TestBankAccountReview(PayoutBatchCommon):
 
     def test_employee_without_account_on_record_is_reviewed(self):
         self.employee.bank_account_id = False
-        link = self._claimed("1234567890")
+        link = self._claimed_link("1234567890", pay=True)
         self.assertEqual(link.submission_state, "to_review")
 
     def test_setting_off_pays_any_account(self):
         self.company.payout_review_new_accounts = False
-        link = self._claimed("9876543210")
+        link = self._claimed_link("9876543210", pay=True)
         self.assertEqual(link.state, "done")
 
 

@@ -1,75 +1,10 @@
-import io
 
-import xlsxwriter
 
 from odoo import Command
 from odoo.exceptions import AccessError, UserError, ValidationError
 from odoo.tests import new_test_user, tagged
 
-from .common import PayoutCommon
-
-CSV = "text/csv"
-XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-
-
-class PayoutBatchCommon(PayoutCommon):
-
-    @classmethod
-    def setUpClass(cls):
-        super().setUpClass()
-        cls.employees = cls.env["hr.employee"].create([{
-            "name": f"Batch Employee {index}",
-            "work_email": f"batch.employee.{index}@example.com",
-            "identification_id": f"ID-{index:04d}",
-            "company_id": cls.company.id,
-        } for index in range(5)])
-
-    def _wizard(self, employees=None, **values):
-        employees = self.employees if employees is None else employees
-        return self.env["payout.batch.wizard"].with_context(
-            active_model="hr.employee", active_ids=employees.ids,
-        ).create({"name": "Q4 2026 test commissions", "amount": 100.0, **values})
-
-    def _batch(self, employees=None, **values):
-        wizard = self._wizard(employees, **values)
-        return self.env["payout.batch"].browse(wizard.action_create()["res_id"])
-
-    def _empty_batch(self):
-        return self.env["payout.batch"].create({"name": "Imported",
-                                                "provider_id": self.provider.id})
-
-    def _send_all(self, batch):
-        """Send All, then the background sender until it has nothing left to do."""
-        batch.action_send_all()
-        while self.env["payout.link"]._cron_send_batches(with_commit=False):
-            pass
-
-    def _import(self, batch, rows, file_type=CSV, dryrun=False):
-        """Odoo's standard import of ``rows`` (header first) as lines of ``batch``."""
-        if file_type == CSV:
-            content = "\n".join(",".join(row) for row in rows).encode()
-        else:
-            stream = io.BytesIO()
-            workbook = xlsxwriter.Workbook(stream)
-            sheet = workbook.add_worksheet()
-            for row_index, row in enumerate(rows):
-                for column, value in enumerate(row):
-                    sheet.write(row_index, column, value)
-            workbook.close()
-            content = stream.getvalue()
-        action = batch.action_import_lines()
-        self.assertEqual((action["tag"], action["params"]["active_model"]),
-                         ("import", "payout.link"))
-        importer = self.env["base_import.import"].with_context(
-            **action["params"]["context"]).create({
-                "res_model": "payout.link", "file": content, "file_type": file_type,
-            })
-        options = {"has_headers": True, "quoting": '"', "separator": ",",
-                   "float_thousand_separator": ",", "float_decimal_separator": "."}
-        preview = importer.parse_preview(options)
-        self.assertFalse(preview.get("error"), preview)
-        fields = ["/".join(match) for match in preview["matches"].values()]
-        return importer.execute_import(fields, preview["headers"], options, dryrun=dryrun)
+from .common import XLSX, PayoutBatchCommon
 
 
 @tagged("post_install", "-at_install")
@@ -228,7 +163,7 @@ class TestPayoutBatch(PayoutBatchCommon):
         self.assertEqual((batch.pending_count, batch.amount_pending, batch.send_progress),
                          (5, 500.0, 100.0))
         for link in batch.link_ids:
-            mails = self.env["mail.mail"].sudo().search([("body_html", "like", link.access_token)])
+            mails = self._claim_mails(link)
             self.assertEqual(len(mails), 1)
             self.assertEqual(mails.email_to, link.recipient_email)
             self.assertEqual(mails.state, "outgoing", "queued, not sent inline")

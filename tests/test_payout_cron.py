@@ -12,22 +12,18 @@ from .common import PayoutCommon
 @tagged("post_install", "-at_install")
 class TestPayoutCron(PayoutCommon):
 
-    def _sent_links(self, count, expired):
-        links = self.env["payout.link"].create([
-            {"employee_id": self.employee.id, "amount": 100 + i} for i in range(count)
-        ])
-        links.action_send()
-        if expired:
-            links.write({"expiry_date": fields.Datetime.now() - timedelta(minutes=1)})
+    def _expired_links(self, count):
+        links = self._sent_links(count)
+        links.write({"expiry_date": fields.Datetime.now() - timedelta(minutes=1)})
         return links
 
     def _triggers(self, xmlid):
         return self.env["ir.cron.trigger"].search([("cron_id", "=", self.env.ref(xmlid).id)])
 
     def test_expiry_only_touches_due_links_and_is_idempotent(self):
-        due = self._sent_links(2, expired=True)
-        not_due = self._sent_links(1, expired=False)
-        claimed = self._sent_links(1, expired=True)
+        due = self._expired_links(2)
+        not_due = self._sent_links(1)
+        claimed = self._expired_links(1)
         claimed._claim(self.bank, "4000000003", "Dewi")  # stays processing
         self.env["payout.link"]._cron_expire_links(with_commit=False)
         self.assertEqual(set(due.mapped("state")), {"expired"})
@@ -38,7 +34,7 @@ class TestPayoutCron(PayoutCommon):
                          "a second run is a no-op")
 
     def test_expiry_works_in_batches_and_triggers_itself_again(self):
-        links = self._sent_links(5, expired=True)
+        links = self._expired_links(5)
         cron = "hr_payout_link.ir_cron_payout_expire"
         triggers_before = len(self._triggers(cron))
         expire = self.env["payout.link"]._cron_expire_links
@@ -61,7 +57,7 @@ class TestPayoutCron(PayoutCommon):
             with self.subTest(account=account):
                 link = self._create_link()
                 self._send(link)
-                self._claim(link, account)
+                self._claim_and_pay(link, account)
                 self.assertEqual((link.state, link.failure_reason), (state, reason))
                 self.assertEqual(link.submission_state, "accepted")
                 self.assertEqual(link.account_number_masked, "•••• " + account[-4:])
@@ -112,8 +108,7 @@ class TestExpiryReminder(PayoutCommon):
     """A day before an unclaimed link expires, the employee is reminded, once."""
 
     def _link_sent(self, days_ago, expires_in_hours, email="dewi@example.com"):
-        link = self._create_link(recipient_email=email)
-        link.action_send()
+        link = self._sent_link(recipient_email=email)
         now = fields.Datetime.now()
         link.write({"date_sent": now - timedelta(days=days_ago),
                     "expiry_date": now + timedelta(hours=expires_in_hours)})

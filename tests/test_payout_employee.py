@@ -11,7 +11,7 @@ class TestPayoutEmployeeAndProviders(PayoutCommon):
     def test_smart_button_counts_links_and_totals_paid(self):
         paid = self._create_link(amount=100)
         self._send(paid)
-        self._claim(paid)
+        self._claim_and_pay(paid)
         self._create_link(amount=999)  # a draft: counted, not paid
         self.employee.invalidate_recordset()
         self.assertEqual(self.employee.payout_link_count, 2)

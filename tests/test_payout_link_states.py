@@ -51,15 +51,11 @@ class TestPayoutLinkStates(PayoutCommon):
         link = self._link_in("processing")
         link._update_state("done")
         paid_on = link.date_done
-        receipts = self.env["mail.mail"].search_count([("model", "=", "payout.link"),
-                                                       ("res_id", "=", link.id)])
+        receipts = len(self._link_mails(link))
         self.assertFalse(link._update_state("done"))
         self.assertEqual(link.date_done, paid_on)
-        self.assertEqual(
-            self.env["mail.mail"].search_count([("model", "=", "payout.link"),
-                                                ("res_id", "=", link.id)]),
-            receipts, "a repeated 'paid' event must not send a second receipt",
-        )
+        self.assertEqual(len(self._link_mails(link)), receipts,
+                         "a repeated 'paid' event must not send a second receipt")
 
     def test_mixed_recordset_changes_only_allowed_links(self):
         sent, done = self._link_in("sent"), self._link_in("done")

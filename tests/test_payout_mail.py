@@ -23,7 +23,7 @@ class TestPayoutMail(PayoutCommon):
         mail = self._get_claim_mail(link)
         self.assertEqual(mail.state, "outgoing", "queued, not sent inline")
         self.assertEqual(mail.email_to, "dewi.lestari@example.com")
-        self.assertIn(f"/payout/claim/{link.access_token}", mail.body_html)
+        self.assertIn(link._get_claim_url(), mail.body_html)
         self.assertIn(secret, mail.body_html)
         self.assertIn("1,500.00", mail.body_html)
         self.assertTrue(mail.auto_delete)
@@ -101,10 +101,9 @@ class TestPayoutMail(PayoutCommon):
     def test_receipt_when_paid(self):
         link = self._create_link()
         self._send(link)
-        self._claim(link)
+        self._claim_and_pay(link)
         self.assertEqual(link.state, "done")
-        receipt = self.env["mail.mail"].search([("model", "=", "payout.link"),
-                                                ("res_id", "=", link.id)])
+        receipt = self._link_mails(link)
         self.assertEqual(len(receipt), 1)
         self.assertIn("Paid:", receipt.subject)
         self.assertIn("•••• 7890", receipt.body_html)
