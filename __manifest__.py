@@ -22,6 +22,7 @@
         "views/payout_link_views.xml",
         "wizard/payout_batch_wizard_views.xml",
         "wizard/payout_refuse_wizard_views.xml",
+        "wizard/payout_attention_wizard_views.xml",
         "views/payout_batch_views.xml",
         "views/payout_provider_views.xml",
         "views/hr_employee_views.xml",

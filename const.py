@@ -70,6 +70,11 @@ POLL_EVERY_MINUTES = 10
 # A submission without a clear answer is looked up again after this many minutes, so an
 # outage of the provider does not make the cron call it in a loop.
 RETRY_SUBMISSION_MINUTES = 1
+# A link whose outcome stays unknown after this many unclear provider answers in a row,
+# or for this long, needs attention: a Payout Manager checks at the provider. With the
+# payment cron every 5 minutes, 10 answers is about an hour of a provider's outage.
+MAX_UNCLEAR_CALLS = 10
+ATTENTION_AFTER_HOURS = 24
 # Namespace of the advisory locks that hold links being submitted (see
 # models/payout_link_submission.py).
 SUBMISSION_LOCK_SPACE = 0x5041594F  # "PAYO"

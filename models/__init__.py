@@ -8,6 +8,7 @@ from . import payout_link
 from . import payout_link_rules
 from . import payout_link_claim
 from . import payout_link_submission
+from . import payout_link_attention
 from . import payout_link_cron
 from . import res_bank
 from . import res_company

@@ -57,13 +57,21 @@ class PayoutBatch(models.Model):
     failed_count = fields.Integer(string="Failed", compute="_compute_totals")
     amount_failed = fields.Monetary(compute="_compute_totals")
     cancelled_count = fields.Integer(string="Cancelled", compute="_compute_totals")
+    attention_count = fields.Integer(
+        string="Need Attention", compute="_compute_totals",
+        help="Lines whose payment the provider's answers leave unknown: a Payout Manager "
+        "checks and confirms them.")
     send_progress = fields.Float(string="Sent (%)", compute="_compute_totals")
 
-    @api.depends("link_ids.state", "link_ids.amount")
+    @api.depends("link_ids.state", "link_ids.amount", "link_ids.needs_attention")
     def _compute_totals(self):
         groups = self.env["payout.link"]._read_group(
             [("batch_id", "in", self.ids)], ["batch_id", "state"], ["__count", "amount:sum"]
         )
+        attention = dict(self.env["payout.link"]._read_group(
+            [("batch_id", "in", self.ids), ("needs_attention", "=", True)], ["batch_id"],
+            ["__count"],
+        ))
         stats = {}
         for batch, state, count, amount in groups:
             batch_stats = stats.setdefault(batch.id, {})
@@ -85,6 +93,7 @@ class PayoutBatch(models.Model):
             batch.failed_count = total(batch_stats, const.REISSUABLE_STATES, 0)
             batch.amount_failed = total(batch_stats, const.REISSUABLE_STATES, 1)
             batch.cancelled_count = total(batch_stats, ("cancelled",), 0)
+            batch.attention_count = attention.get(batch, 0)
             live_count = total(batch_stats, live, 0)
             batch.send_progress = (
                 100.0 * (live_count - batch.unsent_count) / live_count if live_count else 0.0
@@ -208,6 +217,11 @@ class PayoutBatch(models.Model):
             (False, "form"),
         ]
         return action
+
+    def action_view_attention(self):
+        return self._action_links(self.env._("Lines Needing Attention"), [
+            ("batch_id", "in", self.ids), ("needs_attention", "=", True),
+        ])
 
     def action_import_lines(self):
         """Odoo's import, for lines of this batch: employees by name, work email or

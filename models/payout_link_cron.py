@@ -111,7 +111,7 @@ class PayoutLink(models.Model):
         domain = [
             ("state", "in", const.PENDING_STATES),  # not once cancelled
             "|", ("submission_state", "=", "to_submit"),
-            "&", ("submission_state", "=", "submitting"),
+            "&", "&", ("submission_state", "=", "submitting"), ("needs_attention", "=", False),
             "|", ("date_provider_call", "=", False), ("date_provider_call", "<", retry_before),
         ]
         return self._run_batch(

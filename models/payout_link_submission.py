@@ -30,6 +30,7 @@ Xendit, its callbacks.
 import logging
 
 from odoo import api, fields, models
+from odoo.exceptions import UserError
 from odoo.tools import SQL
 
 from .. import const
@@ -94,6 +95,20 @@ class PayoutLink(models.Model):
         self.env.ref("hr_payout_link.ir_cron_payout_submit")._trigger()
 
     # === Submitting (steps 2 to 7 of the module docstring) === #
+
+    def _reconcile_now(self):
+        """Look an unclear submission up at its provider now (Check Again), unless a
+        worker is submitting it: the same steps as the cron, without its commits."""
+        held = self._hold_submissions()
+        if busy := self - held:
+            raise UserError(self.env._(
+                "%s: being submitted right now; check again in a minute.",
+                ", ".join(busy.mapped("display_name")),
+            ))
+        try:
+            held._call_provider_for_submissions(with_commit=False)
+        finally:
+            held._release_submissions()
 
     def _submit_to_provider(self, with_commit=True):
         """Pay each link at most once: mark 'submitting' and commit before any call.
@@ -165,6 +180,7 @@ class PayoutLink(models.Model):
         if isinstance(error, (ProviderClientError, FieldValidationError)):
             # Refused by the provider, or unfit to send: no money moves for it.
             self.submission_state = "refused"
+            self._clear_unclear_answers()
             self._update_state("failed", values={"failure_reason": error.message},
                                message=self.env._("%(provider)s refused: %(error)s",
                                                   provider=provider.name, error=error.message))
@@ -177,8 +193,10 @@ class PayoutLink(models.Model):
                 "%(provider)s did not answer clearly (%(error)s); the next run checks "
                 "what happened.", provider=provider.name, error=error.message,
             ))
+            self._note_unclear_answer(error.message)
         else:
             self.submission_state = "accepted"
+            self._clear_unclear_answers()
             self._apply_provider_status(**answer)
 
     def _apply_provider_status(self, state, raw_status=None, reason=None,

@@ -7,7 +7,7 @@ run in any thread.
 
 import threading
 import time
-from concurrent.futures import FIRST_EXCEPTION, ThreadPoolExecutor, wait
+from concurrent.futures import ThreadPoolExecutor
 
 from .errors import ProviderError
 
@@ -34,33 +34,58 @@ class Pacer:
             self.sleep(start - now)
 
 
-def run_calls(calls, max_workers=1, interval=0.0):
-    """Run `calls`, at most `max_workers` at once and their starts `interval` seconds
-    apart; return one (answer, error) pair per call, in their order.
+class CallSkipped(ProviderError):
+    """The call was never started: the run's time budget ran out first. Nothing reached
+    the provider."""
 
-    A ProviderError is the call's error. Any other exception is a bug: no further call
-    starts, and it is raised once the running calls have ended.
+
+def run_calls(calls, max_workers=1, interval=0.0, deadline=None):
+    """`iter_calls`, as a list."""
+    return list(iter_calls(calls, max_workers, interval, deadline))
+
+
+def iter_calls(calls, max_workers=1, interval=0.0, deadline=None, *, clock=time.monotonic):
+    """Run `calls`, at most `max_workers` at once and their starts `interval` seconds
+    apart; yield one (answer, error) pair per call, in their order, as soon as it and the
+    calls before it have ended (so the caller can store answers while others run).
+
+    A ProviderError is the call's error. A call that would start after `deadline` (a
+    `clock()` value) is not made: its error is CallSkipped. Any other exception is a bug:
+    no further call starts, and it is raised once the running calls have ended.
     """
     pacer = Pacer(interval)
+    failed = threading.Event()  # a bug in a call: start no other
 
     def run(call):
+        if failed.is_set():
+            return None, CallSkipped("Not called: another call failed.")
         pacer.wait()
+        if deadline is not None and clock() > deadline:
+            return None, CallSkipped("Not called: the run's time budget was used up.")
         try:
             return call(), None
         except ProviderError as error:
             return None, error
+        except Exception:
+            failed.set()
+            raise
 
     if max_workers <= 1 or len(calls) <= 1:
-        return [run(call) for call in calls]
+        for call in calls:
+            yield run(call)
+        return
     with ThreadPoolExecutor(
         max_workers=min(max_workers, len(calls)), thread_name_prefix="payout-call"
     ) as executor:
         futures = [executor.submit(run, call) for call in calls]
-        _done, pending = wait(futures, return_when=FIRST_EXCEPTION)
-        for future in pending:
-            future.cancel()
-    # Leaving the block waited for the running calls; a bug among them is raised here.
+        try:
+            for future in futures:
+                if future.exception():
+                    break  # a bug: leaving the block waits for the running calls
+                yield future.result()
+        finally:
+            for future in futures:
+                future.cancel()
     for future in futures:
         if not future.cancelled() and future.exception():
             raise future.exception()
-    return [future.result() for future in futures]

@@ -15,3 +15,4 @@ from . import test_payout_batch_concurrency
 from . import test_batch_tour
 from . import test_provider_concurrency
 from . import test_migration
+from . import test_payout_attention
