@@ -23,6 +23,7 @@ from decimal import Decimal
 from urllib.parse import urlsplit
 
 from .errors import FieldValidationError, ProviderBadSignature, ProviderMalformedResponse
+from .timeutil import MINUTE, format_timestamp, parse_timestamp
 from .transport import ApiClient, decode_json
 from .validation import positive_amount
 from .validation import text as check_text
@@ -52,7 +53,7 @@ _SCHEMES = {
     "hmac_sha512": ("HMACSHA512", hashlib.sha512),
 }
 DEFAULT_SCHEME = "hmac_sha256"
-TOLERANCE = 300  # seconds of clock skew accepted on signed timestamps
+TOLERANCE = 5 * MINUTE  # clock skew accepted on signed timestamps, in seconds
 DEFAULT_CURRENCY = "IDR"
 MAX_AMOUNT_DIGITS = 16  # before the decimal point
 
@@ -73,20 +74,7 @@ _TEXT_RULES = {
 }
 
 
-# Time and ids -----------------------------------------------------------------------
-
-
-def format_timestamp(dt):
-    """`YYYY-MM-DDTHH:MM:SSZ` in UTC; a naive datetime is taken as UTC (as Odoo stores)."""
-    if dt.tzinfo is None:
-        dt = dt.replace(tzinfo=timezone.utc)
-    return dt.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
-def parse_timestamp(value):
-    """Aware datetime from an ISO timestamp (`Z`, offset or naive-as-UTC); ValueError if bad."""
-    dt = datetime.fromisoformat(value.replace("Z", "+00:00"))  # py3.10 has no `Z`
-    return dt if dt.tzinfo else dt.replace(tzinfo=timezone.utc)
+# Ids --------------------------------------------------------------------------------
 
 
 def new_request_id():

@@ -109,6 +109,7 @@ import requests
 
 from ..protocol import xendit
 from ..protocol.errors import FieldValidationError
+from ..protocol.timeutil import HOUR, MINUTE
 from .server import ProviderSandbox, Response, _check_loopback, json_response
 
 SECRET_KEY = "xnd_development_sandbox_not_a_secret"
@@ -120,7 +121,6 @@ DEFAULT_BALANCE = 1_000_000_000
 MIN_PAYOUT_AMOUNT = 10_000
 MAX_PAYOUT_AMOUNT = 250_000_000
 CALLBACK_TIMEOUT = 5  # seconds
-MINUTE, HOUR, DAY = 60, 3600, 86400
 DISBURSE_TIME = 15 * MINUTE
 
 INVALID_ACCOUNT = "4000000000"

@@ -8,9 +8,8 @@ from odoo.tests import tagged
 from odoo.addons.hr_payout_link.models import payout_link as payout_link_module
 
 from ..protocol import doku
+from ..protocol.timeutil import HOUR, MINUTE
 from .common import PayoutCommon
-
-MINUTE, HOUR = 60, 3600
 
 
 @tagged("post_install", "-at_install")

@@ -8,7 +8,7 @@ import pytest
 import requests
 from requests.structures import CaseInsensitiveDict
 
-from odoo.addons.hr_payout_link.protocol import doku
+from odoo.addons.hr_payout_link.protocol import doku, timeutil
 from odoo.addons.hr_payout_link.protocol.errors import (
     FieldValidationError,
     ProviderBadSignature,
@@ -182,17 +182,17 @@ def test_unknown_scheme_is_refused_up_front():
 
 def test_format_timestamp_is_utc_with_z():
     wib = timezone(timedelta(hours=7))
-    assert doku.format_timestamp(datetime(2020, 12, 21, 14, 50, 11, 999, tzinfo=wib)) == (
+    assert timeutil.format_timestamp(datetime(2020, 12, 21, 14, 50, 11, 999, tzinfo=wib)) == (
         "2020-12-21T07:50:11Z"
     )
-    assert doku.format_timestamp(datetime(2020, 12, 21, 7, 50, 11)) == "2020-12-21T07:50:11Z"
+    assert timeutil.format_timestamp(datetime(2020, 12, 21, 7, 50, 11)) == "2020-12-21T07:50:11Z"
 
 
 @pytest.mark.parametrize(
     "value", ["2020-12-21T07:50:11Z", "2020-12-21T07:50:11.000Z", "2020-12-21T14:50:11+07:00"]
 )
 def test_parse_timestamp(value):
-    assert doku.parse_timestamp(value) == SIGNED_AT
+    assert timeutil.parse_timestamp(value) == SIGNED_AT
 
 
 def test_new_request_id_is_digits_and_unique():

@@ -7,9 +7,9 @@ from odoo.tests import tagged
 from odoo.addons.hr_payout_link.models import payout_link as payout_link_module
 
 from ..protocol import concurrency, doku, xendit
+from ..protocol.timeutil import HOUR
 from .common import PayoutCommon
 
-HOUR = 3600
 LIMIT = 3  # the providers' max_concurrent_calls here
 LATENCY = 0.2  # seconds the sandbox holds each answer: calls overlap when they can
 

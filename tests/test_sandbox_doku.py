@@ -18,10 +18,15 @@ from odoo.addons.hr_payout_link.protocol.errors import (
     ProviderServerError,
     ProviderTimeout,
 )
+from odoo.addons.hr_payout_link.protocol.timeutil import (
+    DAY,
+    HOUR,
+    MINUTE,
+    format_timestamp,
+    parse_timestamp,
+)
 from odoo.addons.hr_payout_link.sandbox import doku as doku_sim
 from odoo.addons.hr_payout_link.sandbox.server import SandboxServer
-
-MINUTE, HOUR, DAY = 60, 3600, 86400
 
 
 @pytest.fixture
@@ -74,7 +79,7 @@ def _post(
         request_id,
         path,
         body,
-        timestamp=doku.format_timestamp(datetime.now(timezone.utc) + clock_skew),
+        timestamp=format_timestamp(datetime.now(timezone.utc) + clock_skew),
         scheme=scheme,
     )
     return requests.post(sandbox.url + path, data=body, headers=headers, timeout=5)
@@ -213,7 +218,7 @@ def test_sandbox_rejects_a_tampered_body(doku_sandbox):
         "77",
         doku.INITIATE_PATH,
         body,
-        timestamp=doku.format_timestamp(datetime.now(timezone.utc)),
+        timestamp=format_timestamp(datetime.now(timezone.utc)),
     )
     answer = requests.post(
         doku_sandbox.url + doku.INITIATE_PATH,
@@ -485,7 +490,7 @@ def test_control_endpoints(doku_sandbox, client, sleeps):
     )
     assert answer.json() == {"faults": 1}
     answer = requests.post(control + "clock", json={"advance": 3 * HOUR}, timeout=5)
-    assert doku.parse_timestamp(answer.json()["now"]) > datetime.now(timezone.utc) + timedelta(
+    assert parse_timestamp(answer.json()["now"]) > datetime.now(timezone.utc) + timedelta(
         hours=2, minutes=59
     )
     assert client.status("PAY_1").raw_status == "COMPLETED"

@@ -19,11 +19,10 @@ from odoo.addons.hr_payout_link.protocol.errors import (
     ProviderServerError,
     ProviderTimeout,
 )
+from odoo.addons.hr_payout_link.protocol.timeutil import DAY, HOUR, MINUTE
 from odoo.addons.hr_payout_link.sandbox import doku as doku_sim
 from odoo.addons.hr_payout_link.sandbox import xendit as xendit_sim
 from odoo.addons.hr_payout_link.sandbox.server import SandboxServer
-
-MINUTE, HOUR, DAY = 60, 3600, 86400
 
 
 @pytest.fixture

@@ -8,9 +8,8 @@ from odoo.tests import HttpCase, tagged
 from odoo.tools import config
 
 from ..protocol import xendit
+from ..protocol.timeutil import DAY, HOUR, MINUTE
 from .common import PayoutCommon
-
-MINUTE, HOUR, DAY = 60, 3600, 86400
 
 
 class XenditCommon(PayoutCommon):
