@@ -12,21 +12,6 @@ _api_clients = ClientPool()
 MAX_CONCURRENT_CALLS = 16
 
 
-def answer_from_status(status, reason=None):
-    """A provider answer (see the provider hooks) from a protocol ``PayoutStatus``."""
-    return {
-        "state": status.state,
-        "raw_status": status.raw_status,
-        "provider_reference": status.provider_reference,
-        "reason": reason,
-    }
-
-
-def _demo_answer(account_number):
-    outcome = demo.pay(account_number)
-    return {"state": outcome.state, "reason": outcome.failure_reason}
-
-
 class PayoutProvider(models.Model):
     _name = "payout.provider"
     _description = "Payout Provider"
@@ -189,7 +174,7 @@ class PayoutProvider(models.Model):
         """
         self.ensure_one()
         if self.code == "demo":
-            return partial(_demo_answer, account_number)
+            return partial(demo.pay, account_number)
         raise NotImplementedError(self.code)
 
     def _prepare_reconciliation(self, link, account_number):

@@ -5,7 +5,6 @@ from odoo.exceptions import UserError, ValidationError
 
 from ..protocol import doku
 from ..protocol.errors import FieldValidationError, ProviderClientError, ProviderError
-from .payout_provider import answer_from_status
 
 # DOKU's field names, as the employee's link shows them in Odoo.
 FIELD_LABELS = {
@@ -24,18 +23,13 @@ FIELD_LABELS = {
 # ORM, so they may run in a worker thread.
 
 
-def _initiate(get_client, body, request_id):
-    status, _response = get_client().initiate(body, request_id)
-    return answer_from_status(status)
-
-
 def _status(get_client, reference):
-    return answer_from_status(get_client().status(reference))
+    return get_client().status(reference)
 
 
 def _submit(get_client, body, request_id):
     try:
-        return _initiate(get_client, body, request_id)
+        return get_client().initiate(body, request_id)
     except ProviderClientError as error:
         if error.status != 409:
             raise
@@ -51,7 +45,7 @@ def _reconcile(get_client, body, request_id):
             # Not a refusal of the payout: what happened is still unknown.
             raise ProviderError(error.message, status=error.status) from error
     # DOKU never created it: initiate now, with the same Request-Id and body.
-    return _initiate(get_client, body, request_id)
+    return get_client().initiate(body, request_id)
 
 
 class PayoutProviderDoku(models.Model):

@@ -6,31 +6,22 @@ from odoo.tools import format_amount
 
 from ..protocol import xendit
 from ..protocol.errors import ProviderClientError, ProviderError
-from .payout_provider import answer_from_status
 
 # The prepared calls (see payout.provider's hooks): plain values and a client getter, no
 # ORM, so they may run in a worker thread.
 
 
-def _answer(status):
-    reason = xendit.failure_message(status) if status.state == "failed" else None
-    return answer_from_status(status, reason)
-
-
 def _create_payout(get_client, reference, bank_code, account_number, holder_name, amount,
                    currency, description, idempotency_key):
     """Pay a link claimed in Odoo through Payouts v2."""
-    status, _response = get_client().create_payout(
+    return get_client().create_payout(
         reference, xendit.channel_code(bank_code), account_number, holder_name, amount,
         currency, description, idempotency_key=idempotency_key,
     )
-    return _answer(status)
 
 
 def _create_payout_link(get_client, reference, amount, email, idempotency_key):
-    status, _response = get_client().create_payout_link(reference, amount, email,
-                                                        idempotency_key)
-    return _answer(status)
+    return get_client().create_payout_link(reference, amount, email, idempotency_key)
 
 
 def _reconcile_payout(get_client, reference, create):
@@ -40,13 +31,13 @@ def _reconcile_payout(get_client, reference, create):
     except ProviderClientError as error:
         # Not a refusal of the payout: what happened is still unknown.
         raise ProviderError(error.message, status=error.status) from error
-    return _answer(payouts[0]) if payouts else create()
+    return payouts[0] if payouts else create()
 
 
 def _get_status(get_client, claimed_in_odoo, payout_id):
     client = get_client()
     get = client.get_payout if claimed_in_odoo else client.get_payout_link
-    return _answer(get(payout_id))
+    return get(payout_id)
 
 
 class PayoutProviderXendit(models.Model):
@@ -164,7 +155,7 @@ class PayoutProviderXendit(models.Model):
             ))
         for link in links.filtered("provider_reference"):
             try:
-                status, _response = self._xendit_client().void_payout_link(
+                answer = self._xendit_client().void_payout_link(
                     link.provider_reference, f"void-{link.submission_key}"
                 )
             except ProviderError as error:
@@ -172,7 +163,7 @@ class PayoutProviderXendit(models.Model):
                     "Xendit did not void %(link)s: %(error)s",
                     link=link.display_name, error=error.message,
                 )) from error
-            link.sudo().provider_status = status.raw_status
+            link.sudo().provider_status = answer.raw_status
 
     def _prepare_submission(self, link, account_number):
         """Create the link's payout at Xendit: a Payout Link, or a v2 payout once claimed."""

@@ -17,11 +17,11 @@ import hashlib
 import hmac
 import re
 import secrets
-from dataclasses import dataclass
 from datetime import datetime, timezone
 from decimal import Decimal
 from urllib.parse import urlsplit
 
+from .answers import ProviderAnswer
 from .errors import FieldValidationError, ProviderBadSignature, ProviderMalformedResponse
 from .timeutil import MINUTE, format_timestamp, parse_timestamp
 from .transport import ApiClient, decode_json
@@ -236,14 +236,6 @@ def build_status_body(reference_id):
 # Responses --------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class PayoutStatus:
-    raw_status: str
-    state: str | None  # None: unknown to us; keep raw_status and log it
-    provider_reference: str | None
-    raw: dict
-
-
 def _inner(data):
     return data.get("data") if isinstance(data.get("data"), dict) else {}
 
@@ -258,13 +250,14 @@ def _find_status(data):
 
 
 def parse_status(data):
+    """The ProviderAnswer in a DOKU answer (initiate or status); DOKU gives no reason."""
     raw_status = _find_status(data)
     if raw_status is None:
         raise ProviderMalformedResponse("DOKU's answer has no payout status.")
     inner = _inner(data)
-    return PayoutStatus(
-        raw_status=raw_status,
+    return ProviderAnswer(
         state=STATUS_MAPPING.get(raw_status.upper()),
+        raw_status=raw_status,
         provider_reference=inner.get("transaction_id") or inner.get("reference_id"),
         raw=data,
     )
@@ -274,6 +267,9 @@ def parse_status(data):
 
 
 class DokuClient(ApiClient):
+    """Both calls return a ProviderAnswer; `last_response.replayed` says DOKU answered a
+    repeat (same Request-Id and body) with the original result."""
+
     name = "DOKU"
 
     def __init__(
@@ -298,13 +294,14 @@ class DokuClient(ApiClient):
     def initiate(self, body, request_id):
         """Create a payout link. `body` holds build_initiate_body's fields (validated again
         here, before anything is sent); `request_id` is the idempotency key, persisted by
-        the caller and reused on every retry. Returns (PayoutStatus, ApiResponse)."""
+        the caller and reused on every retry."""
         response = self.send(
             "POST", INITIATE_PATH, build_initiate_body(**body), request_id=request_id
         )
-        return parse_status(response.data), response
+        return parse_status(response.data)
 
     def status(self, reference_id):
+        """The payout's current status at DOKU (a read: any new Request-Id will do)."""
         response = self.send(
             "POST", STATUS_PATH, build_status_body(reference_id), request_id=new_request_id()
         )

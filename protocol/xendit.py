@@ -18,7 +18,7 @@ event `payout.succeeded` / `payout.failed` / `payout.reversed`; a link's callbac
 Payout Link object itself (its shape is not documented: re-fetch it before trusting it).
 
 A repeat of a successful call (same idempotency key, same body) answered with HTTP 409
-and the original object counts as the original answer (`ApiResponse.replayed`); a 409
+and the original object counts as the original answer (`last_response.replayed`); a 409
 `DUPLICATE_TRANSACTION_ERROR` without it means "key already used": look the payout up
 (`find_payouts(reference_id)`) rather than send it again under a new key.
 """
@@ -28,7 +28,7 @@ import re
 from decimal import Decimal
 from urllib.parse import urlencode
 
-from .doku import PayoutStatus  # provider-neutral: (raw_status, state, reference, raw)
+from .answers import ProviderAnswer
 from .errors import (
     FieldValidationError,
     ProviderBadSignature,
@@ -231,26 +231,28 @@ def _parse(data, mapping, what):
     status = data.get("status") if isinstance(data, dict) else None
     if not isinstance(status, str) or not status:
         raise ProviderMalformedResponse(f"Xendit's answer has no {what} status.")
-    return PayoutStatus(
+    state = mapping.get(status.upper())
+    return ProviderAnswer(
+        state=state,
         raw_status=status,
-        state=mapping.get(status.upper()),
+        reason=failure_message(data) if state == "failed" else None,
         provider_reference=data.get("id"),
         raw=data,
     )
 
 
 def parse_link(data):
-    """PayoutStatus of a Payout Link object (a GET answer or a link callback)."""
+    """ProviderAnswer of a Payout Link object (a GET answer or a link callback)."""
     return _parse(data, LINK_STATUS_MAPPING, "payout link")
 
 
 def parse_payout(data):
-    """PayoutStatus of a v2 payout object."""
+    """ProviderAnswer of a v2 payout object."""
     return _parse(data, PAYOUT_STATUS_MAPPING, "payout")
 
 
 def parse_callback(data):
-    """PayoutStatus of a callback body: a v2 event envelope or a Payout Link object."""
+    """ProviderAnswer of a callback body: a v2 event envelope or a Payout Link object."""
     if not isinstance(data, dict):
         raise ProviderMalformedResponse("Xendit's callback is not a JSON object.")
     if "event" in data:
@@ -260,9 +262,10 @@ def parse_callback(data):
     return parse_link(data)
 
 
-def failure_message(status):
-    """Plain English for why a payout or link failed (None if it gives no reason)."""
-    raw = status.raw if isinstance(status, PayoutStatus) else status
+def failure_message(answer):
+    """Plain English for why a payout or link failed (None if it gives no reason), from a
+    ProviderAnswer or the object it was read from."""
+    raw = answer.raw if isinstance(answer, ProviderAnswer) else answer
     code = raw.get("failure_code") or raw.get("failure_reason")
     if not code:
         return None
@@ -290,8 +293,9 @@ def verify_callback_token(expected, received):
 
 
 class XenditClient(ApiClient):
-    """Money-moving calls return (PayoutStatus, ApiResponse); `response.replayed` says
-    Xendit answered a repeat with the original result. Lookups return a PayoutStatus."""
+    """Payout calls return a ProviderAnswer (`find_payouts` a list of them); after a
+    money-moving call, `last_response.replayed` says Xendit answered a repeat with the
+    original result."""
 
     name = "Xendit"
 
@@ -304,7 +308,7 @@ class XenditClient(ApiClient):
     def create_payout_link(self, external_id, amount, email, idempotency_key):
         body = build_link_body(external_id, amount, email)
         response = self.send("POST", LINK_PATH, body, request_id=_idempotency_key(idempotency_key))
-        return parse_link(response.data), response
+        return parse_link(response.data)
 
     def get_payout_link(self, payout_id):
         response = self.send("GET", f"{LINK_PATH}/{_payout_id('payout_id', payout_id)}")
@@ -313,7 +317,7 @@ class XenditClient(ApiClient):
     def void_payout_link(self, payout_id, idempotency_key):
         path = f"{LINK_PATH}/{_payout_id('payout_id', payout_id)}/void"
         response = self.send("POST", path, request_id=_idempotency_key(idempotency_key))
-        return parse_link(response.data), response
+        return parse_link(response.data)
 
     # Payouts v2 ------------------------------------------------------------------------
 
@@ -340,7 +344,7 @@ class XenditClient(ApiClient):
         response = self.send(
             "POST", PAYOUT_PATH, body, request_id=_idempotency_key(idempotency_key)
         )
-        return parse_payout(response.data), response
+        return parse_payout(response.data)
 
     def get_payout(self, payout_id):
         response = self.send("GET", f"{PAYOUT_PATH}/{_payout_id('payout_id', payout_id)}")
@@ -358,7 +362,7 @@ class XenditClient(ApiClient):
     def cancel_payout(self, payout_id):
         path = f"{PAYOUT_PATH}/{_payout_id('payout_id', payout_id)}/cancel"
         response = self.send("POST", path)
-        return parse_payout(response.data), response
+        return parse_payout(response.data)
 
     def get_balance(self):
         """The available balance (cash account), as an int when whole."""

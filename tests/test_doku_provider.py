@@ -8,6 +8,7 @@ from odoo.tests import tagged
 from odoo.addons.hr_payout_link.models import payout_link as payout_link_module
 
 from ..protocol import doku
+from ..protocol.answers import ProviderAnswer
 from ..protocol.timeutil import HOUR, MINUTE
 from .common import PayoutCommon
 
@@ -139,7 +140,7 @@ class TestDokuProvider(PayoutCommon):
     def test_unknown_status_is_kept_and_logged(self):
         link = self._sent_link()
         with self.assertLogs("odoo.addons.hr_payout_link.models.payout_link", "WARNING"):
-            link._apply_provider_status(None, raw_status="ON_HOLD")
+            link._apply_provider_status(ProviderAnswer(None, raw_status="ON_HOLD"))
         self.assertEqual((link.state, link.provider_status), ("sent", "ON_HOLD"))
         self.assertIn("unknown status ON_HOLD", link.message_ids[0].body)
 

@@ -9,7 +9,8 @@ from pathlib import Path
 import pytest
 import requests
 
-from odoo.addons.hr_payout_link.protocol import doku, xendit
+from odoo.addons.hr_payout_link.protocol import xendit
+from odoo.addons.hr_payout_link.protocol.answers import ProviderAnswer
 from odoo.addons.hr_payout_link.protocol.errors import (
     FieldValidationError,
     ProviderBadSignature,
@@ -67,7 +68,8 @@ def _client(*replies, **options):
 
 def test_create_payout_link_request():
     client, session = _client()
-    status, response = client.create_payout_link("PAY83921251", 250000, "siti@example.com", "k1")
+    status = client.create_payout_link("PAY83921251", 250000, "siti@example.com", "k1")
+    response = client.last_response
     [call] = session.calls
     assert (call["method"], call["url"]) == ("POST", "https://api.xendit.co/payouts")
     assert (
@@ -81,7 +83,7 @@ def test_create_payout_link_request():
         "sent",
         LINK["id"],
     )
-    assert isinstance(status, doku.PayoutStatus) and not response.replayed
+    assert isinstance(status, ProviderAnswer) and not response.replayed
 
 
 def test_basic_auth_header_is_the_key_and_an_empty_password():
@@ -113,7 +115,7 @@ def test_get_and_void_payout_link_requests():
 
 def test_create_payout_request():
     client, session = _client((200, json.dumps(PAYOUT).encode()))
-    status, _response = client.create_payout(
+    status = client.create_payout(
         "PL-2025-0001",
         "ID_BCA",
         "1234567890",
@@ -149,7 +151,7 @@ def test_other_v2_requests():
         (200, b'{"balance":1241231}'),
     )
     assert client.get_payout(PAYOUT["id"]).state == "processing"
-    status, _response = client.cancel_payout(PAYOUT["id"])
+    status = client.cancel_payout(PAYOUT["id"])
     assert (status.raw_status, status.state) == ("CANCELLED", "failed")
     assert [s.provider_reference for s in client.find_payouts("PL 2025/1")] == [PAYOUT["id"]]
     assert client.get_balance() == 1241231
@@ -393,6 +395,20 @@ def test_failure_message():
     assert xendit.failure_message(xendit.parse_payout(PAYOUT)) is None
 
 
+def test_failed_answers_carry_the_reason():
+    failed = xendit.parse_payout(
+        {**PAYOUT, "status": "FAILED", "failure_code": "INVALID_DESTINATION"}
+    )
+    assert failed.reason == xendit.failure_message(failed) == xendit.ERROR_MESSAGES[
+        "INVALID_DESTINATION"
+    ]
+    link = xendit.parse_link({**LINK, "status": "FAILED", "failure_reason": "NEW_CODE"})
+    assert link.reason == "Xendit reports: NEW_CODE."
+    assert xendit.parse_payout({**PAYOUT, "status": "FAILED"}).reason is None  # none given
+    # Only a failed answer has a reason, whatever the object carries.
+    assert xendit.parse_payout({**PAYOUT, "failure_code": "INVALID_DESTINATION"}).reason is None
+
+
 # Callback token -----------------------------------------------------------------------
 
 
@@ -564,7 +580,7 @@ def test_server_error_code_is_retried_with_the_same_key():
     client, session = _client(
         (400, _error_body("SERVER_ERROR")), (200, json.dumps(PAYOUT).encode()), sleep=sleeps.append
     )
-    status, _response = client.create_payout(**PAYOUT_ARGS)
+    status = client.create_payout(**PAYOUT_ARGS)
     assert status.raw_status == "ACCEPTED" and sleeps == [0.5]
     first, second = session.calls
     assert first["headers"] == second["headers"] and first["data"] == second["data"]
@@ -572,7 +588,8 @@ def test_server_error_code_is_retried_with_the_same_key():
 
 def test_replay_is_the_original_answer():
     client, _session = _client((409, json.dumps(PAYOUT).encode()))
-    status, response = client.create_payout(**PAYOUT_ARGS)
+    status = client.create_payout(**PAYOUT_ARGS)
+    response = client.last_response
     assert (response.status, response.replayed, status.raw_status) == (409, True, "ACCEPTED")
 
 

@@ -94,7 +94,8 @@ def _attempts(sandbox):
 
 
 def test_initiate_then_status(doku_sandbox, client):
-    status, response = client.initiate(_fields(), "1001")
+    status = client.initiate(_fields(), "1001")
+    response = client.last_response
     assert (status.raw_status, status.state, status.provider_reference) == (
         "PENDING",
         "sent",
@@ -121,7 +122,7 @@ def test_initiate_then_status(doku_sandbox, client):
 def test_sha512_scheme():
     sandbox = doku_sim.start(scheme="hmac_sha512")
     try:
-        status, _response = sandbox.client().initiate(_fields(), "1001")
+        status = sandbox.client().initiate(_fields(), "1001")
         assert status.raw_status == "PENDING"
         assert sandbox.server.requests[0].headers["Signature"].startswith("HMACSHA512=")
         with pytest.raises(ProviderClientError) as caught:
@@ -242,9 +243,11 @@ def test_client_surfaces_the_providers_message(doku_sandbox):
 
 
 def test_replay_returns_the_original_answer(doku_sandbox, client):
-    first_status, first = client.initiate(_fields(), "1001")
+    first_status = client.initiate(_fields(), "1001")
+    first = client.last_response
     doku_sandbox.server.clock.advance(2 * HOUR)  # the link moved on meanwhile
-    status, again = client.initiate(_fields(), "1001")
+    status = client.initiate(_fields(), "1001")
+    again = client.last_response
     assert (again.status, again.replayed) == (409, True)
     assert again.body == first.body
     assert status == first_status and status.raw_status == "PENDING"
@@ -262,7 +265,8 @@ def test_reused_request_id_with_another_body_is_refused(doku_sandbox, client):
 def test_refused_request_does_not_use_up_its_request_id(doku_sandbox, client):
     refused = _post(doku_sandbox, doku.INITIATE_PATH, _fields(amount=0), request_id="1001")
     assert refused.status_code == 400
-    status, response = client.initiate(_fields(), "1001")
+    status = client.initiate(_fields(), "1001")
+    response = client.last_response
     assert (response.status, status.raw_status) == (200, "PENDING")
 
 
@@ -348,7 +352,8 @@ def test_clock_can_be_set(doku_sandbox):
 @pytest.mark.parametrize("kind", ["http_500", "http_503"])
 def test_server_error_is_retried_with_the_same_request(doku_sandbox, client, sleeps, kind):
     doku_sandbox.server.inject(kind)
-    status, response = client.initiate(_fields(), "1001")
+    status = client.initiate(_fields(), "1001")
+    response = client.last_response
     assert (status.raw_status, response.replayed) == ("PENDING", False)
     first, second = _attempts(doku_sandbox)
     assert first == second and first[0] == "1001"
@@ -370,7 +375,8 @@ def test_lost_answer_is_retried_and_replayed(doku_sandbox, sleeps, kind):
     # The sandbox did the work, the answer was lost: the retry must not pay twice.
     client = doku_sandbox.client(timeout=0.3, sleep=sleeps.append)
     doku_sandbox.server.inject(kind, seconds=1)
-    status, response = client.initiate(_fields(), "1001")
+    status = client.initiate(_fields(), "1001")
+    response = client.last_response
     assert (response.status, response.replayed, status.raw_status) == (409, True, "PENDING")
     first, second = _attempts(doku_sandbox)
     assert first == second
@@ -392,7 +398,8 @@ def test_latency_within_the_timeout(doku_sandbox, sleeps):
     client = doku_sandbox.client(timeout=2, sleep=sleeps.append)
     doku_sandbox.server.inject("latency", seconds=0.3)
     started = time.monotonic()
-    status, response = client.initiate(_fields(), "1001")
+    status = client.initiate(_fields(), "1001")
+    response = client.last_response
     assert time.monotonic() - started >= 0.3
     assert (response.replayed, status.raw_status, sleeps) == (False, "PENDING", [])
 

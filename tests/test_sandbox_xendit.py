@@ -77,7 +77,7 @@ def _basic(key):
 
 
 def _link(client, email="siti@example.com", external_id="PAY1", key="link-key-1", amount=250000):
-    status, _response = client.create_payout_link(external_id, amount, email, key)
+    status = client.create_payout_link(external_id, amount, email, key)
     return status.provider_reference
 
 
@@ -94,7 +94,7 @@ PAYOUT_ARGS = {
 
 
 def _payout(client, **overrides):
-    status, _response = client.create_payout(**{**PAYOUT_ARGS, **overrides})
+    status = client.create_payout(**{**PAYOUT_ARGS, **overrides})
     return status.provider_reference
 
 
@@ -125,7 +125,8 @@ def _keys(sandbox):
 
 
 def test_payout_link_requests(sandbox, client):
-    status, response = client.create_payout_link("PAY1", 250000, "siti@example.com", "lk-1")
+    status = client.create_payout_link("PAY1", 250000, "siti@example.com", "lk-1")
+    response = client.last_response
     assert (response.status, response.replayed, status.raw_status, status.state) == (
         200,
         False,
@@ -144,7 +145,7 @@ def test_payout_link_requests(sandbox, client):
     )
 
     assert client.get_payout_link(link["id"]).raw_status == "PENDING"
-    status, _response = client.void_payout_link(link["id"], "void-1")
+    status = client.void_payout_link(link["id"], "void-1")
     assert (status.raw_status, status.state) == ("VOIDED", "cancelled")
 
     create, get, void = sandbox.server.requests
@@ -161,14 +162,15 @@ def test_payout_link_requests(sandbox, client):
 
 
 def test_payout_v2_requests(sandbox, client):
-    status, response = client.create_payout(**PAYOUT_ARGS)
+    status = client.create_payout(**PAYOUT_ARGS)
+    response = client.last_response
     payout = response.data
     assert (status.raw_status, status.state) == ("ACCEPTED", "processing")
     assert payout["id"].startswith("disb-") and payout["business_id"] == xendit_sim.BUSINESS_ID
     assert client.get_payout(payout["id"]).raw_status == "ACCEPTED"
     assert [s.provider_reference for s in client.find_payouts("PL-2025-0001")] == [payout["id"]]
     assert client.find_payouts("PL-other") == []
-    assert client.cancel_payout(payout["id"])[0].raw_status == "CANCELLED"
+    assert client.cancel_payout(payout["id"]).raw_status == "CANCELLED"
     assert client.get_balance() == xendit_sim.DEFAULT_BALANCE
 
     create, get, find, _find, cancel, balance = sandbox.server.requests
@@ -358,9 +360,11 @@ def test_unknown_ids(client):
 
 
 def test_replay_returns_the_original_answer(sandbox, client):
-    first_status, first = client.create_payout(**PAYOUT_ARGS)
+    first_status = client.create_payout(**PAYOUT_ARGS)
+    first = client.last_response
     sandbox.server.clock.advance(HOUR)  # the payout moved on meanwhile
-    status, again = client.create_payout(**PAYOUT_ARGS)
+    status = client.create_payout(**PAYOUT_ARGS)
+    again = client.last_response
     assert (again.status, again.replayed) == (409, True)
     assert again.body == first.body and status == first_status
     assert len(sandbox.payouts) == 1
@@ -369,7 +373,8 @@ def test_replay_returns_the_original_answer(sandbox, client):
 
 def test_link_replay(sandbox, client):
     link_id = _link(client)
-    status, again = client.create_payout_link("PAY1", 250000, "siti@example.com", "link-key-1")
+    status = client.create_payout_link("PAY1", 250000, "siti@example.com", "link-key-1")
+    again = client.last_response
     assert (again.replayed, status.provider_reference) == (True, link_id)
     assert len(sandbox.links) == 1
 
@@ -399,14 +404,17 @@ def test_legacy_link_without_key_is_not_idempotent(sandbox):
 def test_refused_request_does_not_use_up_its_key(sandbox, client):
     with pytest.raises(ProviderClientError):
         _payout(client, amount=1000)  # under the minimum
-    status, response = client.create_payout(**PAYOUT_ARGS)
+    status = client.create_payout(**PAYOUT_ARGS)
+    response = client.last_response
     assert (response.status, status.raw_status) == (200, "ACCEPTED")
 
 
 def test_replay_with_200(sandbox, client):
     sandbox.configure(replay_status=200)
-    _status, first = client.create_payout(**PAYOUT_ARGS)
-    _status, again = client.create_payout(**PAYOUT_ARGS)
+    client.create_payout(**PAYOUT_ARGS)
+    first = client.last_response
+    client.create_payout(**PAYOUT_ARGS)
+    again = client.last_response
     assert (again.status, again.replayed, again.body) == (200, False, first.body)
     assert len(sandbox.payouts) == 1
 
@@ -430,7 +438,8 @@ def test_strict_keys_reconcile_by_lookup(sandbox, sleeps):
 @pytest.mark.parametrize("kind", ["http_500", "http_503"])
 def test_server_error_is_retried_with_the_same_key(sandbox, client, sleeps, kind):
     sandbox.server.inject(kind)
-    status, response = client.create_payout(**PAYOUT_ARGS)
+    status = client.create_payout(**PAYOUT_ARGS)
+    response = client.last_response
     assert (status.raw_status, response.replayed) == ("ACCEPTED", False)
     first, second = _keys(sandbox)
     assert first == second == ("POST", "/v2/payouts", "db-1-PL-2025-0001")
@@ -451,7 +460,8 @@ def test_server_errors_exhaust_the_retries(sandbox, client, sleeps):
 def test_lost_answer_is_retried_with_the_same_key_and_pays_once(sandbox, sleeps, kind):
     client = sandbox.client(timeout=0.3, sleep=sleeps.append)
     sandbox.server.inject(kind, seconds=1)
-    status, response = client.create_payout(**PAYOUT_ARGS)
+    status = client.create_payout(**PAYOUT_ARGS)
+    response = client.last_response
     assert (response.status, response.replayed, status.raw_status) == (409, True, "ACCEPTED")
     first, second = _keys(sandbox)
     assert first == second == ("POST", "/v2/payouts", "db-1-PL-2025-0001")
@@ -463,7 +473,8 @@ def test_lost_answer_is_retried_with_the_same_key_and_pays_once(sandbox, sleeps,
 def test_lost_link_answer_is_replayed(sandbox, sleeps):
     client = sandbox.client(timeout=0.3, sleep=sleeps.append)
     sandbox.server.inject("timeout", seconds=1)
-    status, response = client.create_payout_link("PAY1", 250000, "a@example.com", "lk-1")
+    status = client.create_payout_link("PAY1", 250000, "a@example.com", "lk-1")
+    response = client.last_response
     assert (response.replayed, status.raw_status) == (True, "PENDING")
     assert len(sandbox.links) == 1 and len(set(_keys(sandbox))) == 1
 
@@ -483,7 +494,8 @@ def test_latency_within_the_timeout(sandbox, sleeps):
     client = sandbox.client(timeout=2, sleep=sleeps.append)
     sandbox.server.inject("latency", seconds=0.3)
     started = time.monotonic()
-    status, response = client.create_payout(**PAYOUT_ARGS)
+    status = client.create_payout(**PAYOUT_ARGS)
+    response = client.last_response
     assert time.monotonic() - started >= 0.3
     assert (response.replayed, status.raw_status, sleeps) == (False, "ACCEPTED", [])
 
@@ -501,7 +513,7 @@ def test_malformed_answer_is_not_retried(sandbox, client, sleeps):
 def test_bad_signature_fault_is_harmless(sandbox, client):
     # Xendit's answers are not signed: there is nothing to damage.
     sandbox.server.inject("bad_signature")
-    assert client.create_payout(**PAYOUT_ARGS)[0].raw_status == "ACCEPTED"
+    assert client.create_payout(**PAYOUT_ARGS).raw_status == "ACCEPTED"
 
 
 def test_fault_only_hits_its_path(sandbox, client, sleeps):
@@ -627,9 +639,9 @@ def test_claim_control_errors(sandbox, params):
 
 def test_void_before_claim(sandbox, client):
     link_id = _link(client)
-    status, _response = client.void_payout_link(link_id, "void-1")
+    status = client.void_payout_link(link_id, "void-1")
     assert (status.raw_status, status.state) == ("VOIDED", "cancelled")
-    assert client.void_payout_link(link_id, "void-2")[0].raw_status == "VOIDED"  # no-op
+    assert client.void_payout_link(link_id, "void-2").raw_status == "VOIDED"  # no-op
     sandbox.server.clock.advance(4 * DAY)
     assert client.get_payout_link(link_id).raw_status == "VOIDED"  # never expires
 
@@ -718,7 +730,7 @@ def test_payout_outcomes_and_balance(sandbox, client, account, failure_code, bal
 def test_payout_beyond_the_balance_fails(sandbox, client):
     sandbox.configure(balance=100000)
     assert client.get_balance() == 100000
-    status, _response = client.create_payout(**PAYOUT_ARGS)
+    status = client.create_payout(**PAYOUT_ARGS)
     assert status.raw_status == "ACCEPTED"  # Xendit accepts, then fails it
     sandbox.server.clock.advance(MINUTE)
     status = client.get_payout(status.provider_reference)
@@ -733,9 +745,9 @@ def test_cancel_only_while_accepted(sandbox, client):
     assert client.get_balance() == xendit_sim.DEFAULT_BALANCE - 500000
     sandbox.server.clock.advance(HOUR)
 
-    status, _response = client.cancel_payout(stays)
+    status = client.cancel_payout(stays)
     assert (status.raw_status, status.state) == ("CANCELLED", "failed")
-    assert client.cancel_payout(stays)[0].raw_status == "CANCELLED"  # no-op
+    assert client.cancel_payout(stays).raw_status == "CANCELLED"  # no-op
     assert client.get_balance() == xendit_sim.DEFAULT_BALANCE - 250000  # refunded
 
     with pytest.raises(ProviderClientError) as caught:
@@ -749,7 +761,7 @@ def test_cancel_only_while_accepted(sandbox, client):
 
 def test_cancel_a_fresh_payout(sandbox, client):
     payout_id = _payout(client)
-    assert client.cancel_payout(payout_id)[0].raw_status == "CANCELLED"
+    assert client.cancel_payout(payout_id).raw_status == "CANCELLED"
     sandbox.server.clock.advance(DAY)
     assert client.get_payout(payout_id).raw_status == "CANCELLED"  # nothing more happens
 
@@ -898,7 +910,7 @@ def test_reset_forgets_everything(sandbox, client, receiver):
         xendit_sim.DEFAULT_BALANCE,
         True,
     )
-    status, _response = client.create_payout(**PAYOUT_ARGS)  # the key is free again
+    status = client.create_payout(**PAYOUT_ARGS)  # the key is free again
     assert status.raw_status == "ACCEPTED"
 
 
@@ -914,7 +926,7 @@ def test_doku_and_xendit_on_one_server():
             "receiver_email": "siti@example.com",
             "reference_id": "PAY_1",
         }
-        assert doku_sandbox.client().initiate(fields, "1001")[0].raw_status == "PENDING"
+        assert doku_sandbox.client().initiate(fields, "1001").raw_status == "PENDING"
         assert xendit_sandbox.client().get_balance() == xendit_sim.DEFAULT_BALANCE
         assert _payout(xendit_sandbox.client()).startswith("disb-")
         assert [r.path for r in server.requests] == [
