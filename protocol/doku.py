@@ -25,7 +25,7 @@ from .answers import ProviderAnswer
 from .errors import FieldValidationError, ProviderBadSignature, ProviderMalformedResponse
 from .timeutil import MINUTE, format_timestamp, parse_timestamp
 from .transport import ApiClient, decode_json
-from .validation import positive_amount
+from .validation import exact_float, positive_amount
 from .validation import text as check_text
 
 SANDBOX_URL = "https://api-sandbox.doku.com"
@@ -196,10 +196,7 @@ def _amount(value):
         raise FieldValidationError("amount", "at most 2 decimal places")
     if amount == amount.to_integral_value():
         return int(amount)
-    number = float(amount)
-    if Decimal(repr(number)) != amount:  # beyond float precision: it would be sent altered
-        raise FieldValidationError("amount", "too many digits to send exactly")
-    return number
+    return exact_float(amount)
 
 
 def build_initiate_body(

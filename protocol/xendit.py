@@ -36,7 +36,7 @@ from .errors import (
     ProviderServerError,
 )
 from .transport import ApiClient, decode_json
-from .validation import positive_amount
+from .validation import exact_float, positive_amount
 from .validation import text as check_text
 
 API_URL = "https://api.xendit.co"
@@ -157,9 +157,9 @@ def _amount(value, currency=DEFAULT_CURRENCY):
         return int(amount)
     if currency == "IDR":
         raise FieldValidationError("amount", "must be a whole number of rupiah")
-    if amount % Decimal("0.01") or Decimal(repr(float(amount))) != amount:
+    if amount % Decimal("0.01"):
         raise FieldValidationError("amount", "at most 2 decimal places")
-    return float(amount)
+    return exact_float(amount, "at most 2 decimal places")
 
 
 def _payout_id(field, value):

@@ -263,6 +263,9 @@ def test_payout_body_defaults_and_other_currencies():
     assert xendit.build_payout_body("R1", "PH_BDO", "1", "Juan", 100.25, "PHP")["amount"] == 100.25
     with pytest.raises(FieldValidationError, match="at most 2 decimal places"):
         xendit.build_payout_body("R1", "PH_BDO", "1", "Juan", 100.255, "PHP")
+    with pytest.raises(FieldValidationError, match="at most 2 decimal places"):
+        # Two decimals, but beyond a float's precision: it would be sent altered.
+        xendit.build_payout_body("R1", "PH_BDO", "1", "Juan", Decimal("9999999999999999.99"), "PHP")
 
 
 @pytest.mark.parametrize(
