@@ -46,9 +46,11 @@ BALANCE_PATH = "/balance"
 LINK_IDEMPOTENCY_HEADER = "X-IDEMPOTENCY-KEY"
 PAYOUT_IDEMPOTENCY_HEADER = "Idempotency-key"
 CALLBACK_TOKEN_HEADER = "x-callback-token"
-PAYOUT_EVENTS = ("payout.succeeded", "payout.failed", "payout.reversed")
-LINK_VALIDITY_DAYS = 3  # an unclaimed link expires
-MAX_WRONG_PASSWORDS = 3  # then the link fails
+PAYOUT_EVENTS = {  # v2 callback events, by the payout status they announce
+    "SUCCEEDED": "payout.succeeded",
+    "FAILED": "payout.failed",
+    "REVERSED": "payout.reversed",
+}
 DEFAULT_CURRENCY = "IDR"
 
 LINK_STATUS_MAPPING = {
@@ -360,6 +362,9 @@ class XenditClient(ApiClient):
         return [parse_payout(item) for item in items]
 
     def cancel_payout(self, payout_id):
+        """Cancel a v2 payout while Xendit has not sent it. Odoo never does (a claimed link
+        is paid or fails); kept for the tests, which cancel a payout at Xendit as someone
+        could from Xendit's dashboard."""
         path = f"{PAYOUT_PATH}/{_payout_id('payout_id', payout_id)}/cancel"
         response = self.send("POST", path)
         return parse_payout(response.data)

@@ -121,6 +121,8 @@ DEFAULT_BALANCE = 1_000_000_000
 MIN_PAYOUT_AMOUNT = 10_000
 MAX_PAYOUT_AMOUNT = 250_000_000
 CALLBACK_TIMEOUT = 5  # seconds
+LINK_VALIDITY_DAYS = 3  # an unclaimed Payout Link expires
+MAX_WRONG_PASSWORDS = 3  # then the Payout Link fails
 DISBURSE_TIME = 15 * MINUTE
 
 INVALID_ACCOUNT = "4000000000"
@@ -151,11 +153,6 @@ PAYOUT_SCENARIOS = {  # account number: ((seconds after creation, status, fields
     "131313": (),
 }
 DEFAULT_PAYOUT_SCENARIO = (_REQUESTED, _SUCCEEDED)
-PAYOUT_EVENTS = {  # status reached: callback event (xendit.PAYOUT_EVENTS)
-    "SUCCEEDED": "payout.succeeded",
-    "FAILED": "payout.failed",
-    "REVERSED": "payout.reversed",
-}
 
 DEFAULT_RECIPIENT = {
     "bank_code": "BCA",
@@ -165,7 +162,7 @@ DEFAULT_RECIPIENT = {
 LINK_SCENARIOS = {  # email local-part prefix: (seconds after creation, what happens)
     "claim": (HOUR, {"claim": DEFAULT_RECIPIENT}),
     "invalid": (HOUR, {"claim": {**DEFAULT_RECIPIENT, "account_number": "4000000001"}}),
-    "wrongpass": (HOUR, {"claim": {"wrong_passwords": xendit.MAX_WRONG_PASSWORDS}}),
+    "wrongpass": (HOUR, {"claim": {"wrong_passwords": MAX_WRONG_PASSWORDS}}),
 }
 LINK_CLAIM_OUTCOMES = {  # account number: the link's end, DISBURSE_TIME after the claim
     "4000000001": ("FAILED", {"failure_reason": "INVALID_DESTINATION"}),
@@ -398,7 +395,7 @@ class XenditSandbox(ProviderSandbox):
                 **body,
                 "merchant_name": MERCHANT_NAME,
                 "status": "PENDING",
-                "expiration_timestamp": _ts(now + timedelta(days=xendit.LINK_VALIDITY_DAYS)),
+                "expiration_timestamp": _ts(now + timedelta(days=LINK_VALIDITY_DAYS)),
                 "created": _ts(now),
                 "updated": _ts(now),
                 "payout_url": f"{self.url}/web/{link_id}",
@@ -409,7 +406,7 @@ class XenditSandbox(ProviderSandbox):
             if local_part.startswith(prefix):
                 item.steps.append((now + timedelta(seconds=offset), "CLAIM", what["claim"]))
                 break
-        item.steps.append((now + timedelta(days=xendit.LINK_VALIDITY_DAYS), "EXPIRED", {}))
+        item.steps.append((now + timedelta(days=LINK_VALIDITY_DAYS), "EXPIRED", {}))
         self.links[link_id] = item
         return item.data
 
@@ -557,7 +554,7 @@ class XenditSandbox(ProviderSandbox):
         if item.data["status"] != "PENDING":
             raise ValueError(f"The link is {item.data['status']}: only a PENDING link is claimed.")
         wrong_passwords = int(wrong_passwords)
-        if wrong_passwords >= xendit.MAX_WRONG_PASSWORDS:
+        if wrong_passwords >= MAX_WRONG_PASSWORDS:
             self._set(
                 item,
                 "FAILED",
@@ -605,8 +602,8 @@ class XenditSandbox(ProviderSandbox):
         snapshot = copy.deepcopy(item.data)
         if item.kind == "link":
             self._queue(None, snapshot)
-        elif status in PAYOUT_EVENTS:
-            self._queue(PAYOUT_EVENTS[status], snapshot, at)
+        elif status in xendit.PAYOUT_EVENTS:
+            self._queue(xendit.PAYOUT_EVENTS[status], snapshot, at)
 
     def _queue(self, event, data, at=None):
         body = data
