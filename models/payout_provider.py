@@ -136,15 +136,13 @@ class PayoutProvider(models.Model):
 
     # === Provider hooks: each provider code overrides these for its own protocol === #
     #
-    # Provider answers are dicts for `payout.link._apply_provider_status`: `state` (an Odoo
-    # state, or None when the provider's status is unknown), `raw_status`, `reason`,
-    # `provider_reference`.
+    # A provider call's answer is a ProviderAnswer (protocol/answers.py), which
+    # `payout.link._apply_provider_status` applies; a call that fails raises a ProviderError.
     #
-    # The `_prepare_*` hooks read what a provider call needs from the ORM, on the cursor's
-    # thread, and return the call: a function of no argument that does only protocol work
-    # and returns the answer or raises a ProviderError. `_run_calls` may run it in another
-    # thread, so it must not touch the ORM, and it gets its API client through
-    # `_api_client_getter`.
+    # The `_prepare_*` hooks read what a call needs from the ORM, on the cursor's thread, and
+    # return the call: a function of no argument doing only protocol work. `_run_calls` may
+    # run it in another thread, so a prepared call must not touch the ORM (no record, no
+    # env, no cursor): it gets its API client through a function from `_api_client_getter`.
 
     def _get_payout_banks(self):
         """The banks an employee may choose on the claim page for this provider."""
@@ -161,7 +159,11 @@ class PayoutProvider(models.Model):
         return accounts
 
     def _new_submission_key(self, link):
-        """The idempotency key of ``link``'s money-moving call, stored before the call."""
+        """The idempotency key of ``link``'s money-moving call, stored before the call.
+
+        :return: a key the provider accepts (DOKU: digits only)
+        :rtype: str
+        """
         self.ensure_one()
         db_uuid = self.env["ir.config_parameter"].sudo().get_param("database.uuid")
         return f"{db_uuid}-{link.company_id.id}-{link.reference}"
@@ -171,6 +173,9 @@ class PayoutProvider(models.Model):
 
         Made only once the link's submission key has been committed, so a provider that
         receives the same key twice pays once.
+
+        :return: a function of no argument that returns a ProviderAnswer or raises a
+            ProviderError; it must not touch the ORM (it may run in another thread)
         """
         self.ensure_one()
         if self.code == "demo":
@@ -182,6 +187,9 @@ class PayoutProvider(models.Model):
         answer was stored.
 
         Never resubmits blindly: providers look the payout up by its submission key.
+
+        :return: as `_prepare_submission`: a call of no argument giving a ProviderAnswer,
+            which must not touch the ORM
         """
         self.ensure_one()
         if self.code == "demo":
@@ -190,16 +198,23 @@ class PayoutProvider(models.Model):
         raise NotImplementedError(self.code)
 
     def _prepare_status_check(self, link):
-        """The call that gives the provider's current answer for a submitted ``link``."""
+        """The call that gives the provider's current answer for a submitted ``link``.
+
+        :return: as `_prepare_submission`: a call of no argument giving a ProviderAnswer,
+            which must not touch the ORM
+        """
         self.ensure_one()
         raise NotImplementedError(self.code)
 
     def _run_calls(self, calls, interval=0.0):
-        """Run ``calls`` made by the hooks above, their starts ``interval`` seconds apart;
-        return one (answer, ProviderError or None) pair per call, in their order.
+        """Run ``calls`` made by the hooks above, their starts ``interval`` seconds apart.
 
         Up to `max_concurrent_calls` at once; the Demo provider makes no HTTP call, so its
         calls run one after the other in this thread.
+
+        :return: one (ProviderAnswer or None, ProviderError or None) pair per call, in
+            their order
+        :rtype: list[tuple]
         """
         self.ensure_one()
         workers = 1 if self.code == "demo" else self.max_concurrent_calls
@@ -207,18 +222,28 @@ class PayoutProvider(models.Model):
 
     def _check_payout_requests(self, links):
         """Raise a UserError naming the link and the field when the provider would refuse
-        to pay ``links``, before anything is sent."""
+        to pay ``links``, before anything is sent.
+
+        :return: None
+        """
         self.ensure_one()
 
     def _cancel_payouts(self, links):
         """Void ``links`` at the provider before they are cancelled in Odoo; raise a
-        UserError, changing nothing, when the provider refuses."""
+        UserError, changing nothing, when the provider refuses.
+
+        :return: None
+        """
         self.ensure_one()
 
     def _api_client_factory(self):
-        """(settings, make_client) of this provider's API client: a hashable tuple of what
-        the client is built from, and a function of no argument building it from plain
-        values (never the ORM)."""
+        """What this provider's API client is built from, read on the cursor's thread.
+
+        :return: (settings, make_client): a hashable tuple of the client's settings, and a
+            function of no argument that builds the client from plain values (never the
+            ORM)
+        :rtype: tuple
+        """
         self.ensure_one()
         raise NotImplementedError(self.code)
 
@@ -226,12 +251,27 @@ class PayoutProvider(models.Model):
         """A function giving the calling thread's keep-alive API client for this provider.
 
         The settings are read here, so prepared calls may use it in any thread.
+
+        :return: a function of no argument returning a protocol client (e.g. DokuClient),
+            rebuilt when the settings change
         """
         self.ensure_one()
         settings, make_client = self._api_client_factory()
         return partial(_api_clients.get, (self.env.cr.dbname, self.id), settings, make_client)
 
+    def _api_client(self):
+        """This thread's API client, for calls made on the cursor's thread (a prepared call
+        uses `_api_client_getter` instead).
+
+        :return: a protocol client, e.g. DokuClient or XenditClient
+        """
+        return self._api_client_getter()()
+
     def _get_poll_interval(self):
-        """Seconds to wait between two status calls to this provider (its rate limit)."""
+        """Seconds to wait between two status calls to this provider (its rate limit).
+
+        :return: seconds, 0.0 for no wait
+        :rtype: float
+        """
         self.ensure_one()
         return 0.0

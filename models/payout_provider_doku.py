@@ -81,6 +81,7 @@ class PayoutProviderDoku(models.Model):
 
     @api.depends("code")
     def _compute_is_polled(self):
+        """Override of payout.provider: DOKU's links are followed by polling."""
         super()._compute_is_polled()
         for provider in self.filtered(lambda p: p.code == "doku"):
             provider.is_polled = True
@@ -108,6 +109,7 @@ class PayoutProviderDoku(models.Model):
     # === Protocol glue === #
 
     def _api_client_factory(self):
+        """Override of payout.provider: a DokuClient for the chosen environment."""
         if self.code != "doku":
             return super()._api_client_factory()
         provider = self.sudo()
@@ -122,10 +124,6 @@ class PayoutProviderDoku(models.Model):
             scheme=provider.doku_signature_scheme,
             verify_responses=provider.doku_verify_signatures,
         )
-
-    def _doku_client(self):
-        """This thread's DOKU client, for calls made on the cursor's thread."""
-        return self._api_client_getter()()
 
     def _doku_initiate_fields(self, link):
         # Odoo's empty fields are False; the protocol says "required" for None.
@@ -143,11 +141,13 @@ class PayoutProviderDoku(models.Model):
     # === Provider hooks === #
 
     def _new_submission_key(self, link):
+        """Override of payout.provider: a DOKU Request-Id, new for each link."""
         if self.code != "doku":
             return super()._new_submission_key(link)
         return doku.new_request_id()  # digits only, as DOKU's Request-Id must be
 
     def _check_payout_requests(self, links):
+        """Override of payout.provider: each link's initiate body must pass DOKU's rules."""
         super()._check_payout_requests(links)
         if self.code != "doku":
             return
@@ -163,23 +163,27 @@ class PayoutProviderDoku(models.Model):
                 )) from error
 
     def _prepare_submission(self, link, account_number):
+        """Override of payout.provider: initiate the link at DOKU (a 409 is followed up)."""
         if self.code != "doku":
             return super()._prepare_submission(link, account_number)
         return partial(_submit, self._api_client_getter(), self._doku_initiate_fields(link),
                        link.submission_key)
 
     def _prepare_reconciliation(self, link, account_number):
+        """Override of payout.provider: DOKU's status, else initiate with the same Request-Id."""
         if self.code != "doku":
             return super()._prepare_reconciliation(link, account_number)
         return partial(_reconcile, self._api_client_getter(),
                        self._doku_initiate_fields(link), link.submission_key)
 
     def _prepare_status_check(self, link):
+        """Override of payout.provider: DOKU's status of the link's reference."""
         if self.code != "doku":
             return super()._prepare_status_check(link)
         return partial(_status, self._api_client_getter(), link.reference)
 
     def _get_poll_interval(self):
+        """Override of payout.provider: paced to the Status Calls per Second setting."""
         if self.code != "doku":
             return super()._get_poll_interval()
         return 1.0 / self.doku_rate_limit if self.doku_rate_limit else 0.0
@@ -191,7 +195,7 @@ class PayoutProviderDoku(models.Model):
         self.ensure_one()
         self.check_access("write")
         try:
-            self._doku_client().status("ODOOCONNECTIONTEST")
+            self._api_client().status("ODOOCONNECTIONTEST")
         except ProviderClientError as error:
             if error.status != 404:
                 raise UserError(self.env._(

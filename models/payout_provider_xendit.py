@@ -70,17 +70,20 @@ class PayoutProviderXendit(models.Model):
 
     @api.depends("code", "xendit_claim_mode")
     def _compute_is_claimed_in_odoo(self):
+        """Override of payout.provider: as the Employees Claim setting says."""
         super()._compute_is_claimed_in_odoo()
         for provider in self.filtered(lambda p: p.code == "xendit"):
             provider.is_claimed_in_odoo = provider.xendit_claim_mode == "odoo"
 
     @api.depends("code")
     def _compute_is_polled(self):
+        """Override of payout.provider: polled too, as Xendit's callbacks can be missed."""
         super()._compute_is_polled()
         for provider in self.filtered(lambda p: p.code == "xendit"):
             provider.is_polled = True  # callbacks can be missed
 
     def _get_payout_banks(self):
+        """Override of payout.provider: only the banks Xendit has a channel for."""
         banks = super()._get_payout_banks()
         if self.code != "xendit":
             return banks
@@ -102,20 +105,17 @@ class PayoutProviderXendit(models.Model):
     # === Protocol glue === #
 
     def _api_client_factory(self):
+        """Override of payout.provider: a XenditClient for the API URL and secret key."""
         if self.code != "xendit":
             return super()._api_client_factory()
         provider = self.sudo()
         settings = (provider.xendit_base_url, provider.xendit_secret_key)
         return settings, partial(xendit.XenditClient, *settings)
 
-    def _xendit_client(self):
-        """This thread's Xendit client, for calls made on the cursor's thread."""
-        return self._api_client_getter()()
-
     # === Provider hooks === #
 
     def _check_payout_requests(self, links):
-        """Refuse to send what Xendit's balance cannot cover (links fail on it otherwise)."""
+        """Override of payout.provider: Xendit's field rules, then a balance that covers all."""
         super()._check_payout_requests(links)
         if self.code != "xendit":
             return
@@ -129,7 +129,7 @@ class PayoutProviderXendit(models.Model):
                     link=link.display_name, error=error.message,
                 )) from error
         try:
-            balance = self._xendit_client().get_balance()
+            balance = self._api_client().get_balance()
         except ProviderError as error:
             raise UserError(self.env._(
                 "Could not check the Xendit balance: %s", error.message
@@ -145,6 +145,7 @@ class PayoutProviderXendit(models.Model):
             ))
 
     def _cancel_payouts(self, links):
+        """Override of payout.provider: void the Payout Links that exist at Xendit."""
         super()._cancel_payouts(links)
         if self.code != "xendit" or self.is_claimed_in_odoo:
             return  # claimed in Odoo: nothing exists at Xendit before the claim
@@ -155,7 +156,7 @@ class PayoutProviderXendit(models.Model):
             ))
         for link in links.filtered("provider_reference"):
             try:
-                answer = self._xendit_client().void_payout_link(
+                answer = self._api_client().void_payout_link(
                     link.provider_reference, f"void-{link.submission_key}"
                 )
             except ProviderError as error:
@@ -166,7 +167,7 @@ class PayoutProviderXendit(models.Model):
             link.sudo().provider_status = answer.raw_status
 
     def _prepare_submission(self, link, account_number):
-        """Create the link's payout at Xendit: a Payout Link, or a v2 payout once claimed."""
+        """Override of payout.provider: a Payout Link, or a v2 payout once claimed in Odoo."""
         if self.code != "xendit":
             return super()._prepare_submission(link, account_number)
         get_client = self._api_client_getter()
@@ -181,6 +182,7 @@ class PayoutProviderXendit(models.Model):
                        link.recipient_email, link.submission_key)
 
     def _prepare_reconciliation(self, link, account_number):
+        """Override of payout.provider: a v2 payout found by reference; a link resent, same key."""
         if self.code != "xendit":
             return super()._prepare_reconciliation(link, account_number)
         create = self._prepare_submission(link, account_number)
@@ -191,6 +193,7 @@ class PayoutProviderXendit(models.Model):
         return create
 
     def _prepare_status_check(self, link):
+        """Override of payout.provider: get the v2 payout or the Payout Link."""
         if self.code != "xendit":
             return super()._prepare_status_check(link)
         return partial(_get_status, self._api_client_getter(), self.is_claimed_in_odoo,

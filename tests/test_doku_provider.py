@@ -240,7 +240,7 @@ class TestDokuProvider(PayoutCommon):
         link = self._doku_link()
         link.action_send()
         # The initiate went through, then the worker died before storing the answer.
-        self.doku_provider._doku_client().initiate(
+        self.doku_provider._api_client().initiate(
             self.doku_provider._doku_initiate_fields(link), link.submission_key
         )
         link.submission_state = "submitting"

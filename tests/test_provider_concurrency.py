@@ -122,7 +122,7 @@ class TestDokuConcurrency(PayoutCommon):
     def test_replays_and_reconciliations_in_one_concurrent_batch(self):
         links = self._queued(7)
         replayed, duplicate, found, unseen = links[:4]
-        client = self.doku_provider._doku_client()
+        client = self.doku_provider._api_client()
         server = self.doku.server
         # The answer is lost once: the client's retry gets DOKU's 409 replay.
         server.inject("reset", path=doku.INITIATE_PATH, body_contains=_quoted(replayed))

@@ -162,7 +162,7 @@ class TestXenditPayoutsV2(XenditCommon):
         self._submit()
         self.assertEqual(link.provider_status, "ACCEPTED")
         # Someone cancels it in Xendit's dashboard before any money moved.
-        self.in_odoo._xendit_client().cancel_payout(link.provider_reference)
+        self.in_odoo._api_client().cancel_payout(link.provider_reference)
         self._poll()
         self.assertEqual((link.state, link.provider_status), ("failed", "CANCELLED"))
         self.assertIn("CANCELLED", link.failure_reason)
