@@ -2,6 +2,7 @@ from functools import partial
 
 from odoo import api, fields, models
 from odoo.exceptions import ValidationError
+from odoo.tools import format_list
 
 from ..protocol import concurrency, demo
 from ..protocol.transport import ClientPool
@@ -10,6 +11,11 @@ from ..protocol.transport import ClientPool
 # shared across threads); rebuilt when the provider's settings change.
 _api_clients = ClientPool()
 MAX_CONCURRENT_CALLS = 16
+
+
+def is_http_url(url):
+    """Whether ``url`` is an http:// or https:// address (a provider's API URL)."""
+    return (url or "").startswith(("http://", "https://"))
 
 
 class PayoutProvider(models.Model):
@@ -72,6 +78,11 @@ class PayoutProvider(models.Model):
     )
     link_count = fields.Integer(compute="_compute_link_count")
 
+    def _valid_field_parameter(self, field, name):
+        # required_if_provider="<code>": a setting that provider cannot be enabled without
+        # (as payment.provider does); see _check_required_if_provider.
+        return name == "required_if_provider" or super()._valid_field_parameter(field, name)
+
     @api.depends("company_id")
     def _compute_sender_name(self):
         for provider in self:
@@ -109,6 +120,28 @@ class PayoutProvider(models.Model):
                     self.env._("Sender Name: at most 50 characters (%s given).",
                                len(provider.sender_name))
                 )
+
+    def _get_required_fields(self, code=None):
+        """The names of the fields declared with ``required_if_provider`` (``code``'s only,
+        when given), in their declaration order."""
+        return [
+            name for name, field in self._fields.items()
+            if (required_for := getattr(field, "required_if_provider", None))
+            and (code is None or code == required_for)
+        ]
+
+    @api.constrains(lambda self: ["code", "state", *self._get_required_fields()])
+    def _check_required_if_provider(self):
+        """A provider in test mode or enabled has every setting its code requires."""
+        codes = dict(self._fields["code"]._description_selection(self.env))
+        for provider in self.sudo().filtered(lambda p: p.state != "disabled"):
+            names = self._get_required_fields(provider.code)
+            if not all(provider[name] for name in names):
+                labels = [self._fields[name]._description_string(self.env) for name in names]
+                raise ValidationError(self.env._(
+                    "%(fields)s: required to enable %(provider)s.",
+                    fields=format_list(self.env, labels), provider=codes[provider.code],
+                ))
 
     @api.constrains("max_concurrent_calls")
     def _check_max_concurrent_calls(self):

@@ -5,6 +5,7 @@ from odoo.exceptions import UserError, ValidationError
 
 from ..protocol import doku
 from ..protocol.errors import FieldValidationError, ProviderClientError, ProviderError
+from .payout_provider import is_http_url
 
 # DOKU's field names, as the employee's link shows them in Odoo.
 FIELD_LABELS = {
@@ -52,8 +53,12 @@ class PayoutProviderDoku(models.Model):
     _inherit = "payout.provider"
 
     code = fields.Selection(selection_add=[("doku", "DOKU")], ondelete={"doku": "set default"})
-    doku_client_id = fields.Char(string="DOKU Client-Id", groups="base.group_system")
-    doku_secret_key = fields.Char(string="DOKU Secret Key", groups="base.group_system")
+    doku_client_id = fields.Char(
+        string="DOKU Client-Id", groups="base.group_system", required_if_provider="doku"
+    )
+    doku_secret_key = fields.Char(
+        string="DOKU Secret Key", groups="base.group_system", required_if_provider="doku"
+    )
     doku_environment = fields.Selection(
         selection=[("sandbox", "Sandbox"), ("production", "Production"), ("custom", "Custom URL")],
         string="DOKU Environment",
@@ -86,19 +91,10 @@ class PayoutProviderDoku(models.Model):
         for provider in self.filtered(lambda p: p.code == "doku"):
             provider.is_polled = True
 
-    @api.constrains("code", "state", "doku_client_id", "doku_secret_key", "doku_environment",
-                    "doku_base_url", "doku_rate_limit")
+    @api.constrains("code", "doku_environment", "doku_base_url", "doku_rate_limit")
     def _check_doku_settings(self):
-        for provider in self.sudo().filtered(lambda p: p.code == "doku"):
-            if provider.state != "disabled" and not (
-                provider.doku_client_id and provider.doku_secret_key
-            ):
-                raise ValidationError(self.env._(
-                    "DOKU Client-Id and DOKU Secret Key: required to enable DOKU."
-                ))
-            if provider.doku_environment == "custom" and not (
-                provider.doku_base_url or ""
-            ).startswith(("http://", "https://")):
+        for provider in self.filtered(lambda p: p.code == "doku"):
+            if provider.doku_environment == "custom" and not is_http_url(provider.doku_base_url):
                 raise ValidationError(self.env._(
                     "DOKU Base URL: an http:// or https:// address is required for a custom "
                     "environment."

@@ -6,6 +6,7 @@ from odoo.tools import format_amount
 
 from ..protocol import xendit
 from ..protocol.errors import ProviderClientError, ProviderError
+from .payout_provider import is_http_url
 
 # The prepared calls (see payout.provider's hooks): plain values and a client getter, no
 # ORM, so they may run in a worker thread.
@@ -46,7 +47,7 @@ class PayoutProviderXendit(models.Model):
     code = fields.Selection(
         selection_add=[("xendit", "Xendit")], ondelete={"xendit": "set default"}
     )
-    xendit_secret_key = fields.Char(groups="base.group_system")
+    xendit_secret_key = fields.Char(groups="base.group_system", required_if_provider="xendit")
     xendit_callback_token = fields.Char(
         groups="base.group_system",
         help="The verification token of Xendit's dashboard; callbacks without it are refused.",
@@ -90,14 +91,10 @@ class PayoutProviderXendit(models.Model):
         # Payouts v2 pays to Xendit's channels only: offer no bank it would refuse.
         return banks.filtered(lambda bank: bank.payout_bank_code in xendit.CHANNEL_CODES)
 
-    @api.constrains("code", "state", "xendit_secret_key", "xendit_base_url")
+    @api.constrains("code", "xendit_base_url")
     def _check_xendit_settings(self):
-        for provider in self.sudo().filtered(lambda p: p.code == "xendit"):
-            if provider.state != "disabled" and not provider.xendit_secret_key:
-                raise ValidationError(self.env._(
-                    "Xendit Secret Key: required to enable Xendit."
-                ))
-            if not (provider.xendit_base_url or "").startswith(("http://", "https://")):
+        for provider in self.filtered(lambda p: p.code == "xendit"):
+            if not is_http_url(provider.xendit_base_url):
                 raise ValidationError(self.env._(
                     "Xendit API URL: an http:// or https:// address is required."
                 ))

@@ -4,6 +4,7 @@ from . import test_payout_link_fields
 from . import test_payout_mail
 from . import test_payout_cron
 from . import test_payout_employee
+from . import test_payout_provider
 from . import test_access
 from . import test_claim_http
 from . import test_claim_tour
