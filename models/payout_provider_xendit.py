@@ -1,9 +1,12 @@
 from functools import partial
 
+from werkzeug.urls import url_join
+
 from odoo import api, fields, models
 from odoo.exceptions import UserError, ValidationError
 from odoo.tools import format_amount
 
+from ..controllers.xendit import XenditCallbackController
 from ..protocol import xendit
 from ..protocol.errors import ProviderClientError, ProviderError
 from .payout_provider import is_http_url
@@ -68,6 +71,12 @@ class PayoutProviderXendit(models.Model):
         "account through Xendit Payouts v2. At Xendit: Xendit emails the employee and hosts "
         "the claim; Odoo follows the link.",
     )
+    xendit_payouts_callback_url = fields.Char(
+        string="Payouts v2 Callback URL", compute="_compute_xendit_callback_urls"
+    )
+    xendit_payout_link_callback_url = fields.Char(
+        string="Payout Link Callback URL", compute="_compute_xendit_callback_urls"
+    )
 
     @api.depends("code", "xendit_claim_mode")
     def _compute_is_claimed_in_odoo(self):
@@ -82,6 +91,16 @@ class PayoutProviderXendit(models.Model):
         super()._compute_is_polled()
         for provider in self.filtered(lambda p: p.code == "xendit"):
             provider.is_polled = True  # callbacks can be missed
+
+    def _compute_xendit_callback_urls(self):
+        for provider in self:
+            base_url = provider.get_base_url()
+            provider.xendit_payouts_callback_url = url_join(
+                base_url, XenditCallbackController._payouts_url
+            )
+            provider.xendit_payout_link_callback_url = url_join(
+                base_url, XenditCallbackController._payout_link_url
+            )
 
     def _get_payout_banks(self):
         """Override of payout.provider: only the banks Xendit has a channel for."""

@@ -1,6 +1,7 @@
 from odoo.exceptions import ValidationError
 from odoo.tests import tagged
 
+from ..controllers.xendit import XenditCallbackController
 from .common import PayoutCommon
 
 
@@ -44,3 +45,12 @@ class TestPayoutProviderSettings(PayoutCommon):
                          "Xendit API URL: an http:// or https:// address is required.")
         self.env["payout.provider"].create({"name": "DOKU", "code": "doku",
                                             "doku_environment": "sandbox"})  # no URL needed
+
+    def test_xendit_callback_urls_are_the_routes(self):
+        provider = self.env["payout.provider"].create({"name": "Xendit", "code": "xendit"})
+        base_url = provider.get_base_url()
+        self.assertEqual(
+            (provider.xendit_payouts_callback_url, provider.xendit_payout_link_callback_url),
+            (base_url + XenditCallbackController._payouts_url,
+             base_url + XenditCallbackController._payout_link_url),
+        )

@@ -10,6 +10,7 @@ import pytest
 import requests
 from requests.structures import CaseInsensitiveDict
 
+from odoo.addons.hr_payout_link.controllers.xendit import XenditCallbackController
 from odoo.addons.hr_payout_link.protocol import xendit
 from odoo.addons.hr_payout_link.protocol.errors import (
     FieldValidationError,
@@ -23,6 +24,8 @@ from odoo.addons.hr_payout_link.protocol.timeutil import DAY, HOUR, MINUTE
 from odoo.addons.hr_payout_link.sandbox import doku as doku_sim
 from odoo.addons.hr_payout_link.sandbox import xendit as xendit_sim
 from odoo.addons.hr_payout_link.sandbox.server import SandboxServer
+
+CALLBACK_URL = XenditCallbackController._payouts_url  # Odoo's route for v2 events
 
 
 @pytest.fixture
@@ -63,7 +66,7 @@ def receiver():
     server = ThreadingHTTPServer(("127.0.0.1", 0), _ReceiverHandler)
     server.daemon_threads = True
     server.received, server.status = [], 200
-    server.url = f"http://127.0.0.1:{server.server_address[1]}/payout/xendit/webhook"
+    server.url = f"http://127.0.0.1:{server.server_address[1]}{CALLBACK_URL}"
     thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05})
     thread.start()
     yield server
@@ -789,7 +792,7 @@ def test_payout_callbacks_are_delivered_with_the_token(sandbox, client, receiver
     assert all(a["url"] == receiver.url and a["attempt"] == 1 for a in attempts)
     assert len(receiver.received) == 4
     for path, headers, _body in receiver.received:
-        assert path == "/payout/xendit/webhook"
+        assert path == CALLBACK_URL
         assert headers["Content-Type"] == "application/json"
         xendit.verify_callback_token(xendit_sim.CALLBACK_TOKEN, headers["x-callback-token"])
     events = [json.loads(body) for _path, _headers, body in receiver.received]
