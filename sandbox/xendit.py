@@ -410,27 +410,30 @@ class XenditSandbox(ProviderSandbox):
         self.links[link_id] = item
         return item.data
 
-    def _link(self, request):
-        item = self.links.get(request.params["id"])
+    def _find(self, items, request, what):
+        """The item of the path's `{id}`; 404 PAYOUT_NOT_FOUND ("<what> not found.")."""
+        item = items.get(request.params["id"])
         if item is None:
-            raise _Refused(404, "PAYOUT_NOT_FOUND", "Payout link not found.")
+            raise _Refused(404, "PAYOUT_NOT_FOUND", f"{what} not found.")
         return item
 
+    def _stop(self, item, only_from, stopped, code, refusal):
+        """Move `item` from `only_from` to `stopped` (again: a no-op), as the API asked
+        (no callback); refuse with `code` and `refusal` (its `{status}` filled) otherwise."""
+        status = item.data["status"]
+        if status == only_from:
+            self._set(item, stopped, self.server.clock.now(), {}, notify=False)
+        elif status != stopped:
+            raise _Refused(400, code, refusal.format(status=status))
+        return item.data
+
     def _get_link(self, request):
-        return self._link(request).data
+        return self._find(self.links, request, "Payout link").data
 
     def _void_link(self, request):
-        item = self._link(request)
-        status = item.data["status"]
-        if status == "PENDING":
-            self._set(item, "VOIDED", self.server.clock.now(), {}, notify=False)
-        elif status != "VOIDED":
-            raise _Refused(
-                400,
-                "CANNOT_VOID_PAYOUT",
-                f"The payout link is {status}: only a PENDING (unclaimed) link can be voided.",
-            )
-        return item.data
+        item = self._find(self.links, request, "Payout link")
+        refusal = "The payout link is {status}: only a PENDING (unclaimed) link can be voided."
+        return self._stop(item, "PENDING", "VOIDED", "CANNOT_VOID_PAYOUT", refusal)
 
     def _create_payout(self, request):
         body = self._fields(
@@ -499,14 +502,8 @@ class XenditSandbox(ProviderSandbox):
         if body["channel_properties"]["account_number"] == INVALID_ACCOUNT:
             raise _Refused(400, "RECIPIENT_ACCOUNT_NUMBER_ERROR", "The account number is invalid.")
 
-    def _payout(self, request):
-        item = self.payouts.get(request.params["id"])
-        if item is None:
-            raise _Refused(404, "PAYOUT_NOT_FOUND", "Payout not found.")
-        return item
-
     def _get_payout(self, request):
-        return self._payout(request).data
+        return self._find(self.payouts, request, "Payout").data
 
     def _find_payouts(self, request):
         reference = request.query.get("reference_id")
@@ -521,17 +518,9 @@ class XenditSandbox(ProviderSandbox):
         return {"data": found, "has_more": False}
 
     def _cancel_payout(self, request):
-        item = self._payout(request)
-        status = item.data["status"]
-        if status == "ACCEPTED":
-            self._set(item, "CANCELLED", self.server.clock.now(), {}, notify=False)
-        elif status != "CANCELLED":
-            raise _Refused(
-                400,
-                "CANNOT_CANCEL_PAYOUT",
-                f"The payout is {status}: only an ACCEPTED payout can be cancelled.",
-            )
-        return item.data
+        item = self._find(self.payouts, request, "Payout")
+        refusal = "The payout is {status}: only an ACCEPTED payout can be cancelled."
+        return self._stop(item, "ACCEPTED", "CANCELLED", "CANNOT_CANCEL_PAYOUT", refusal)
 
     # Lifecycle (lock held) -------------------------------------------------------------
 
