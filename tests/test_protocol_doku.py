@@ -5,7 +5,6 @@ from datetime import datetime, timedelta, timezone
 from decimal import Decimal
 
 import pytest
-import requests
 from requests.structures import CaseInsensitiveDict
 
 from odoo.addons.hr_payout_link.protocol import doku, timeutil
@@ -17,6 +16,7 @@ from odoo.addons.hr_payout_link.protocol.errors import (
     ProviderMalformedResponse,
     ProviderServerError,
 )
+from odoo.addons.hr_payout_link.tests.fakes import FakeSession, error_facts
 
 # Known-answer vectors. The expected signatures were computed once by hand in a separate
 # Python shell with hmac/hashlib/base64 from these literal inputs, per DOKU's Non-SNAP
@@ -353,18 +353,6 @@ def test_parse_status_without_status(data):
 # Error answers (a fake session: these need no server) ----------------------------------
 
 
-class _Session:
-    def __init__(self, status, content):
-        self.status, self.content = status, content
-        self.calls = []
-
-    def request(self, method, url, **kwargs):
-        self.calls.append(kwargs)
-        response = requests.Response()
-        response.status_code, response._content = self.status, self.content
-        return response
-
-
 @pytest.mark.parametrize(
     "status, content, error_class, message, code",
     [
@@ -407,18 +395,12 @@ class _Session:
     ],
 )
 def test_error_answers(status, content, error_class, message, code):
-    session = _Session(status, content)
+    session = FakeSession((status, content))
     client = doku.DokuClient(doku.SANDBOX_URL, CLIENT_ID, KEY, session=session, max_retries=0)
     with pytest.raises(ProviderError) as caught:
         client.status("PAY_1")
-    error = caught.value
-    assert type(error) is error_class
-    assert (error.message, error.code, error.status, error.body) == (
-        message,
-        code,
-        status,
-        content.decode(),
+    assert error_facts(caught.value) == (
+        error_class, message, code, status, content.decode(), status >= 500
     )
-    assert error.retryable is (status >= 500)
     sent = session.calls[0]
     assert sent["timeout"] == 10 and sent["data"] == b'{"transaction_id":"PAY_1"}'

@@ -19,6 +19,12 @@ from odoo.addons.hr_payout_link.protocol.errors import (
     ProviderMalformedResponse,
     ProviderServerError,
 )
+from odoo.addons.hr_payout_link.tests.fakes import (
+    PAYOUT_ARGS,
+    PAYOUT_BODY,
+    FakeSession,
+    error_facts,
+)
 
 KEY = "xnd_development_P4qDfOss0OCpl8RtKrROHjaQYNCk9dN5lSfk+R1l9Wbe+rSiCwZ3jw=="
 LINK = {
@@ -42,24 +48,9 @@ PAYOUT = {
 }
 
 
-class _Session:
-    """Stands in for requests.Session: records each call, answers with canned replies."""
-
-    def __init__(self, *replies):
-        self.replies = list(replies) or [(200, json.dumps(LINK).encode())]
-        self.calls = []
-
-    def request(self, method, url, **kwargs):
-        self.calls.append({"method": method, "url": url, **kwargs})
-        status, content = self.replies[min(len(self.calls), len(self.replies)) - 1]
-        response = requests.Response()
-        response.status_code, response._content = status, content
-        response.url = url
-        return response
-
-
 def _client(*replies, **options):
-    session = _Session(*replies)
+    """A XenditClient on a FakeSession (answering with the LINK by default) and the session."""
+    session = FakeSession(*(replies or [(200, json.dumps(LINK).encode())]))
     return xendit.XenditClient(xendit.API_URL, KEY, session=session, **options), session
 
 
@@ -131,14 +122,7 @@ def test_create_payout_request():
         "Content-Type": "application/json",
         "Idempotency-key": "db-1-PL-2025-0001",
     }
-    assert json.loads(call["data"]) == {
-        "reference_id": "PL-2025-0001",
-        "channel_code": "ID_BCA",
-        "channel_properties": {"account_number": "1234567890", "account_holder_name": "Siti Rahma"},
-        "amount": 250000,
-        "currency": "IDR",
-        "description": "Bonus Q1",
-    }
+    assert json.loads(call["data"]) == PAYOUT_BODY
     assert (status.raw_status, status.state) == ("ACCEPTED", "processing")
 
 
@@ -213,18 +197,6 @@ def test_link_limits_are_inclusive():
     body = xendit.build_link_body("P" * 30, Decimal("250000.00"), "x@example.co")
     assert body == {"external_id": "P" * 30, "amount": 250000, "email": "x@example.co"}
     assert isinstance(body["amount"], int)
-
-
-PAYOUT_ARGS = {
-    "reference_id": "PL-2025-0001",
-    "channel_code": "ID_BCA",
-    "account_number": "1234567890",
-    "account_holder_name": "Siti Rahma",
-    "amount": 250000,
-    "currency": "IDR",
-    "description": "Bonus Q1",
-    "idempotency_key": "k1",
-}
 
 
 @pytest.mark.parametrize(
@@ -566,15 +538,10 @@ def test_error_answers(status, content, error_class, message, code):
     client, session = _client((status, content), max_retries=0)
     with pytest.raises(ProviderError) as caught:
         client.get_payout("disb-1")
-    error = caught.value
-    assert type(error) is error_class
-    assert (error.message, error.code, error.status, error.body) == (
-        message,
-        code,
-        status,
-        content.decode(),
+    retryable = error_class is ProviderServerError
+    assert error_facts(caught.value) == (
+        error_class, message, code, status, content.decode(), retryable
     )
-    assert error.retryable is (error_class is ProviderServerError)
     assert len(session.calls) == 1
 
 

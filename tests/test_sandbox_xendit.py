@@ -24,26 +24,20 @@ from odoo.addons.hr_payout_link.protocol.timeutil import DAY, HOUR, MINUTE
 from odoo.addons.hr_payout_link.sandbox import doku as doku_sim
 from odoo.addons.hr_payout_link.sandbox import xendit as xendit_sim
 from odoo.addons.hr_payout_link.sandbox.server import SandboxServer
+from odoo.addons.hr_payout_link.tests import fakes
+from odoo.addons.hr_payout_link.tests.fakes import (
+    DOKU_FIELDS,
+    PAYOUT_ARGS,
+    PAYOUT_BODY,
+    follow_clock,
+)
 
 CALLBACK_URL = XenditCallbackController._payouts_url  # Odoo's route for v2 events
 
 
-@pytest.fixture
-def sandbox():
-    sandbox = xendit_sim.start()
-    yield sandbox
-    sandbox.server.stop()
-
-
-@pytest.fixture
-def sleeps():
-    """Backoff delays the client asked for (tests do not really wait)."""
-    return []
-
-
-@pytest.fixture
-def client(sandbox, sleeps):
-    return sandbox.client(sleep=sleeps.append)
+# pytest fixtures, found by their names here
+sandbox = fakes.sandbox_fixture(xendit_sim.start)
+client, sleeps = fakes.client, fakes.sleeps
 
 
 class _ReceiverHandler(BaseHTTPRequestHandler):
@@ -82,18 +76,6 @@ def _basic(key):
 def _link(client, email="siti@example.com", external_id="PAY1", key="link-key-1", amount=250000):
     status = client.create_payout_link(external_id, amount, email, key)
     return status.provider_reference
-
-
-PAYOUT_ARGS = {
-    "reference_id": "PL-2025-0001",
-    "channel_code": "ID_BCA",
-    "account_number": "1234567890",
-    "account_holder_name": "Siti Rahma",
-    "amount": 250000,
-    "currency": "IDR",
-    "description": "Bonus Q1",
-    "idempotency_key": "db-1-PL-2025-0001",
-}
 
 
 def _payout(client, **overrides):
@@ -180,14 +162,7 @@ def test_payout_v2_requests(sandbox, client):
     assert (create.method, create.path) == ("POST", "/v2/payouts")
     assert create.headers["Idempotency-key"] == "db-1-PL-2025-0001"
     assert create.headers["Authorization"] == _basic(sandbox.secret_key)
-    assert create.json == {
-        "reference_id": "PL-2025-0001",
-        "channel_code": "ID_BCA",
-        "channel_properties": {"account_number": "1234567890", "account_holder_name": "Siti Rahma"},
-        "amount": 250000,
-        "currency": "IDR",
-        "description": "Bonus Q1",
-    }
+    assert create.json == PAYOUT_BODY
     assert (get.method, get.path) == ("GET", f"/v2/payouts/{payout['id']}")
     assert (find.method, find.path, find.query) == (
         "GET",
@@ -566,10 +541,7 @@ def test_connection_refused(sleeps):
 )
 def test_link_lifecycle_follows_the_clock(sandbox, client, email, timeline):
     link_id = _link(client, email)
-    clock, elapsed = sandbox.server.clock, 0
-    for at, raw_status in timeline:
-        clock.advance(at - elapsed)
-        elapsed = at
+    for at, raw_status in follow_clock(sandbox.server.clock, timeline):
         status = client.get_payout_link(link_id)
         assert (at, status.raw_status) == (at, raw_status)
         assert status.state == xendit.LINK_STATUS_MAPPING[raw_status]
@@ -704,10 +676,7 @@ def test_void_of_an_expired_link_is_refused(sandbox, client):
 )
 def test_payout_lifecycle_follows_the_clock(sandbox, client, account, timeline):
     payout_id = _payout(client, account_number=account)
-    clock, elapsed = sandbox.server.clock, 0
-    for at, raw_status in timeline:
-        clock.advance(at - elapsed)
-        elapsed = at
+    for at, raw_status in follow_clock(sandbox.server.clock, timeline):
         status = client.get_payout(payout_id)
         assert (at, status.raw_status) == (at, raw_status)
         assert status.state == xendit.PAYOUT_STATUS_MAPPING[raw_status]
@@ -921,15 +890,7 @@ def test_doku_and_xendit_on_one_server():
     with SandboxServer() as server:
         doku_sandbox = doku_sim.DokuSandbox(server)
         xendit_sandbox = xendit_sim.XenditSandbox(server)
-        fields = {
-            "amount": 250000,
-            "sender_name": "PT Contoh",
-            "receiver_name": "Siti Rahma",
-            "receiver_phone_number": "6281234567890",
-            "receiver_email": "siti@example.com",
-            "reference_id": "PAY_1",
-        }
-        assert doku_sandbox.client().initiate(fields, "1001").raw_status == "PENDING"
+        assert doku_sandbox.client().initiate(DOKU_FIELDS, "1001").raw_status == "PENDING"
         assert xendit_sandbox.client().get_balance() == xendit_sim.DEFAULT_BALANCE
         assert _payout(xendit_sandbox.client()).startswith("disb-")
         assert [r.path for r in server.requests] == [
