@@ -19,8 +19,9 @@ def _create_payout(get_client, reference, bank_code, account_number, holder_name
                    currency, description, idempotency_key):
     """Pay a link claimed in Odoo through Payouts v2."""
     return get_client().create_payout(
-        reference, xendit.channel_code(bank_code), account_number, holder_name, amount,
-        currency, description, idempotency_key=idempotency_key,
+        reference_id=reference, channel_code=xendit.channel_code(bank_code),
+        account_number=account_number, account_holder_name=holder_name, amount=amount,
+        currency=currency, description=description, idempotency_key=idempotency_key,
     )
 
 

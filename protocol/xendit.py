@@ -323,26 +323,11 @@ class XenditClient(ApiClient):
 
     # Payouts v2 ------------------------------------------------------------------------
 
-    def create_payout(
-        self,
-        reference_id,
-        channel_code,
-        account_number,
-        account_holder_name,
-        amount,
-        currency=DEFAULT_CURRENCY,
-        description=None,
-        idempotency_key=None,
-    ):
-        body = build_payout_body(
-            reference_id,
-            channel_code,
-            account_number,
-            account_holder_name,
-            amount,
-            currency,
-            description,
-        )
+    def create_payout(self, *, idempotency_key=None, **fields):
+        """Pay a bank account now. `fields` are build_payout_body's, by name (validated
+        here, before anything is sent); `idempotency_key`, which Xendit requires, is
+        persisted by the caller and reused on every retry."""
+        body = build_payout_body(**fields)
         response = self.send(
             "POST", PAYOUT_PATH, body, request_id=_idempotency_key(idempotency_key)
         )

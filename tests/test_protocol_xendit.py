@@ -106,16 +106,7 @@ def test_get_and_void_payout_link_requests():
 
 def test_create_payout_request():
     client, session = _client((200, json.dumps(PAYOUT).encode()))
-    status = client.create_payout(
-        "PL-2025-0001",
-        "ID_BCA",
-        "1234567890",
-        "Siti Rahma",
-        Decimal("250000.00"),
-        "IDR",
-        "Bonus Q1",
-        "db-1-PL-2025-0001",
-    )
+    status = client.create_payout(**{**PAYOUT_ARGS, "amount": Decimal("250000.00")})
     [call] = session.calls
     assert (call["method"], call["url"]) == ("POST", "https://api.xendit.co/v2/payouts")
     assert call["headers"] == {

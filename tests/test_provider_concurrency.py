@@ -210,8 +210,9 @@ class TestXenditConcurrency(PayoutCommon):
         client = self.xendit.client()
         found, unseen = claimed[:2]
         # Interrupted after Xendit created the payout, and before the call reached Xendit.
-        client.create_payout(found.reference, "ID_BCA", "1234567890", "Dewi Lestari",
-                             found.amount, "IDR", idempotency_key=found.submission_key)
+        client.create_payout(reference_id=found.reference, channel_code="ID_BCA",
+                             account_number="1234567890", account_holder_name="Dewi Lestari",
+                             amount=found.amount, idempotency_key=found.submission_key)
         client.create_payout_link(hosted[0].reference, hosted[0].amount,
                                   hosted[0].recipient_email, hosted[0].submission_key)
         (found | unseen | hosted[0]).submission_state = "submitting"
