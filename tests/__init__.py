@@ -1,4 +1,5 @@
-# Odoo's own test runner loads the modules imported here; bin/test (pytest) finds them all.
+# Odoo's own test runner loads the modules imported here (test_plain_pytest runs the plain
+# pytest files, test_protocol_* and test_sandbox_*); bin/test (pytest) finds them all.
 from . import test_payout_link_states
 from . import test_payout_link_fields
 from . import test_payout_mail
@@ -15,3 +16,4 @@ from . import test_payout_approval
 from . import test_payout_batch_concurrency
 from . import test_batch_tour
 from . import test_provider_concurrency
+from . import test_plain_pytest
