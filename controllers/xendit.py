@@ -21,8 +21,11 @@ class XenditCallbackController(http.Controller):
     polling leaves alone: a v2 payout can be reversed after it succeeded.
     """
 
-    @http.route(["/payout/xendit/payout_link", "/payout/xendit/payouts"], type="http",
-                auth="public", methods=["POST"], csrf=False)
+    _payouts_url = "/payout/xendit/payouts"  # Payouts v2 events
+    _payout_link_url = "/payout/xendit/payout_link"  # Payout Link callbacks
+
+    @http.route([_payout_link_url, _payouts_url], type="http", auth="public", methods=["POST"],
+                csrf=False)
     def xendit_callback(self, **kwargs):
         providers = self._find_providers(
             request.httprequest.headers.get(xendit.CALLBACK_TOKEN_HEADER)

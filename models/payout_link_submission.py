@@ -197,16 +197,18 @@ class PayoutLink(models.Model):
         else:
             self.submission_state = "accepted"
             self._clear_unclear_answers()
-            self._apply_provider_status(**answer)
+            self._apply_provider_status(answer)
 
-    def _apply_provider_status(self, state, raw_status=None, reason=None,
-                               provider_reference=None):
-        """Apply a provider's answer; an unknown status is kept raw and logged, never fatal.
+    def _apply_provider_status(self, answer):
+        """Apply a provider's answer (a ProviderAnswer); an unknown status is kept raw and
+        logged, never fatal.
 
         Every new raw status lands in the chatter, even when it maps to the same state.
         """
         self.ensure_one()
         provider = self.provider_id
+        state, raw_status, reason = answer.state, answer.raw_status, answer.reason
+        provider_reference = answer.provider_reference
         raw_changed = raw_status and raw_status != self.provider_status
         values = {}
         if raw_changed:
@@ -266,4 +268,4 @@ class PayoutLink(models.Model):
                         provider=provider.name, error=error.message,
                     ))
                 else:
-                    link._apply_provider_status(**answer)
+                    link._apply_provider_status(answer)

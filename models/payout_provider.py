@@ -2,6 +2,7 @@ from functools import partial
 
 from odoo import api, fields, models
 from odoo.exceptions import ValidationError
+from odoo.tools import format_list
 
 from ..protocol import concurrency, demo
 from ..protocol.transport import ClientPool
@@ -12,19 +13,9 @@ _api_clients = ClientPool()
 MAX_CONCURRENT_CALLS = 16
 
 
-def answer_from_status(status, reason=None):
-    """A provider answer (see the provider hooks) from a protocol ``PayoutStatus``."""
-    return {
-        "state": status.state,
-        "raw_status": status.raw_status,
-        "provider_reference": status.provider_reference,
-        "reason": reason,
-    }
-
-
-def _demo_answer(account_number):
-    outcome = demo.pay(account_number)
-    return {"state": outcome.state, "reason": outcome.failure_reason}
+def is_http_url(url):
+    """Whether ``url`` is an http:// or https:// address (a provider's API URL)."""
+    return (url or "").startswith(("http://", "https://"))
 
 
 class PayoutProvider(models.Model):
@@ -87,6 +78,11 @@ class PayoutProvider(models.Model):
     )
     link_count = fields.Integer(compute="_compute_link_count")
 
+    def _valid_field_parameter(self, field, name):
+        # required_if_provider="<code>": a setting that provider cannot be enabled without
+        # (as payment.provider does); see _check_required_if_provider.
+        return name == "required_if_provider" or super()._valid_field_parameter(field, name)
+
     @api.depends("company_id")
     def _compute_sender_name(self):
         for provider in self:
@@ -125,6 +121,28 @@ class PayoutProvider(models.Model):
                                len(provider.sender_name))
                 )
 
+    def _get_required_fields(self, code=None):
+        """The names of the fields declared with ``required_if_provider`` (``code``'s only,
+        when given), in their declaration order."""
+        return [
+            name for name, field in self._fields.items()
+            if (required_for := getattr(field, "required_if_provider", None))
+            and (code is None or code == required_for)
+        ]
+
+    @api.constrains(lambda self: ["code", "state", *self._get_required_fields()])
+    def _check_required_if_provider(self):
+        """A provider in test mode or enabled has every setting its code requires."""
+        codes = dict(self._fields["code"]._description_selection(self.env))
+        for provider in self.sudo().filtered(lambda p: p.state != "disabled"):
+            names = self._get_required_fields(provider.code)
+            if not all(provider[name] for name in names):
+                labels = [self._fields[name]._description_string(self.env) for name in names]
+                raise ValidationError(self.env._(
+                    "%(fields)s: required to enable %(provider)s.",
+                    fields=format_list(self.env, labels), provider=codes[provider.code],
+                ))
+
     @api.constrains("max_concurrent_calls")
     def _check_max_concurrent_calls(self):
         for provider in self:
@@ -151,15 +169,13 @@ class PayoutProvider(models.Model):
 
     # === Provider hooks: each provider code overrides these for its own protocol === #
     #
-    # Provider answers are dicts for `payout.link._apply_provider_status`: `state` (an Odoo
-    # state, or None when the provider's status is unknown), `raw_status`, `reason`,
-    # `provider_reference`.
+    # A provider call's answer is a ProviderAnswer (protocol/answers.py), which
+    # `payout.link._apply_provider_status` applies; a call that fails raises a ProviderError.
     #
-    # The `_prepare_*` hooks read what a provider call needs from the ORM, on the cursor's
-    # thread, and return the call: a function of no argument that does only protocol work
-    # and returns the answer or raises a ProviderError. `_run_calls` may run it in another
-    # thread, so it must not touch the ORM, and it gets its API client through
-    # `_api_client_getter`.
+    # The `_prepare_*` hooks read what a call needs from the ORM, on the cursor's thread, and
+    # return the call: a function of no argument doing only protocol work. `_run_calls` may
+    # run it in another thread, so a prepared call must not touch the ORM (no record, no
+    # env, no cursor): it gets its API client through a function from `_api_client_getter`.
 
     def _get_payout_banks(self):
         """The banks an employee may choose on the claim page for this provider."""
@@ -176,7 +192,11 @@ class PayoutProvider(models.Model):
         return accounts
 
     def _new_submission_key(self, link):
-        """The idempotency key of ``link``'s money-moving call, stored before the call."""
+        """The idempotency key of ``link``'s money-moving call, stored before the call.
+
+        :return: a key the provider accepts (DOKU: digits only)
+        :rtype: str
+        """
         self.ensure_one()
         db_uuid = self.env["ir.config_parameter"].sudo().get_param("database.uuid")
         return f"{db_uuid}-{link.company_id.id}-{link.reference}"
@@ -186,10 +206,13 @@ class PayoutProvider(models.Model):
 
         Made only once the link's submission key has been committed, so a provider that
         receives the same key twice pays once.
+
+        :return: a function of no argument that returns a ProviderAnswer or raises a
+            ProviderError; it must not touch the ORM (it may run in another thread)
         """
         self.ensure_one()
         if self.code == "demo":
-            return partial(_demo_answer, account_number)
+            return partial(demo.pay, account_number)
         raise NotImplementedError(self.code)
 
     def _prepare_reconciliation(self, link, account_number):
@@ -197,6 +220,9 @@ class PayoutProvider(models.Model):
         answer was stored.
 
         Never resubmits blindly: providers look the payout up by its submission key.
+
+        :return: as `_prepare_submission`: a call of no argument giving a ProviderAnswer,
+            which must not touch the ORM
         """
         self.ensure_one()
         if self.code == "demo":
@@ -205,16 +231,23 @@ class PayoutProvider(models.Model):
         raise NotImplementedError(self.code)
 
     def _prepare_status_check(self, link):
-        """The call that gives the provider's current answer for a submitted ``link``."""
+        """The call that gives the provider's current answer for a submitted ``link``.
+
+        :return: as `_prepare_submission`: a call of no argument giving a ProviderAnswer,
+            which must not touch the ORM
+        """
         self.ensure_one()
         raise NotImplementedError(self.code)
 
     def _run_calls(self, calls, interval=0.0):
-        """Run ``calls`` made by the hooks above, their starts ``interval`` seconds apart;
-        return one (answer, ProviderError or None) pair per call, in their order.
+        """Run ``calls`` made by the hooks above, their starts ``interval`` seconds apart.
 
         Up to `max_concurrent_calls` at once; the Demo provider makes no HTTP call, so its
         calls run one after the other in this thread.
+
+        :return: one (ProviderAnswer or None, ProviderError or None) pair per call, in
+            their order
+        :rtype: list[tuple]
         """
         self.ensure_one()
         workers = 1 if self.code == "demo" else self.max_concurrent_calls
@@ -222,18 +255,28 @@ class PayoutProvider(models.Model):
 
     def _check_payout_requests(self, links):
         """Raise a UserError naming the link and the field when the provider would refuse
-        to pay ``links``, before anything is sent."""
+        to pay ``links``, before anything is sent.
+
+        :return: None
+        """
         self.ensure_one()
 
     def _cancel_payouts(self, links):
         """Void ``links`` at the provider before they are cancelled in Odoo; raise a
-        UserError, changing nothing, when the provider refuses."""
+        UserError, changing nothing, when the provider refuses.
+
+        :return: None
+        """
         self.ensure_one()
 
     def _api_client_factory(self):
-        """(settings, make_client) of this provider's API client: a hashable tuple of what
-        the client is built from, and a function of no argument building it from plain
-        values (never the ORM)."""
+        """What this provider's API client is built from, read on the cursor's thread.
+
+        :return: (settings, make_client): a hashable tuple of the client's settings, and a
+            function of no argument that builds the client from plain values (never the
+            ORM)
+        :rtype: tuple
+        """
         self.ensure_one()
         raise NotImplementedError(self.code)
 
@@ -241,12 +284,27 @@ class PayoutProvider(models.Model):
         """A function giving the calling thread's keep-alive API client for this provider.
 
         The settings are read here, so prepared calls may use it in any thread.
+
+        :return: a function of no argument returning a protocol client (e.g. DokuClient),
+            rebuilt when the settings change
         """
         self.ensure_one()
         settings, make_client = self._api_client_factory()
         return partial(_api_clients.get, (self.env.cr.dbname, self.id), settings, make_client)
 
+    def _api_client(self):
+        """This thread's API client, for calls made on the cursor's thread (a prepared call
+        uses `_api_client_getter` instead).
+
+        :return: a protocol client, e.g. DokuClient or XenditClient
+        """
+        return self._api_client_getter()()
+
     def _get_poll_interval(self):
-        """Seconds to wait between two status calls to this provider (its rate limit)."""
+        """Seconds to wait between two status calls to this provider (its rate limit).
+
+        :return: seconds, 0.0 for no wait
+        :rtype: float
+        """
         self.ensure_one()
         return 0.0

@@ -5,7 +5,7 @@ from odoo.exceptions import UserError, ValidationError
 
 from ..protocol import doku
 from ..protocol.errors import FieldValidationError, ProviderClientError, ProviderError
-from .payout_provider import answer_from_status
+from .payout_provider import is_http_url
 
 # DOKU's field names, as the employee's link shows them in Odoo.
 FIELD_LABELS = {
@@ -24,18 +24,13 @@ FIELD_LABELS = {
 # ORM, so they may run in a worker thread.
 
 
-def _initiate(get_client, body, request_id):
-    status, _response = get_client().initiate(body, request_id)
-    return answer_from_status(status)
-
-
 def _status(get_client, reference):
-    return answer_from_status(get_client().status(reference))
+    return get_client().status(reference)
 
 
 def _submit(get_client, body, request_id):
     try:
-        return _initiate(get_client, body, request_id)
+        return get_client().initiate(body, request_id)
     except ProviderClientError as error:
         if error.status != 409:
             raise
@@ -51,15 +46,19 @@ def _reconcile(get_client, body, request_id):
             # Not a refusal of the payout: what happened is still unknown.
             raise ProviderError(error.message, status=error.status) from error
     # DOKU never created it: initiate now, with the same Request-Id and body.
-    return _initiate(get_client, body, request_id)
+    return get_client().initiate(body, request_id)
 
 
 class PayoutProviderDoku(models.Model):
     _inherit = "payout.provider"
 
     code = fields.Selection(selection_add=[("doku", "DOKU")], ondelete={"doku": "set default"})
-    doku_client_id = fields.Char(string="DOKU Client-Id", groups="base.group_system")
-    doku_secret_key = fields.Char(string="DOKU Secret Key", groups="base.group_system")
+    doku_client_id = fields.Char(
+        string="DOKU Client-Id", groups="base.group_system", required_if_provider="doku"
+    )
+    doku_secret_key = fields.Char(
+        string="DOKU Secret Key", groups="base.group_system", required_if_provider="doku"
+    )
     doku_environment = fields.Selection(
         selection=[("sandbox", "Sandbox"), ("production", "Production"), ("custom", "Custom URL")],
         string="DOKU Environment",
@@ -87,23 +86,15 @@ class PayoutProviderDoku(models.Model):
 
     @api.depends("code")
     def _compute_is_polled(self):
+        """Override of payout.provider: DOKU's links are followed by polling."""
         super()._compute_is_polled()
         for provider in self.filtered(lambda p: p.code == "doku"):
             provider.is_polled = True
 
-    @api.constrains("code", "state", "doku_client_id", "doku_secret_key", "doku_environment",
-                    "doku_base_url", "doku_rate_limit")
+    @api.constrains("code", "doku_environment", "doku_base_url", "doku_rate_limit")
     def _check_doku_settings(self):
-        for provider in self.sudo().filtered(lambda p: p.code == "doku"):
-            if provider.state != "disabled" and not (
-                provider.doku_client_id and provider.doku_secret_key
-            ):
-                raise ValidationError(self.env._(
-                    "DOKU Client-Id and DOKU Secret Key: required to enable DOKU."
-                ))
-            if provider.doku_environment == "custom" and not (
-                provider.doku_base_url or ""
-            ).startswith(("http://", "https://")):
+        for provider in self.filtered(lambda p: p.code == "doku"):
+            if provider.doku_environment == "custom" and not is_http_url(provider.doku_base_url):
                 raise ValidationError(self.env._(
                     "DOKU Base URL: an http:// or https:// address is required for a custom "
                     "environment."
@@ -114,6 +105,7 @@ class PayoutProviderDoku(models.Model):
     # === Protocol glue === #
 
     def _api_client_factory(self):
+        """Override of payout.provider: a DokuClient for the chosen environment."""
         if self.code != "doku":
             return super()._api_client_factory()
         provider = self.sudo()
@@ -128,10 +120,6 @@ class PayoutProviderDoku(models.Model):
             scheme=provider.doku_signature_scheme,
             verify_responses=provider.doku_verify_signatures,
         )
-
-    def _doku_client(self):
-        """This thread's DOKU client, for calls made on the cursor's thread."""
-        return self._api_client_getter()()
 
     def _doku_initiate_fields(self, link):
         # Odoo's empty fields are False; the protocol says "required" for None.
@@ -149,11 +137,13 @@ class PayoutProviderDoku(models.Model):
     # === Provider hooks === #
 
     def _new_submission_key(self, link):
+        """Override of payout.provider: a DOKU Request-Id, new for each link."""
         if self.code != "doku":
             return super()._new_submission_key(link)
         return doku.new_request_id()  # digits only, as DOKU's Request-Id must be
 
     def _check_payout_requests(self, links):
+        """Override of payout.provider: each link's initiate body must pass DOKU's rules."""
         super()._check_payout_requests(links)
         if self.code != "doku":
             return
@@ -169,23 +159,27 @@ class PayoutProviderDoku(models.Model):
                 )) from error
 
     def _prepare_submission(self, link, account_number):
+        """Override of payout.provider: initiate the link at DOKU (a 409 is followed up)."""
         if self.code != "doku":
             return super()._prepare_submission(link, account_number)
         return partial(_submit, self._api_client_getter(), self._doku_initiate_fields(link),
                        link.submission_key)
 
     def _prepare_reconciliation(self, link, account_number):
+        """Override of payout.provider: DOKU's status, else initiate with the same Request-Id."""
         if self.code != "doku":
             return super()._prepare_reconciliation(link, account_number)
         return partial(_reconcile, self._api_client_getter(),
                        self._doku_initiate_fields(link), link.submission_key)
 
     def _prepare_status_check(self, link):
+        """Override of payout.provider: DOKU's status of the link's reference."""
         if self.code != "doku":
             return super()._prepare_status_check(link)
         return partial(_status, self._api_client_getter(), link.reference)
 
     def _get_poll_interval(self):
+        """Override of payout.provider: paced to the Status Calls per Second setting."""
         if self.code != "doku":
             return super()._get_poll_interval()
         return 1.0 / self.doku_rate_limit if self.doku_rate_limit else 0.0
@@ -197,7 +191,7 @@ class PayoutProviderDoku(models.Model):
         self.ensure_one()
         self.check_access("write")
         try:
-            self._doku_client().status("ODOOCONNECTIONTEST")
+            self._api_client().status("ODOOCONNECTIONTEST")
         except ProviderClientError as error:
             if error.status != 404:
                 raise UserError(self.env._(

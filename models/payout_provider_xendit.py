@@ -1,36 +1,32 @@
 from functools import partial
 
+from werkzeug.urls import url_join
+
 from odoo import api, fields, models
 from odoo.exceptions import UserError, ValidationError
 from odoo.tools import format_amount
 
+from ..controllers.xendit import XenditCallbackController
 from ..protocol import xendit
 from ..protocol.errors import ProviderClientError, ProviderError
-from .payout_provider import answer_from_status
+from .payout_provider import is_http_url
 
 # The prepared calls (see payout.provider's hooks): plain values and a client getter, no
 # ORM, so they may run in a worker thread.
 
 
-def _answer(status):
-    reason = xendit.failure_message(status) if status.state == "failed" else None
-    return answer_from_status(status, reason)
-
-
 def _create_payout(get_client, reference, bank_code, account_number, holder_name, amount,
                    currency, description, idempotency_key):
     """Pay a link claimed in Odoo through Payouts v2."""
-    status, _response = get_client().create_payout(
-        reference, xendit.channel_code(bank_code), account_number, holder_name, amount,
-        currency, description, idempotency_key=idempotency_key,
+    return get_client().create_payout(
+        reference_id=reference, channel_code=xendit.channel_code(bank_code),
+        account_number=account_number, account_holder_name=holder_name, amount=amount,
+        currency=currency, description=description, idempotency_key=idempotency_key,
     )
-    return _answer(status)
 
 
 def _create_payout_link(get_client, reference, amount, email, idempotency_key):
-    status, _response = get_client().create_payout_link(reference, amount, email,
-                                                        idempotency_key)
-    return _answer(status)
+    return get_client().create_payout_link(reference, amount, email, idempotency_key)
 
 
 def _reconcile_payout(get_client, reference, create):
@@ -40,13 +36,13 @@ def _reconcile_payout(get_client, reference, create):
     except ProviderClientError as error:
         # Not a refusal of the payout: what happened is still unknown.
         raise ProviderError(error.message, status=error.status) from error
-    return _answer(payouts[0]) if payouts else create()
+    return payouts[0] if payouts else create()
 
 
 def _get_status(get_client, claimed_in_odoo, payout_id):
     client = get_client()
     get = client.get_payout if claimed_in_odoo else client.get_payout_link
-    return _answer(get(payout_id))
+    return get(payout_id)
 
 
 class PayoutProviderXendit(models.Model):
@@ -55,7 +51,7 @@ class PayoutProviderXendit(models.Model):
     code = fields.Selection(
         selection_add=[("xendit", "Xendit")], ondelete={"xendit": "set default"}
     )
-    xendit_secret_key = fields.Char(groups="base.group_system")
+    xendit_secret_key = fields.Char(groups="base.group_system", required_if_provider="xendit")
     xendit_callback_token = fields.Char(
         groups="base.group_system",
         help="The verification token of Xendit's dashboard; callbacks without it are refused.",
@@ -76,34 +72,49 @@ class PayoutProviderXendit(models.Model):
         "account through Xendit Payouts v2. At Xendit: Xendit emails the employee and hosts "
         "the claim; Odoo follows the link.",
     )
+    xendit_payouts_callback_url = fields.Char(
+        string="Payouts v2 Callback URL", compute="_compute_xendit_callback_urls"
+    )
+    xendit_payout_link_callback_url = fields.Char(
+        string="Payout Link Callback URL", compute="_compute_xendit_callback_urls"
+    )
 
     @api.depends("code", "xendit_claim_mode")
     def _compute_is_claimed_in_odoo(self):
+        """Override of payout.provider: as the Employees Claim setting says."""
         super()._compute_is_claimed_in_odoo()
         for provider in self.filtered(lambda p: p.code == "xendit"):
             provider.is_claimed_in_odoo = provider.xendit_claim_mode == "odoo"
 
     @api.depends("code")
     def _compute_is_polled(self):
+        """Override of payout.provider: polled too, as Xendit's callbacks can be missed."""
         super()._compute_is_polled()
         for provider in self.filtered(lambda p: p.code == "xendit"):
             provider.is_polled = True  # callbacks can be missed
 
+    def _compute_xendit_callback_urls(self):
+        for provider in self:
+            base_url = provider.get_base_url()
+            provider.xendit_payouts_callback_url = url_join(
+                base_url, XenditCallbackController._payouts_url
+            )
+            provider.xendit_payout_link_callback_url = url_join(
+                base_url, XenditCallbackController._payout_link_url
+            )
+
     def _get_payout_banks(self):
+        """Override of payout.provider: only the banks Xendit has a channel for."""
         banks = super()._get_payout_banks()
         if self.code != "xendit":
             return banks
         # Payouts v2 pays to Xendit's channels only: offer no bank it would refuse.
         return banks.filtered(lambda bank: bank.payout_bank_code in xendit.CHANNEL_CODES)
 
-    @api.constrains("code", "state", "xendit_secret_key", "xendit_base_url")
+    @api.constrains("code", "xendit_base_url")
     def _check_xendit_settings(self):
-        for provider in self.sudo().filtered(lambda p: p.code == "xendit"):
-            if provider.state != "disabled" and not provider.xendit_secret_key:
-                raise ValidationError(self.env._(
-                    "Xendit Secret Key: required to enable Xendit."
-                ))
-            if not (provider.xendit_base_url or "").startswith(("http://", "https://")):
+        for provider in self.filtered(lambda p: p.code == "xendit"):
+            if not is_http_url(provider.xendit_base_url):
                 raise ValidationError(self.env._(
                     "Xendit API URL: an http:// or https:// address is required."
                 ))
@@ -111,20 +122,17 @@ class PayoutProviderXendit(models.Model):
     # === Protocol glue === #
 
     def _api_client_factory(self):
+        """Override of payout.provider: a XenditClient for the API URL and secret key."""
         if self.code != "xendit":
             return super()._api_client_factory()
         provider = self.sudo()
         settings = (provider.xendit_base_url, provider.xendit_secret_key)
         return settings, partial(xendit.XenditClient, *settings)
 
-    def _xendit_client(self):
-        """This thread's Xendit client, for calls made on the cursor's thread."""
-        return self._api_client_getter()()
-
     # === Provider hooks === #
 
     def _check_payout_requests(self, links):
-        """Refuse to send what Xendit's balance cannot cover (links fail on it otherwise)."""
+        """Override of payout.provider: Xendit's field rules, then a balance that covers all."""
         super()._check_payout_requests(links)
         if self.code != "xendit":
             return
@@ -138,7 +146,7 @@ class PayoutProviderXendit(models.Model):
                     link=link.display_name, error=error.message,
                 )) from error
         try:
-            balance = self._xendit_client().get_balance()
+            balance = self._api_client().get_balance()
         except ProviderError as error:
             raise UserError(self.env._(
                 "Could not check the Xendit balance: %s", error.message
@@ -154,6 +162,7 @@ class PayoutProviderXendit(models.Model):
             ))
 
     def _cancel_payouts(self, links):
+        """Override of payout.provider: void the Payout Links that exist at Xendit."""
         super()._cancel_payouts(links)
         if self.code != "xendit" or self.is_claimed_in_odoo:
             return  # claimed in Odoo: nothing exists at Xendit before the claim
@@ -164,7 +173,7 @@ class PayoutProviderXendit(models.Model):
             ))
         for link in links.filtered("provider_reference"):
             try:
-                status, _response = self._xendit_client().void_payout_link(
+                answer = self._api_client().void_payout_link(
                     link.provider_reference, f"void-{link.submission_key}"
                 )
             except ProviderError as error:
@@ -172,10 +181,10 @@ class PayoutProviderXendit(models.Model):
                     "Xendit did not void %(link)s: %(error)s",
                     link=link.display_name, error=error.message,
                 )) from error
-            link.sudo().provider_status = status.raw_status
+            link.sudo().provider_status = answer.raw_status
 
     def _prepare_submission(self, link, account_number):
-        """Create the link's payout at Xendit: a Payout Link, or a v2 payout once claimed."""
+        """Override of payout.provider: a Payout Link, or a v2 payout once claimed in Odoo."""
         if self.code != "xendit":
             return super()._prepare_submission(link, account_number)
         get_client = self._api_client_getter()
@@ -190,6 +199,7 @@ class PayoutProviderXendit(models.Model):
                        link.recipient_email, link.submission_key)
 
     def _prepare_reconciliation(self, link, account_number):
+        """Override of payout.provider: a v2 payout found by reference; a link resent, same key."""
         if self.code != "xendit":
             return super()._prepare_reconciliation(link, account_number)
         create = self._prepare_submission(link, account_number)
@@ -200,6 +210,7 @@ class PayoutProviderXendit(models.Model):
         return create
 
     def _prepare_status_check(self, link):
+        """Override of payout.provider: get the v2 payout or the Payout Link."""
         if self.code != "xendit":
             return super()._prepare_status_check(link)
         return partial(_get_status, self._api_client_getter(), self.is_claimed_in_odoo,

@@ -4,7 +4,7 @@ No money moves; the outcome is a pure function of the account number, so submitt
 same payout twice gives the same answer (the Demo provider is idempotent by nature).
 """
 
-from dataclasses import dataclass
+from .answers import ProviderAnswer
 
 # Test account numbers that show every branch of the flow (documented in the README and
 # on the claim page while the provider is in test mode).
@@ -15,16 +15,11 @@ FAILING_ACCOUNTS = {
 PROCESSING_ACCOUNT = "4000000003"
 
 
-@dataclass(frozen=True)
-class DemoOutcome:
-    state: str  # 'done', 'failed' or 'processing'
-    failure_reason: str | None = None
-
-
 def pay(account_number):
-    """Return what the Demo provider does with a payout to ``account_number``."""
+    """What the Demo provider answers to a payout to ``account_number``: a ProviderAnswer
+    whose state is 'done', 'failed' (with the reason) or 'processing'."""
     if account_number in FAILING_ACCOUNTS:
-        return DemoOutcome("failed", FAILING_ACCOUNTS[account_number])
+        return ProviderAnswer("failed", reason=FAILING_ACCOUNTS[account_number])
     if account_number == PROCESSING_ACCOUNT:
-        return DemoOutcome("processing")
-    return DemoOutcome("done")
+        return ProviderAnswer("processing")
+    return ProviderAnswer("done")

@@ -17,14 +17,15 @@ import hashlib
 import hmac
 import re
 import secrets
-from dataclasses import dataclass
 from datetime import datetime, timezone
 from decimal import Decimal
 from urllib.parse import urlsplit
 
+from .answers import ProviderAnswer
 from .errors import FieldValidationError, ProviderBadSignature, ProviderMalformedResponse
+from .timeutil import MINUTE, format_timestamp, parse_timestamp
 from .transport import ApiClient, decode_json
-from .validation import positive_amount
+from .validation import exact_float, positive_amount
 from .validation import text as check_text
 
 SANDBOX_URL = "https://api-sandbox.doku.com"
@@ -52,7 +53,7 @@ _SCHEMES = {
     "hmac_sha512": ("HMACSHA512", hashlib.sha512),
 }
 DEFAULT_SCHEME = "hmac_sha256"
-TOLERANCE = 300  # seconds of clock skew accepted on signed timestamps
+TOLERANCE = 5 * MINUTE  # clock skew accepted on signed timestamps, in seconds
 DEFAULT_CURRENCY = "IDR"
 MAX_AMOUNT_DIGITS = 16  # before the decimal point
 
@@ -73,20 +74,7 @@ _TEXT_RULES = {
 }
 
 
-# Time and ids -----------------------------------------------------------------------
-
-
-def format_timestamp(dt):
-    """`YYYY-MM-DDTHH:MM:SSZ` in UTC; a naive datetime is taken as UTC (as Odoo stores)."""
-    if dt.tzinfo is None:
-        dt = dt.replace(tzinfo=timezone.utc)
-    return dt.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
-def parse_timestamp(value):
-    """Aware datetime from an ISO timestamp (`Z`, offset or naive-as-UTC); ValueError if bad."""
-    dt = datetime.fromisoformat(value.replace("Z", "+00:00"))  # py3.10 has no `Z`
-    return dt if dt.tzinfo else dt.replace(tzinfo=timezone.utc)
+# Ids --------------------------------------------------------------------------------
 
 
 def new_request_id():
@@ -208,10 +196,7 @@ def _amount(value):
         raise FieldValidationError("amount", "at most 2 decimal places")
     if amount == amount.to_integral_value():
         return int(amount)
-    number = float(amount)
-    if Decimal(repr(number)) != amount:  # beyond float precision: it would be sent altered
-        raise FieldValidationError("amount", "too many digits to send exactly")
-    return number
+    return exact_float(amount)
 
 
 def build_initiate_body(
@@ -248,14 +233,6 @@ def build_status_body(reference_id):
 # Responses --------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class PayoutStatus:
-    raw_status: str
-    state: str | None  # None: unknown to us; keep raw_status and log it
-    provider_reference: str | None
-    raw: dict
-
-
 def _inner(data):
     return data.get("data") if isinstance(data.get("data"), dict) else {}
 
@@ -270,13 +247,14 @@ def _find_status(data):
 
 
 def parse_status(data):
+    """The ProviderAnswer in a DOKU answer (initiate or status); DOKU gives no reason."""
     raw_status = _find_status(data)
     if raw_status is None:
         raise ProviderMalformedResponse("DOKU's answer has no payout status.")
     inner = _inner(data)
-    return PayoutStatus(
-        raw_status=raw_status,
+    return ProviderAnswer(
         state=STATUS_MAPPING.get(raw_status.upper()),
+        raw_status=raw_status,
         provider_reference=inner.get("transaction_id") or inner.get("reference_id"),
         raw=data,
     )
@@ -286,6 +264,9 @@ def parse_status(data):
 
 
 class DokuClient(ApiClient):
+    """Both calls return a ProviderAnswer; `last_response.replayed` says DOKU answered a
+    repeat (same Request-Id and body) with the original result."""
+
     name = "DOKU"
 
     def __init__(
@@ -310,13 +291,14 @@ class DokuClient(ApiClient):
     def initiate(self, body, request_id):
         """Create a payout link. `body` holds build_initiate_body's fields (validated again
         here, before anything is sent); `request_id` is the idempotency key, persisted by
-        the caller and reused on every retry. Returns (PayoutStatus, ApiResponse)."""
+        the caller and reused on every retry."""
         response = self.send(
             "POST", INITIATE_PATH, build_initiate_body(**body), request_id=request_id
         )
-        return parse_status(response.data), response
+        return parse_status(response.data)
 
     def status(self, reference_id):
+        """The payout's current status at DOKU (a read: any new Request-Id will do)."""
         response = self.send(
             "POST", STATUS_PATH, build_status_body(reference_id), request_id=new_request_id()
         )

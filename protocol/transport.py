@@ -48,7 +48,12 @@ def decode_json(body):
 
 
 class ApiClient:
-    """Subclasses override the `_build_*` / `_parse_*` hooks they need."""
+    """Subclasses override the `_build_*` / `_parse_*` hooks they need.
+
+    A client serves one thread at a time (see ClientPool). `last_response` is the
+    ApiResponse of its latest successful call (status, headers, exact body, whether it was
+    a replay), for the record: the providers' calls return what it means, a ProviderAnswer.
+    """
 
     name = "Provider"  # shown in error messages and logs
 
@@ -68,13 +73,15 @@ class ApiClient:
         self.backoff = backoff
         self.session = session or requests.Session()
         self.sleep = sleep
+        self.last_response = None
 
     def send(self, method, path, payload=None, *, request_id=None):
         body = b"" if payload is None else json.dumps(payload, separators=(",", ":")).encode()
         attempt = 0
         while True:
             try:
-                return self._send_once(method, path, body, request_id)
+                self.last_response = self._send_once(method, path, body, request_id)
+                return self.last_response
             except ProviderError as error:
                 if not error.retryable or attempt >= self.max_retries:
                     raise

@@ -30,3 +30,12 @@ def positive_amount(value):
     if not amount.is_finite() or amount <= 0:
         raise FieldValidationError("amount", "must be greater than 0")
     return amount
+
+
+def exact_float(amount, rule="too many digits to send exactly"):
+    """The Decimal ``amount`` as the float a JSON body carries; FieldValidationError
+    (``rule``) when that float is not exactly ``amount``: it would be sent altered."""
+    number = float(amount)
+    if Decimal(repr(number)) != amount:
+        raise FieldValidationError("amount", rule)
+    return number

@@ -18,7 +18,7 @@ event `payout.succeeded` / `payout.failed` / `payout.reversed`; a link's callbac
 Payout Link object itself (its shape is not documented: re-fetch it before trusting it).
 
 A repeat of a successful call (same idempotency key, same body) answered with HTTP 409
-and the original object counts as the original answer (`ApiResponse.replayed`); a 409
+and the original object counts as the original answer (`last_response.replayed`); a 409
 `DUPLICATE_TRANSACTION_ERROR` without it means "key already used": look the payout up
 (`find_payouts(reference_id)`) rather than send it again under a new key.
 """
@@ -28,7 +28,7 @@ import re
 from decimal import Decimal
 from urllib.parse import urlencode
 
-from .doku import PayoutStatus  # provider-neutral: (raw_status, state, reference, raw)
+from .answers import ProviderAnswer
 from .errors import (
     FieldValidationError,
     ProviderBadSignature,
@@ -36,7 +36,7 @@ from .errors import (
     ProviderServerError,
 )
 from .transport import ApiClient, decode_json
-from .validation import positive_amount
+from .validation import exact_float, positive_amount
 from .validation import text as check_text
 
 API_URL = "https://api.xendit.co"
@@ -46,9 +46,11 @@ BALANCE_PATH = "/balance"
 LINK_IDEMPOTENCY_HEADER = "X-IDEMPOTENCY-KEY"
 PAYOUT_IDEMPOTENCY_HEADER = "Idempotency-key"
 CALLBACK_TOKEN_HEADER = "x-callback-token"
-PAYOUT_EVENTS = ("payout.succeeded", "payout.failed", "payout.reversed")
-LINK_VALIDITY_DAYS = 3  # an unclaimed link expires
-MAX_WRONG_PASSWORDS = 3  # then the link fails
+PAYOUT_EVENTS = {  # v2 callback events, by the payout status they announce
+    "SUCCEEDED": "payout.succeeded",
+    "FAILED": "payout.failed",
+    "REVERSED": "payout.reversed",
+}
 DEFAULT_CURRENCY = "IDR"
 
 LINK_STATUS_MAPPING = {
@@ -157,9 +159,9 @@ def _amount(value, currency=DEFAULT_CURRENCY):
         return int(amount)
     if currency == "IDR":
         raise FieldValidationError("amount", "must be a whole number of rupiah")
-    if amount % Decimal("0.01") or Decimal(repr(float(amount))) != amount:
+    if amount % Decimal("0.01"):
         raise FieldValidationError("amount", "at most 2 decimal places")
-    return float(amount)
+    return exact_float(amount, "at most 2 decimal places")
 
 
 def _payout_id(field, value):
@@ -231,26 +233,28 @@ def _parse(data, mapping, what):
     status = data.get("status") if isinstance(data, dict) else None
     if not isinstance(status, str) or not status:
         raise ProviderMalformedResponse(f"Xendit's answer has no {what} status.")
-    return PayoutStatus(
+    state = mapping.get(status.upper())
+    return ProviderAnswer(
+        state=state,
         raw_status=status,
-        state=mapping.get(status.upper()),
+        reason=failure_message(data) if state == "failed" else None,
         provider_reference=data.get("id"),
         raw=data,
     )
 
 
 def parse_link(data):
-    """PayoutStatus of a Payout Link object (a GET answer or a link callback)."""
+    """ProviderAnswer of a Payout Link object (a GET answer or a link callback)."""
     return _parse(data, LINK_STATUS_MAPPING, "payout link")
 
 
 def parse_payout(data):
-    """PayoutStatus of a v2 payout object."""
+    """ProviderAnswer of a v2 payout object."""
     return _parse(data, PAYOUT_STATUS_MAPPING, "payout")
 
 
 def parse_callback(data):
-    """PayoutStatus of a callback body: a v2 event envelope or a Payout Link object."""
+    """ProviderAnswer of a callback body: a v2 event envelope or a Payout Link object."""
     if not isinstance(data, dict):
         raise ProviderMalformedResponse("Xendit's callback is not a JSON object.")
     if "event" in data:
@@ -260,9 +264,10 @@ def parse_callback(data):
     return parse_link(data)
 
 
-def failure_message(status):
-    """Plain English for why a payout or link failed (None if it gives no reason)."""
-    raw = status.raw if isinstance(status, PayoutStatus) else status
+def failure_message(answer):
+    """Plain English for why a payout or link failed (None if it gives no reason), from a
+    ProviderAnswer or the object it was read from."""
+    raw = answer.raw if isinstance(answer, ProviderAnswer) else answer
     code = raw.get("failure_code") or raw.get("failure_reason")
     if not code:
         return None
@@ -290,8 +295,9 @@ def verify_callback_token(expected, received):
 
 
 class XenditClient(ApiClient):
-    """Money-moving calls return (PayoutStatus, ApiResponse); `response.replayed` says
-    Xendit answered a repeat with the original result. Lookups return a PayoutStatus."""
+    """Payout calls return a ProviderAnswer (`find_payouts` a list of them); after a
+    money-moving call, `last_response.replayed` says Xendit answered a repeat with the
+    original result."""
 
     name = "Xendit"
 
@@ -304,7 +310,7 @@ class XenditClient(ApiClient):
     def create_payout_link(self, external_id, amount, email, idempotency_key):
         body = build_link_body(external_id, amount, email)
         response = self.send("POST", LINK_PATH, body, request_id=_idempotency_key(idempotency_key))
-        return parse_link(response.data), response
+        return parse_link(response.data)
 
     def get_payout_link(self, payout_id):
         response = self.send("GET", f"{LINK_PATH}/{_payout_id('payout_id', payout_id)}")
@@ -313,34 +319,19 @@ class XenditClient(ApiClient):
     def void_payout_link(self, payout_id, idempotency_key):
         path = f"{LINK_PATH}/{_payout_id('payout_id', payout_id)}/void"
         response = self.send("POST", path, request_id=_idempotency_key(idempotency_key))
-        return parse_link(response.data), response
+        return parse_link(response.data)
 
     # Payouts v2 ------------------------------------------------------------------------
 
-    def create_payout(
-        self,
-        reference_id,
-        channel_code,
-        account_number,
-        account_holder_name,
-        amount,
-        currency=DEFAULT_CURRENCY,
-        description=None,
-        idempotency_key=None,
-    ):
-        body = build_payout_body(
-            reference_id,
-            channel_code,
-            account_number,
-            account_holder_name,
-            amount,
-            currency,
-            description,
-        )
+    def create_payout(self, *, idempotency_key=None, **fields):
+        """Pay a bank account now. `fields` are build_payout_body's, by name (validated
+        here, before anything is sent); `idempotency_key`, which Xendit requires, is
+        persisted by the caller and reused on every retry."""
+        body = build_payout_body(**fields)
         response = self.send(
             "POST", PAYOUT_PATH, body, request_id=_idempotency_key(idempotency_key)
         )
-        return parse_payout(response.data), response
+        return parse_payout(response.data)
 
     def get_payout(self, payout_id):
         response = self.send("GET", f"{PAYOUT_PATH}/{_payout_id('payout_id', payout_id)}")
@@ -356,9 +347,12 @@ class XenditClient(ApiClient):
         return [parse_payout(item) for item in items]
 
     def cancel_payout(self, payout_id):
+        """Cancel a v2 payout while Xendit has not sent it. Odoo never does (a claimed link
+        is paid or fails); kept for the tests, which cancel a payout at Xendit as someone
+        could from Xendit's dashboard."""
         path = f"{PAYOUT_PATH}/{_payout_id('payout_id', payout_id)}/cancel"
         response = self.send("POST", path)
-        return parse_payout(response.data), response
+        return parse_payout(response.data)
 
     def get_balance(self):
         """The available balance (cash account), as an int when whole."""

@@ -47,12 +47,12 @@ from datetime import datetime, timedelta, timezone
 
 from ..protocol import doku
 from ..protocol.errors import ProviderBadSignature, ProviderClientError, ProviderError
+from ..protocol.timeutil import DAY, HOUR, MINUTE, format_timestamp
 from .server import ProviderSandbox, Response, error_response, json_response
 
 CLIENT_ID = "SANDBOX-CLIENT-1"
 SECRET_KEY = "SK-sandbox-not-a-secret"
 
-MINUTE, HOUR, DAY = 60, 3600, 86400
 _OPENED = ((0, "PENDING"), (MINUTE, "EMAIL_SENT"), (HOUR, "EMAIL_LINK_OPENED"))
 SCENARIOS = {  # local-part prefix: ((seconds after creation, status), ...)
     "fail": _OPENED + ((2 * HOUR, "PENDING_PROCESS"), (5 * HOUR, "FAILED")),
@@ -78,8 +78,8 @@ class _Payout:
             **self.fields,
             "transaction_id": self.fields["reference_id"],
             "status": status,
-            "created_at": doku.format_timestamp(self.created),
-            "updated_at": doku.format_timestamp(self.created + timedelta(seconds=offset)),
+            "created_at": format_timestamp(self.created),
+            "updated_at": format_timestamp(self.created + timedelta(seconds=offset)),
         }
 
 
@@ -173,7 +173,7 @@ class DokuSandbox(ProviderSandbox):
                 {
                     "status": "0",
                     "message": "Success",
-                    "timestamp": doku.format_timestamp(self.server.clock.now()),
+                    "timestamp": format_timestamp(self.server.clock.now()),
                     "data": action(request.json),
                 },
             )
@@ -206,7 +206,7 @@ class DokuSandbox(ProviderSandbox):
                 request.headers.get("Request-Id", ""),
                 request.path,
                 response.body,
-                timestamp=doku.format_timestamp(datetime.now(timezone.utc)),
+                timestamp=format_timestamp(datetime.now(timezone.utc)),
                 scheme=self.scheme,
                 timestamp_name="Response-Timestamp",
             )

@@ -54,7 +54,7 @@ from urllib.parse import parse_qsl, urlsplit
 
 from requests.structures import CaseInsensitiveDict
 
-from ..protocol.doku import format_timestamp, parse_timestamp
+from ..protocol.timeutil import format_timestamp, parse_timestamp
 from ..protocol.transport import DEFAULT_TIMEOUT
 
 _logger = logging.getLogger(__name__)

@@ -109,6 +109,7 @@ import requests
 
 from ..protocol import xendit
 from ..protocol.errors import FieldValidationError
+from ..protocol.timeutil import HOUR, MINUTE
 from .server import ProviderSandbox, Response, _check_loopback, json_response
 
 SECRET_KEY = "xnd_development_sandbox_not_a_secret"
@@ -120,7 +121,8 @@ DEFAULT_BALANCE = 1_000_000_000
 MIN_PAYOUT_AMOUNT = 10_000
 MAX_PAYOUT_AMOUNT = 250_000_000
 CALLBACK_TIMEOUT = 5  # seconds
-MINUTE, HOUR, DAY = 60, 3600, 86400
+LINK_VALIDITY_DAYS = 3  # an unclaimed Payout Link expires
+MAX_WRONG_PASSWORDS = 3  # then the Payout Link fails
 DISBURSE_TIME = 15 * MINUTE
 
 INVALID_ACCOUNT = "4000000000"
@@ -151,11 +153,6 @@ PAYOUT_SCENARIOS = {  # account number: ((seconds after creation, status, fields
     "131313": (),
 }
 DEFAULT_PAYOUT_SCENARIO = (_REQUESTED, _SUCCEEDED)
-PAYOUT_EVENTS = {  # status reached: callback event (xendit.PAYOUT_EVENTS)
-    "SUCCEEDED": "payout.succeeded",
-    "FAILED": "payout.failed",
-    "REVERSED": "payout.reversed",
-}
 
 DEFAULT_RECIPIENT = {
     "bank_code": "BCA",
@@ -165,7 +162,7 @@ DEFAULT_RECIPIENT = {
 LINK_SCENARIOS = {  # email local-part prefix: (seconds after creation, what happens)
     "claim": (HOUR, {"claim": DEFAULT_RECIPIENT}),
     "invalid": (HOUR, {"claim": {**DEFAULT_RECIPIENT, "account_number": "4000000001"}}),
-    "wrongpass": (HOUR, {"claim": {"wrong_passwords": xendit.MAX_WRONG_PASSWORDS}}),
+    "wrongpass": (HOUR, {"claim": {"wrong_passwords": MAX_WRONG_PASSWORDS}}),
 }
 LINK_CLAIM_OUTCOMES = {  # account number: the link's end, DISBURSE_TIME after the claim
     "4000000001": ("FAILED", {"failure_reason": "INVALID_DESTINATION"}),
@@ -398,7 +395,7 @@ class XenditSandbox(ProviderSandbox):
                 **body,
                 "merchant_name": MERCHANT_NAME,
                 "status": "PENDING",
-                "expiration_timestamp": _ts(now + timedelta(days=xendit.LINK_VALIDITY_DAYS)),
+                "expiration_timestamp": _ts(now + timedelta(days=LINK_VALIDITY_DAYS)),
                 "created": _ts(now),
                 "updated": _ts(now),
                 "payout_url": f"{self.url}/web/{link_id}",
@@ -409,31 +406,34 @@ class XenditSandbox(ProviderSandbox):
             if local_part.startswith(prefix):
                 item.steps.append((now + timedelta(seconds=offset), "CLAIM", what["claim"]))
                 break
-        item.steps.append((now + timedelta(days=xendit.LINK_VALIDITY_DAYS), "EXPIRED", {}))
+        item.steps.append((now + timedelta(days=LINK_VALIDITY_DAYS), "EXPIRED", {}))
         self.links[link_id] = item
         return item.data
 
-    def _link(self, request):
-        item = self.links.get(request.params["id"])
+    def _find(self, items, request, what):
+        """The item of the path's `{id}`; 404 PAYOUT_NOT_FOUND ("<what> not found.")."""
+        item = items.get(request.params["id"])
         if item is None:
-            raise _Refused(404, "PAYOUT_NOT_FOUND", "Payout link not found.")
+            raise _Refused(404, "PAYOUT_NOT_FOUND", f"{what} not found.")
         return item
 
+    def _stop(self, item, only_from, stopped, code, refusal):
+        """Move `item` from `only_from` to `stopped` (again: a no-op), as the API asked
+        (no callback); refuse with `code` and `refusal` (its `{status}` filled) otherwise."""
+        status = item.data["status"]
+        if status == only_from:
+            self._set(item, stopped, self.server.clock.now(), {}, notify=False)
+        elif status != stopped:
+            raise _Refused(400, code, refusal.format(status=status))
+        return item.data
+
     def _get_link(self, request):
-        return self._link(request).data
+        return self._find(self.links, request, "Payout link").data
 
     def _void_link(self, request):
-        item = self._link(request)
-        status = item.data["status"]
-        if status == "PENDING":
-            self._set(item, "VOIDED", self.server.clock.now(), {}, notify=False)
-        elif status != "VOIDED":
-            raise _Refused(
-                400,
-                "CANNOT_VOID_PAYOUT",
-                f"The payout link is {status}: only a PENDING (unclaimed) link can be voided.",
-            )
-        return item.data
+        item = self._find(self.links, request, "Payout link")
+        refusal = "The payout link is {status}: only a PENDING (unclaimed) link can be voided."
+        return self._stop(item, "PENDING", "VOIDED", "CANNOT_VOID_PAYOUT", refusal)
 
     def _create_payout(self, request):
         body = self._fields(
@@ -502,14 +502,8 @@ class XenditSandbox(ProviderSandbox):
         if body["channel_properties"]["account_number"] == INVALID_ACCOUNT:
             raise _Refused(400, "RECIPIENT_ACCOUNT_NUMBER_ERROR", "The account number is invalid.")
 
-    def _payout(self, request):
-        item = self.payouts.get(request.params["id"])
-        if item is None:
-            raise _Refused(404, "PAYOUT_NOT_FOUND", "Payout not found.")
-        return item
-
     def _get_payout(self, request):
-        return self._payout(request).data
+        return self._find(self.payouts, request, "Payout").data
 
     def _find_payouts(self, request):
         reference = request.query.get("reference_id")
@@ -524,17 +518,9 @@ class XenditSandbox(ProviderSandbox):
         return {"data": found, "has_more": False}
 
     def _cancel_payout(self, request):
-        item = self._payout(request)
-        status = item.data["status"]
-        if status == "ACCEPTED":
-            self._set(item, "CANCELLED", self.server.clock.now(), {}, notify=False)
-        elif status != "CANCELLED":
-            raise _Refused(
-                400,
-                "CANNOT_CANCEL_PAYOUT",
-                f"The payout is {status}: only an ACCEPTED payout can be cancelled.",
-            )
-        return item.data
+        item = self._find(self.payouts, request, "Payout")
+        refusal = "The payout is {status}: only an ACCEPTED payout can be cancelled."
+        return self._stop(item, "ACCEPTED", "CANCELLED", "CANNOT_CANCEL_PAYOUT", refusal)
 
     # Lifecycle (lock held) -------------------------------------------------------------
 
@@ -557,7 +543,7 @@ class XenditSandbox(ProviderSandbox):
         if item.data["status"] != "PENDING":
             raise ValueError(f"The link is {item.data['status']}: only a PENDING link is claimed.")
         wrong_passwords = int(wrong_passwords)
-        if wrong_passwords >= xendit.MAX_WRONG_PASSWORDS:
+        if wrong_passwords >= MAX_WRONG_PASSWORDS:
             self._set(
                 item,
                 "FAILED",
@@ -605,8 +591,8 @@ class XenditSandbox(ProviderSandbox):
         snapshot = copy.deepcopy(item.data)
         if item.kind == "link":
             self._queue(None, snapshot)
-        elif status in PAYOUT_EVENTS:
-            self._queue(PAYOUT_EVENTS[status], snapshot, at)
+        elif status in xendit.PAYOUT_EVENTS:
+            self._queue(xendit.PAYOUT_EVENTS[status], snapshot, at)
 
     def _queue(self, event, data, at=None):
         body = data

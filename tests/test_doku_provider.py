@@ -5,9 +5,9 @@ from odoo.exceptions import AccessError, UserError, ValidationError
 from odoo.tests import tagged
 
 from ..protocol import doku
+from ..protocol.answers import ProviderAnswer
+from ..protocol.timeutil import HOUR, MINUTE
 from .common import PayoutCommon
-
-MINUTE, HOUR = 60, 3600
 
 
 @tagged("post_install", "-at_install")
@@ -136,8 +136,9 @@ class TestDokuProvider(PayoutCommon):
 
     def test_unknown_status_is_kept_and_logged(self):
         link = self._sent_link()
-        with self.assertLogs("odoo.addons.hr_payout_link.models.payout_link_submission", "WARNING"):
-            link._apply_provider_status(None, raw_status="ON_HOLD")
+        with self.assertLogs("odoo.addons.hr_payout_link.models.payout_link_submission",
+                             "WARNING"):
+            link._apply_provider_status(ProviderAnswer(None, raw_status="ON_HOLD"))
         self.assertEqual((link.state, link.provider_status), ("sent", "ON_HOLD"))
         self.assertIn("unknown status ON_HOLD", link.message_ids[0].body)
 
@@ -238,7 +239,7 @@ class TestDokuProvider(PayoutCommon):
         link = self._doku_link()
         link.action_send()
         # The initiate went through, then the worker died before storing the answer.
-        self.doku_provider._doku_client().initiate(
+        self.doku_provider._api_client().initiate(
             self.doku_provider._doku_initiate_fields(link), link.submission_key
         )
         link.submission_state = "submitting"

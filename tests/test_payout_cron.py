@@ -5,6 +5,7 @@ from odoo import fields
 from odoo.tests import tagged
 
 from odoo.addons.hr_payout_link.models.payout_provider import PayoutProvider
+from odoo.addons.hr_payout_link.protocol.answers import ProviderAnswer
 
 from .common import PayoutCommon
 
@@ -96,7 +97,7 @@ class TestPayoutCron(PayoutCommon):
         link.submission_state = "submitting"
         with patch.object(PayoutProvider, "_prepare_submission", autospec=True) as submitted, \
                 patch.object(PayoutProvider, "_prepare_reconciliation", autospec=True,
-                             return_value=lambda: {"state": "done"}) as reconciled:
+                             return_value=lambda: ProviderAnswer("done")) as reconciled:
             self.env["payout.link"]._cron_submit_payouts(with_commit=False)
         submitted.assert_not_called()
         reconciled.assert_called_once()

@@ -5,10 +5,9 @@ from datetime import datetime, timedelta, timezone
 from decimal import Decimal
 
 import pytest
-import requests
 from requests.structures import CaseInsensitiveDict
 
-from odoo.addons.hr_payout_link.protocol import doku
+from odoo.addons.hr_payout_link.protocol import doku, timeutil
 from odoo.addons.hr_payout_link.protocol.errors import (
     FieldValidationError,
     ProviderBadSignature,
@@ -17,6 +16,7 @@ from odoo.addons.hr_payout_link.protocol.errors import (
     ProviderMalformedResponse,
     ProviderServerError,
 )
+from odoo.addons.hr_payout_link.tests.fakes import FakeSession, error_facts
 
 # Known-answer vectors. The expected signatures were computed once by hand in a separate
 # Python shell with hmac/hashlib/base64 from these literal inputs, per DOKU's Non-SNAP
@@ -182,17 +182,17 @@ def test_unknown_scheme_is_refused_up_front():
 
 def test_format_timestamp_is_utc_with_z():
     wib = timezone(timedelta(hours=7))
-    assert doku.format_timestamp(datetime(2020, 12, 21, 14, 50, 11, 999, tzinfo=wib)) == (
+    assert timeutil.format_timestamp(datetime(2020, 12, 21, 14, 50, 11, 999, tzinfo=wib)) == (
         "2020-12-21T07:50:11Z"
     )
-    assert doku.format_timestamp(datetime(2020, 12, 21, 7, 50, 11)) == "2020-12-21T07:50:11Z"
+    assert timeutil.format_timestamp(datetime(2020, 12, 21, 7, 50, 11)) == "2020-12-21T07:50:11Z"
 
 
 @pytest.mark.parametrize(
     "value", ["2020-12-21T07:50:11Z", "2020-12-21T07:50:11.000Z", "2020-12-21T14:50:11+07:00"]
 )
 def test_parse_timestamp(value):
-    assert doku.parse_timestamp(value) == SIGNED_AT
+    assert timeutil.parse_timestamp(value) == SIGNED_AT
 
 
 def test_new_request_id_is_digits_and_unique():
@@ -353,18 +353,6 @@ def test_parse_status_without_status(data):
 # Error answers (a fake session: these need no server) ----------------------------------
 
 
-class _Session:
-    def __init__(self, status, content):
-        self.status, self.content = status, content
-        self.calls = []
-
-    def request(self, method, url, **kwargs):
-        self.calls.append(kwargs)
-        response = requests.Response()
-        response.status_code, response._content = self.status, self.content
-        return response
-
-
 @pytest.mark.parametrize(
     "status, content, error_class, message, code",
     [
@@ -407,18 +395,12 @@ class _Session:
     ],
 )
 def test_error_answers(status, content, error_class, message, code):
-    session = _Session(status, content)
+    session = FakeSession((status, content))
     client = doku.DokuClient(doku.SANDBOX_URL, CLIENT_ID, KEY, session=session, max_retries=0)
     with pytest.raises(ProviderError) as caught:
         client.status("PAY_1")
-    error = caught.value
-    assert type(error) is error_class
-    assert (error.message, error.code, error.status, error.body) == (
-        message,
-        code,
-        status,
-        content.decode(),
+    assert error_facts(caught.value) == (
+        error_class, message, code, status, content.decode(), status >= 500
     )
-    assert error.retryable is (status >= 500)
     sent = session.calls[0]
     assert sent["timeout"] == 10 and sent["data"] == b'{"transaction_id":"PAY_1"}'

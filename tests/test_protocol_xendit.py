@@ -9,7 +9,8 @@ from pathlib import Path
 import pytest
 import requests
 
-from odoo.addons.hr_payout_link.protocol import doku, xendit
+from odoo.addons.hr_payout_link.protocol import xendit
+from odoo.addons.hr_payout_link.protocol.answers import ProviderAnswer
 from odoo.addons.hr_payout_link.protocol.errors import (
     FieldValidationError,
     ProviderBadSignature,
@@ -17,6 +18,12 @@ from odoo.addons.hr_payout_link.protocol.errors import (
     ProviderError,
     ProviderMalformedResponse,
     ProviderServerError,
+)
+from odoo.addons.hr_payout_link.tests.fakes import (
+    PAYOUT_ARGS,
+    PAYOUT_BODY,
+    FakeSession,
+    error_facts,
 )
 
 KEY = "xnd_development_P4qDfOss0OCpl8RtKrROHjaQYNCk9dN5lSfk+R1l9Wbe+rSiCwZ3jw=="
@@ -41,24 +48,9 @@ PAYOUT = {
 }
 
 
-class _Session:
-    """Stands in for requests.Session: records each call, answers with canned replies."""
-
-    def __init__(self, *replies):
-        self.replies = list(replies) or [(200, json.dumps(LINK).encode())]
-        self.calls = []
-
-    def request(self, method, url, **kwargs):
-        self.calls.append({"method": method, "url": url, **kwargs})
-        status, content = self.replies[min(len(self.calls), len(self.replies)) - 1]
-        response = requests.Response()
-        response.status_code, response._content = status, content
-        response.url = url
-        return response
-
-
 def _client(*replies, **options):
-    session = _Session(*replies)
+    """A XenditClient on a FakeSession (answering with the LINK by default) and the session."""
+    session = FakeSession(*(replies or [(200, json.dumps(LINK).encode())]))
     return xendit.XenditClient(xendit.API_URL, KEY, session=session, **options), session
 
 
@@ -67,7 +59,8 @@ def _client(*replies, **options):
 
 def test_create_payout_link_request():
     client, session = _client()
-    status, response = client.create_payout_link("PAY83921251", 250000, "siti@example.com", "k1")
+    status = client.create_payout_link("PAY83921251", 250000, "siti@example.com", "k1")
+    response = client.last_response
     [call] = session.calls
     assert (call["method"], call["url"]) == ("POST", "https://api.xendit.co/payouts")
     assert (
@@ -81,7 +74,7 @@ def test_create_payout_link_request():
         "sent",
         LINK["id"],
     )
-    assert isinstance(status, doku.PayoutStatus) and not response.replayed
+    assert isinstance(status, ProviderAnswer) and not response.replayed
 
 
 def test_basic_auth_header_is_the_key_and_an_empty_password():
@@ -113,30 +106,14 @@ def test_get_and_void_payout_link_requests():
 
 def test_create_payout_request():
     client, session = _client((200, json.dumps(PAYOUT).encode()))
-    status, _response = client.create_payout(
-        "PL-2025-0001",
-        "ID_BCA",
-        "1234567890",
-        "Siti Rahma",
-        Decimal("250000.00"),
-        "IDR",
-        "Bonus Q1",
-        "db-1-PL-2025-0001",
-    )
+    status = client.create_payout(**{**PAYOUT_ARGS, "amount": Decimal("250000.00")})
     [call] = session.calls
     assert (call["method"], call["url"]) == ("POST", "https://api.xendit.co/v2/payouts")
     assert call["headers"] == {
         "Content-Type": "application/json",
         "Idempotency-key": "db-1-PL-2025-0001",
     }
-    assert json.loads(call["data"]) == {
-        "reference_id": "PL-2025-0001",
-        "channel_code": "ID_BCA",
-        "channel_properties": {"account_number": "1234567890", "account_holder_name": "Siti Rahma"},
-        "amount": 250000,
-        "currency": "IDR",
-        "description": "Bonus Q1",
-    }
+    assert json.loads(call["data"]) == PAYOUT_BODY
     assert (status.raw_status, status.state) == ("ACCEPTED", "processing")
 
 
@@ -149,7 +126,7 @@ def test_other_v2_requests():
         (200, b'{"balance":1241231}'),
     )
     assert client.get_payout(PAYOUT["id"]).state == "processing"
-    status, _response = client.cancel_payout(PAYOUT["id"])
+    status = client.cancel_payout(PAYOUT["id"])
     assert (status.raw_status, status.state) == ("CANCELLED", "failed")
     assert [s.provider_reference for s in client.find_payouts("PL 2025/1")] == [PAYOUT["id"]]
     assert client.get_balance() == 1241231
@@ -213,18 +190,6 @@ def test_link_limits_are_inclusive():
     assert isinstance(body["amount"], int)
 
 
-PAYOUT_ARGS = {
-    "reference_id": "PL-2025-0001",
-    "channel_code": "ID_BCA",
-    "account_number": "1234567890",
-    "account_holder_name": "Siti Rahma",
-    "amount": 250000,
-    "currency": "IDR",
-    "description": "Bonus Q1",
-    "idempotency_key": "k1",
-}
-
-
 @pytest.mark.parametrize(
     "field, value",
     [
@@ -261,6 +226,9 @@ def test_payout_body_defaults_and_other_currencies():
     assert xendit.build_payout_body("R1", "PH_BDO", "1", "Juan", 100.25, "PHP")["amount"] == 100.25
     with pytest.raises(FieldValidationError, match="at most 2 decimal places"):
         xendit.build_payout_body("R1", "PH_BDO", "1", "Juan", 100.255, "PHP")
+    with pytest.raises(FieldValidationError, match="at most 2 decimal places"):
+        # Two decimals, but beyond a float's precision: it would be sent altered.
+        xendit.build_payout_body("R1", "PH_BDO", "1", "Juan", Decimal("9999999999999999.99"), "PHP")
 
 
 @pytest.mark.parametrize(
@@ -391,6 +359,20 @@ def test_failure_message():
     assert xendit.failure_message(link) == "The Xendit balance is too low for this payout."
     assert xendit.failure_message({"failure_code": "NEW_CODE"}) == "Xendit reports: NEW_CODE."
     assert xendit.failure_message(xendit.parse_payout(PAYOUT)) is None
+
+
+def test_failed_answers_carry_the_reason():
+    failed = xendit.parse_payout(
+        {**PAYOUT, "status": "FAILED", "failure_code": "INVALID_DESTINATION"}
+    )
+    assert failed.reason == xendit.failure_message(failed) == xendit.ERROR_MESSAGES[
+        "INVALID_DESTINATION"
+    ]
+    link = xendit.parse_link({**LINK, "status": "FAILED", "failure_reason": "NEW_CODE"})
+    assert link.reason == "Xendit reports: NEW_CODE."
+    assert xendit.parse_payout({**PAYOUT, "status": "FAILED"}).reason is None  # none given
+    # Only a failed answer has a reason, whatever the object carries.
+    assert xendit.parse_payout({**PAYOUT, "failure_code": "INVALID_DESTINATION"}).reason is None
 
 
 # Callback token -----------------------------------------------------------------------
@@ -547,15 +529,10 @@ def test_error_answers(status, content, error_class, message, code):
     client, session = _client((status, content), max_retries=0)
     with pytest.raises(ProviderError) as caught:
         client.get_payout("disb-1")
-    error = caught.value
-    assert type(error) is error_class
-    assert (error.message, error.code, error.status, error.body) == (
-        message,
-        code,
-        status,
-        content.decode(),
+    retryable = error_class is ProviderServerError
+    assert error_facts(caught.value) == (
+        error_class, message, code, status, content.decode(), retryable
     )
-    assert error.retryable is (error_class is ProviderServerError)
     assert len(session.calls) == 1
 
 
@@ -564,7 +541,7 @@ def test_server_error_code_is_retried_with_the_same_key():
     client, session = _client(
         (400, _error_body("SERVER_ERROR")), (200, json.dumps(PAYOUT).encode()), sleep=sleeps.append
     )
-    status, _response = client.create_payout(**PAYOUT_ARGS)
+    status = client.create_payout(**PAYOUT_ARGS)
     assert status.raw_status == "ACCEPTED" and sleeps == [0.5]
     first, second = session.calls
     assert first["headers"] == second["headers"] and first["data"] == second["data"]
@@ -572,7 +549,8 @@ def test_server_error_code_is_retried_with_the_same_key():
 
 def test_replay_is_the_original_answer():
     client, _session = _client((409, json.dumps(PAYOUT).encode()))
-    status, response = client.create_payout(**PAYOUT_ARGS)
+    status = client.create_payout(**PAYOUT_ARGS)
+    response = client.last_response
     assert (response.status, response.replayed, status.raw_status) == (409, True, "ACCEPTED")
 
 

@@ -5,9 +5,9 @@ from odoo.exceptions import ValidationError
 from odoo.tests import tagged
 
 from ..protocol import concurrency, doku, xendit
+from ..protocol.timeutil import HOUR
 from .common import PayoutCommon
 
-HOUR = 3600
 LIMIT = 3  # the providers' max_concurrent_calls here
 LATENCY = 0.2  # seconds the sandbox holds each answer: calls overlap when they can
 
@@ -120,7 +120,7 @@ class TestDokuConcurrency(PayoutCommon):
     def test_replays_and_reconciliations_in_one_concurrent_batch(self):
         links = self._queued(7)
         replayed, duplicate, found, unseen = links[:4]
-        client = self.doku_provider._doku_client()
+        client = self.doku_provider._api_client()
         server = self.doku.server
         # The answer is lost once: the client's retry gets DOKU's 409 replay.
         server.inject("reset", path=doku.INITIATE_PATH, body_contains=_quoted(replayed))
@@ -209,8 +209,9 @@ class TestXenditConcurrency(PayoutCommon):
         client = self.xendit.client()
         found, unseen = claimed[:2]
         # Interrupted after Xendit created the payout, and before the call reached Xendit.
-        client.create_payout(found.reference, "ID_BCA", "1234567890", "Dewi Lestari",
-                             found.amount, "IDR", idempotency_key=found.submission_key)
+        client.create_payout(reference_id=found.reference, channel_code="ID_BCA",
+                             account_number="1234567890", account_holder_name="Dewi Lestari",
+                             amount=found.amount, idempotency_key=found.submission_key)
         client.create_payout_link(hosted[0].reference, hosted[0].amount,
                                   hosted[0].recipient_email, hosted[0].submission_key)
         (found | unseen | hosted[0]).submission_state = "submitting"

@@ -18,41 +18,25 @@ from odoo.addons.hr_payout_link.protocol.errors import (
     ProviderServerError,
     ProviderTimeout,
 )
+from odoo.addons.hr_payout_link.protocol.timeutil import (
+    DAY,
+    HOUR,
+    MINUTE,
+    format_timestamp,
+    parse_timestamp,
+)
 from odoo.addons.hr_payout_link.sandbox import doku as doku_sim
 from odoo.addons.hr_payout_link.sandbox.server import SandboxServer
+from odoo.addons.hr_payout_link.tests import fakes
+from odoo.addons.hr_payout_link.tests.fakes import DOKU_FIELDS, follow_clock
 
-MINUTE, HOUR, DAY = 60, 3600, 86400
-
-
-@pytest.fixture
-def doku_sandbox():
-    sandbox = doku_sim.start()
-    yield sandbox
-    sandbox.server.stop()
-
-
-@pytest.fixture
-def sleeps():
-    """Backoff delays the client asked for (tests do not really wait)."""
-    return []
-
-
-@pytest.fixture
-def client(doku_sandbox, sleeps):
-    return doku_sandbox.client(sleep=sleeps.append)
+# pytest fixtures, found by their names here
+sandbox = fakes.sandbox_fixture(doku_sim.start)
+client, sleeps = fakes.client, fakes.sleeps
 
 
 def _fields(reference="PAY_1", **overrides):
-    return {
-        "amount": 250000,
-        "sender_name": "PT Contoh",
-        "receiver_name": "Siti Rahma",
-        "receiver_phone_number": "6281234567890",
-        "receiver_email": "siti@example.com",
-        "reference_id": reference,
-        "description": "Bonus Q1",
-        **overrides,
-    }
+    return {**DOKU_FIELDS, "reference_id": reference, **overrides}
 
 
 def _post(
@@ -74,7 +58,7 @@ def _post(
         request_id,
         path,
         body,
-        timestamp=doku.format_timestamp(datetime.now(timezone.utc) + clock_skew),
+        timestamp=format_timestamp(datetime.now(timezone.utc) + clock_skew),
         scheme=scheme,
     )
     return requests.post(sandbox.url + path, data=body, headers=headers, timeout=5)
@@ -88,8 +72,9 @@ def _attempts(sandbox):
 # Happy path -----------------------------------------------------------------------------
 
 
-def test_initiate_then_status(doku_sandbox, client):
-    status, response = client.initiate(_fields(), "1001")
+def test_initiate_then_status(sandbox, client):
+    status = client.initiate(_fields(), "1001")
+    response = client.last_response
     assert (status.raw_status, status.state, status.provider_reference) == (
         "PENDING",
         "sent",
@@ -100,7 +85,7 @@ def test_initiate_then_status(doku_sandbox, client):
     assert response.data["status"] == "0" and data["amount"] == 250000
     assert data["receiver_email"] == "siti@example.com" and data["currency"] == "IDR"
 
-    [received] = doku_sandbox.server.requests
+    [received] = sandbox.server.requests
     assert received.path == doku.INITIATE_PATH
     assert (
         received.body
@@ -110,13 +95,13 @@ def test_initiate_then_status(doku_sandbox, client):
     assert received.headers["Signature"].startswith("HMACSHA256=")
 
     assert client.status("PAY_1").raw_status == "PENDING"
-    assert doku_sandbox.server.requests[1].json == {"transaction_id": "PAY_1"}
+    assert sandbox.server.requests[1].json == {"transaction_id": "PAY_1"}
 
 
 def test_sha512_scheme():
     sandbox = doku_sim.start(scheme="hmac_sha512")
     try:
-        status, _response = sandbox.client().initiate(_fields(), "1001")
+        status = sandbox.client().initiate(_fields(), "1001")
         assert status.raw_status == "PENDING"
         assert sandbox.server.requests[0].headers["Signature"].startswith("HMACSHA512=")
         with pytest.raises(ProviderClientError) as caught:
@@ -146,17 +131,17 @@ def test_sha512_scheme():
         ("currency", "RUPIAH"),
     ],
 )
-def test_field_limits_send_nothing(doku_sandbox, client, field, value):
+def test_field_limits_send_nothing(sandbox, client, field, value):
     with pytest.raises(FieldValidationError) as caught:
         client.initiate(_fields(**{field: value}), "1001")
     assert caught.value.field == field
-    assert not doku_sandbox.server.requests
+    assert not sandbox.server.requests
 
 
-def test_status_reference_limit_sends_nothing(doku_sandbox, client):
+def test_status_reference_limit_sends_nothing(sandbox, client):
     with pytest.raises(FieldValidationError, match="transaction_id"):
         client.status("R" * 31)
-    assert not doku_sandbox.server.requests
+    assert not sandbox.server.requests
 
 
 @pytest.mark.parametrize(
@@ -167,11 +152,11 @@ def test_status_reference_limit_sends_nothing(doku_sandbox, client):
         ({k: v for k, v in _fields().items() if k != "sender_name"}, "sender_name: required"),
     ],
 )
-def test_sandbox_checks_fields_itself(doku_sandbox, payload, message):
-    answer = _post(doku_sandbox, doku.INITIATE_PATH, payload)
+def test_sandbox_checks_fields_itself(sandbox, payload, message):
+    answer = _post(sandbox, doku.INITIATE_PATH, payload)
     assert answer.status_code == 400
     assert answer.json() == {"error": {"code": "INVALID_FIELD", "message": message}}
-    assert doku_sandbox.payouts == {}
+    assert sandbox.payouts == {}
 
 
 # Authentication -------------------------------------------------------------------------
@@ -189,34 +174,34 @@ def test_sandbox_checks_fields_itself(doku_sandbox, payload, message):
         ({"request_id": "REQ-1"}, 400, "INVALID_REQUEST_ID"),
     ],
 )
-def test_sandbox_rejects_bad_requests(doku_sandbox, options, status, code):
-    answer = _post(doku_sandbox, doku.INITIATE_PATH, _fields(), **options)
+def test_sandbox_rejects_bad_requests(sandbox, options, status, code):
+    answer = _post(sandbox, doku.INITIATE_PATH, _fields(), **options)
     assert (answer.status_code, answer.json()["error"]["code"]) == (status, code)
-    assert doku_sandbox.payouts == {}
+    assert sandbox.payouts == {}
 
 
-def test_sandbox_rejects_unsigned_requests(doku_sandbox):
+def test_sandbox_rejects_unsigned_requests(sandbox):
     answer = requests.post(
-        doku_sandbox.url + doku.STATUS_PATH,
+        sandbox.url + doku.STATUS_PATH,
         json={"transaction_id": "PAY_1"},
-        headers={"Client-Id": doku_sandbox.client_id, "Request-Id": "1"},
+        headers={"Client-Id": sandbox.client_id, "Request-Id": "1"},
         timeout=5,
     )
     assert (answer.status_code, answer.json()["error"]["code"]) == (401, "MISSING_SIGNATURE")
 
 
-def test_sandbox_rejects_a_tampered_body(doku_sandbox):
+def test_sandbox_rejects_a_tampered_body(sandbox):
     body = json.dumps(_fields()).encode()
     headers = doku.signature_headers(
-        doku_sandbox.client_id,
-        doku_sandbox.secret_key,
+        sandbox.client_id,
+        sandbox.secret_key,
         "77",
         doku.INITIATE_PATH,
         body,
-        timestamp=doku.format_timestamp(datetime.now(timezone.utc)),
+        timestamp=format_timestamp(datetime.now(timezone.utc)),
     )
     answer = requests.post(
-        doku_sandbox.url + doku.INITIATE_PATH,
+        sandbox.url + doku.INITIATE_PATH,
         data=body.replace(b"250000", b"950000"),
         headers=headers,
         timeout=5,
@@ -224,8 +209,8 @@ def test_sandbox_rejects_a_tampered_body(doku_sandbox):
     assert (answer.status_code, answer.json()["error"]["code"]) == (401, "INVALID_SIGNATURE")
 
 
-def test_client_surfaces_the_providers_message(doku_sandbox):
-    client = doku.DokuClient(doku_sandbox.url, "SOMEONE-ELSE", doku_sandbox.secret_key)
+def test_client_surfaces_the_providers_message(sandbox):
+    client = doku.DokuClient(sandbox.url, "SOMEONE-ELSE", sandbox.secret_key)
     with pytest.raises(ProviderClientError) as caught:
         client.status("PAY_1")
     error = caught.value
@@ -236,38 +221,41 @@ def test_client_surfaces_the_providers_message(doku_sandbox):
 # Idempotency ----------------------------------------------------------------------------
 
 
-def test_replay_returns_the_original_answer(doku_sandbox, client):
-    first_status, first = client.initiate(_fields(), "1001")
-    doku_sandbox.server.clock.advance(2 * HOUR)  # the link moved on meanwhile
-    status, again = client.initiate(_fields(), "1001")
+def test_replay_returns_the_original_answer(sandbox, client):
+    first_status = client.initiate(_fields(), "1001")
+    first = client.last_response
+    sandbox.server.clock.advance(2 * HOUR)  # the link moved on meanwhile
+    status = client.initiate(_fields(), "1001")
+    again = client.last_response
     assert (again.status, again.replayed) == (409, True)
     assert again.body == first.body
     assert status == first_status and status.raw_status == "PENDING"
-    assert list(doku_sandbox.payouts) == ["PAY_1"]
+    assert list(sandbox.payouts) == ["PAY_1"]
 
 
-def test_reused_request_id_with_another_body_is_refused(doku_sandbox, client):
+def test_reused_request_id_with_another_body_is_refused(sandbox, client):
     client.initiate(_fields(), "1001")
     with pytest.raises(ProviderClientError) as caught:
         client.initiate(_fields("PAY_2"), "1001")
     assert (caught.value.status, caught.value.code) == (409, "REQUEST_ID_CONFLICT")
-    assert list(doku_sandbox.payouts) == ["PAY_1"]
+    assert list(sandbox.payouts) == ["PAY_1"]
 
 
-def test_refused_request_does_not_use_up_its_request_id(doku_sandbox, client):
-    refused = _post(doku_sandbox, doku.INITIATE_PATH, _fields(amount=0), request_id="1001")
+def test_refused_request_does_not_use_up_its_request_id(sandbox, client):
+    refused = _post(sandbox, doku.INITIATE_PATH, _fields(amount=0), request_id="1001")
     assert refused.status_code == 400
-    status, response = client.initiate(_fields(), "1001")
+    status = client.initiate(_fields(), "1001")
+    response = client.last_response
     assert (response.status, status.raw_status) == (200, "PENDING")
 
 
-def test_duplicate_reference_is_refused(doku_sandbox, client, sleeps):
+def test_duplicate_reference_is_refused(sandbox, client, sleeps):
     client.initiate(_fields(), "1001")
     with pytest.raises(ProviderClientError) as caught:
         client.initiate(_fields(amount=1000), "1002")
     assert (caught.value.status, caught.value.code) == (409, "DUPLICATE_REFERENCE_ID")
     assert "PAY_1" in caught.value.message
-    assert len(doku_sandbox.server.requests) == 2 and sleeps == []  # 4xx: no retry
+    assert len(sandbox.server.requests) == 2 and sleeps == []  # 4xx: no retry
 
 
 def test_unknown_reference(client):
@@ -317,19 +305,16 @@ OPENED = [
         ("stuck@example.com", OPENED + [(2 * HOUR, "CONFIRMED"), (30 * DAY, "CONFIRMED")]),
     ],
 )
-def test_lifecycle_follows_the_clock(doku_sandbox, client, email, timeline):
+def test_lifecycle_follows_the_clock(sandbox, client, email, timeline):
     client.initiate(_fields(receiver_email=email), "1001")
-    clock, elapsed = doku_sandbox.server.clock, 0
-    for at, raw_status in timeline:
-        clock.advance(at - elapsed)
-        elapsed = at
+    for at, raw_status in follow_clock(sandbox.server.clock, timeline):
         status = client.status("PAY_1")
         assert (at, status.raw_status) == (at, raw_status)
         assert status.state == doku.STATUS_MAPPING[raw_status]
 
 
-def test_clock_can_be_set(doku_sandbox):
-    clock = doku_sandbox.server.clock
+def test_clock_can_be_set(sandbox):
+    clock = sandbox.server.clock
     assert clock.set(datetime(2030, 1, 31, 10, 0)) - datetime(
         2030, 1, 31, 10, 0, tzinfo=timezone.utc
     ) < timedelta(seconds=1)
@@ -341,53 +326,56 @@ def test_clock_can_be_set(doku_sandbox):
 
 
 @pytest.mark.parametrize("kind", ["http_500", "http_503"])
-def test_server_error_is_retried_with_the_same_request(doku_sandbox, client, sleeps, kind):
-    doku_sandbox.server.inject(kind)
-    status, response = client.initiate(_fields(), "1001")
+def test_server_error_is_retried_with_the_same_request(sandbox, client, sleeps, kind):
+    sandbox.server.inject(kind)
+    status = client.initiate(_fields(), "1001")
+    response = client.last_response
     assert (status.raw_status, response.replayed) == ("PENDING", False)
-    first, second = _attempts(doku_sandbox)
+    first, second = _attempts(sandbox)
     assert first == second and first[0] == "1001"
     assert sleeps == [0.5]
 
 
-def test_server_errors_exhaust_the_retries(doku_sandbox, client, sleeps):
-    doku_sandbox.server.inject("http_503", count=5)
+def test_server_errors_exhaust_the_retries(sandbox, client, sleeps):
+    sandbox.server.inject("http_503", count=5)
     with pytest.raises(ProviderServerError) as caught:
         client.initiate(_fields(), "1001")
     assert caught.value.status == 503 and caught.value.retryable
-    assert len(set(_attempts(doku_sandbox))) == 1 and len(doku_sandbox.server.requests) == 3
+    assert len(set(_attempts(sandbox))) == 1 and len(sandbox.server.requests) == 3
     assert sleeps == [0.5, 1.0]  # exponential backoff
-    assert doku_sandbox.payouts == {}
+    assert sandbox.payouts == {}
 
 
 @pytest.mark.parametrize("kind", ["timeout", "reset"])
-def test_lost_answer_is_retried_and_replayed(doku_sandbox, sleeps, kind):
+def test_lost_answer_is_retried_and_replayed(sandbox, sleeps, kind):
     # The sandbox did the work, the answer was lost: the retry must not pay twice.
-    client = doku_sandbox.client(timeout=0.3, sleep=sleeps.append)
-    doku_sandbox.server.inject(kind, seconds=1)
-    status, response = client.initiate(_fields(), "1001")
+    client = sandbox.client(timeout=0.3, sleep=sleeps.append)
+    sandbox.server.inject(kind, seconds=1)
+    status = client.initiate(_fields(), "1001")
+    response = client.last_response
     assert (response.status, response.replayed, status.raw_status) == (409, True, "PENDING")
-    first, second = _attempts(doku_sandbox)
+    first, second = _attempts(sandbox)
     assert first == second
-    assert list(doku_sandbox.payouts) == ["PAY_1"]
+    assert list(sandbox.payouts) == ["PAY_1"]
 
 
 @pytest.mark.parametrize(
     "kind, error_class", [("timeout", ProviderTimeout), ("reset", ProviderNetworkError)]
 )
-def test_lost_answer_without_retries(doku_sandbox, kind, error_class):
-    client = doku_sandbox.client(timeout=0.3, max_retries=0)
-    doku_sandbox.server.inject(kind, seconds=1)
+def test_lost_answer_without_retries(sandbox, kind, error_class):
+    client = sandbox.client(timeout=0.3, max_retries=0)
+    sandbox.server.inject(kind, seconds=1)
     with pytest.raises(error_class) as caught:
         client.status("PAY_1")
     assert type(caught.value) is error_class and caught.value.retryable
 
 
-def test_latency_within_the_timeout(doku_sandbox, sleeps):
-    client = doku_sandbox.client(timeout=2, sleep=sleeps.append)
-    doku_sandbox.server.inject("latency", seconds=0.3)
+def test_latency_within_the_timeout(sandbox, sleeps):
+    client = sandbox.client(timeout=2, sleep=sleeps.append)
+    sandbox.server.inject("latency", seconds=0.3)
     started = time.monotonic()
-    status, response = client.initiate(_fields(), "1001")
+    status = client.initiate(_fields(), "1001")
+    response = client.last_response
     assert time.monotonic() - started >= 0.3
     assert (response.replayed, status.raw_status, sleeps) == (False, "PENDING", [])
 
@@ -396,73 +384,73 @@ def test_latency_within_the_timeout(doku_sandbox, sleeps):
     "kind, error_class",
     [("malformed_json", ProviderMalformedResponse), ("bad_signature", ProviderBadSignature)],
 )
-def test_damaged_answer_is_not_retried(doku_sandbox, client, sleeps, kind, error_class):
-    doku_sandbox.server.inject(kind)
+def test_damaged_answer_is_not_retried(sandbox, client, sleeps, kind, error_class):
+    sandbox.server.inject(kind)
     with pytest.raises(error_class):
         client.initiate(_fields(), "1001")
-    assert len(doku_sandbox.server.requests) == 1 and sleeps == []
+    assert len(sandbox.server.requests) == 1 and sleeps == []
     # The work was done: a status lookup (how Odoo reconciles) finds the link.
     assert client.status("PAY_1").raw_status == "PENDING"
 
 
-def test_response_verification_can_be_off(doku_sandbox, client):
+def test_response_verification_can_be_off(sandbox, client):
     client.initiate(_fields(), "1001")
-    doku_sandbox.server.inject("bad_signature")
-    assert doku_sandbox.client(verify_responses=False).status("PAY_1").raw_status == "PENDING"
+    sandbox.server.inject("bad_signature")
+    assert sandbox.client(verify_responses=False).status("PAY_1").raw_status == "PENDING"
 
 
-def test_answer_for_another_request_is_refused(doku_sandbox, client):
-    original = doku_sandbox._sign
+def test_answer_for_another_request_is_refused(sandbox, client):
+    original = sandbox._sign
 
     def sign_for_someone_else(request, response, wrong):
         request.headers["Request-Id"] = "999"
         original(request, response, wrong)
 
-    doku_sandbox.server.route(
-        "POST", doku.STATUS_PATH, doku_sandbox._status, sign=sign_for_someone_else
+    sandbox.server.route(
+        "POST", doku.STATUS_PATH, sandbox._status, sign=sign_for_someone_else
     )
     client.initiate(_fields(), "1001")
     with pytest.raises(ProviderBadSignature, match="Request-Id"):
         client.status("PAY_1")
 
 
-def test_fault_only_hits_its_path(doku_sandbox, client, sleeps):
-    doku_sandbox.server.inject("http_500", path=doku.STATUS_PATH)
+def test_fault_only_hits_its_path(sandbox, client, sleeps):
+    sandbox.server.inject("http_500", path=doku.STATUS_PATH)
     client.initiate(_fields(), "1001")
     assert sleeps == []
     client.status("PAY_1")
     assert sleeps == [0.5]
 
 
-def test_fault_only_hits_the_body_it_names(doku_sandbox, client, sleeps):
-    doku_sandbox.server.inject("http_503", path=doku.INITIATE_PATH, body_contains='"PAY_2"')
+def test_fault_only_hits_the_body_it_names(sandbox, client, sleeps):
+    sandbox.server.inject("http_503", path=doku.INITIATE_PATH, body_contains='"PAY_2"')
     client.initiate(_fields("PAY_1"), "1001")
     assert sleeps == []
     client.initiate(_fields("PAY_2"), "1002")
     assert sleeps == [0.5]
 
 
-def test_requests_in_flight_are_counted(doku_sandbox):
-    server = doku_sandbox.server
+def test_requests_in_flight_are_counted(sandbox):
+    server = sandbox.server
     server.inject("latency", count=4, seconds=0.3)
     threads = [
-        threading.Thread(target=doku_sandbox.client().initiate, args=(_fields(f"PAY_{i}"), str(i)))
+        threading.Thread(target=sandbox.client().initiate, args=(_fields(f"PAY_{i}"), str(i)))
         for i in range(4)
     ]
     for thread in threads:
         thread.start()
     for thread in threads:
         thread.join()
-    assert len(doku_sandbox.payouts) == 4
-    stats = doku_sandbox.url + "/_sandbox/stats"
+    assert len(sandbox.payouts) == 4
+    stats = sandbox.url + "/_sandbox/stats"
     assert requests.get(stats, timeout=5).json() == {"in_flight": 0, "max_in_flight": 4}
     assert requests.post(stats, timeout=5).json() == {"in_flight": 0, "max_in_flight": 4}
     assert server.stats() == {"in_flight": 0, "max_in_flight": 0}
 
 
-def test_unknown_fault_kind(doku_sandbox):
+def test_unknown_fault_kind(sandbox):
     with pytest.raises(ValueError, match="Unknown fault"):
-        doku_sandbox.server.inject("meteor")
+        sandbox.server.inject("meteor")
 
 
 def test_connection_refused(sleeps):
@@ -476,8 +464,8 @@ def test_connection_refused(sleeps):
 # Control endpoints and server ------------------------------------------------------------
 
 
-def test_control_endpoints(doku_sandbox, client, sleeps):
-    control = doku_sandbox.url + "/_sandbox/"
+def test_control_endpoints(sandbox, client, sleeps):
+    control = sandbox.url + "/_sandbox/"
     client.initiate(_fields(), "1001")
 
     answer = requests.post(
@@ -485,7 +473,7 @@ def test_control_endpoints(doku_sandbox, client, sleeps):
     )
     assert answer.json() == {"faults": 1}
     answer = requests.post(control + "clock", json={"advance": 3 * HOUR}, timeout=5)
-    assert doku.parse_timestamp(answer.json()["now"]) > datetime.now(timezone.utc) + timedelta(
+    assert parse_timestamp(answer.json()["now"]) > datetime.now(timezone.utc) + timedelta(
         hours=2, minutes=59
     )
     assert client.status("PAY_1").raw_status == "COMPLETED"
@@ -505,7 +493,7 @@ def test_control_endpoints(doku_sandbox, client, sleeps):
     assert requests.get(control + "clock", timeout=5).json()["now"].startswith("2030-01-31")
 
     assert requests.post(control + "reset", timeout=5).json() == {}
-    assert not doku_sandbox.server.requests and doku_sandbox.payouts == {}
+    assert not sandbox.server.requests and sandbox.payouts == {}
     assert requests.get(control + "clock", timeout=5).json()["now"][:10] == (
         datetime.now(timezone.utc).strftime("%Y-%m-%d")
     )
@@ -521,9 +509,9 @@ def test_control_endpoints(doku_sandbox, client, sleeps):
         ("get", "nothing", None, 404),
     ],
 )
-def test_control_errors(doku_sandbox, method, path, payload, status):
+def test_control_errors(sandbox, method, path, payload, status):
     answer = requests.request(
-        method, f"{doku_sandbox.url}/_sandbox/{path}", json=payload, timeout=5
+        method, f"{sandbox.url}/_sandbox/{path}", json=payload, timeout=5
     )
     assert answer.status_code == status and answer.json()["error"]["message"]
 

@@ -10,6 +10,7 @@ import pytest
 import requests
 from requests.structures import CaseInsensitiveDict
 
+from odoo.addons.hr_payout_link.controllers.xendit import XenditCallbackController
 from odoo.addons.hr_payout_link.protocol import xendit
 from odoo.addons.hr_payout_link.protocol.errors import (
     FieldValidationError,
@@ -19,29 +20,24 @@ from odoo.addons.hr_payout_link.protocol.errors import (
     ProviderServerError,
     ProviderTimeout,
 )
+from odoo.addons.hr_payout_link.protocol.timeutil import DAY, HOUR, MINUTE
 from odoo.addons.hr_payout_link.sandbox import doku as doku_sim
 from odoo.addons.hr_payout_link.sandbox import xendit as xendit_sim
 from odoo.addons.hr_payout_link.sandbox.server import SandboxServer
+from odoo.addons.hr_payout_link.tests import fakes
+from odoo.addons.hr_payout_link.tests.fakes import (
+    DOKU_FIELDS,
+    PAYOUT_ARGS,
+    PAYOUT_BODY,
+    follow_clock,
+)
 
-MINUTE, HOUR, DAY = 60, 3600, 86400
-
-
-@pytest.fixture
-def sandbox():
-    sandbox = xendit_sim.start()
-    yield sandbox
-    sandbox.server.stop()
-
-
-@pytest.fixture
-def sleeps():
-    """Backoff delays the client asked for (tests do not really wait)."""
-    return []
+CALLBACK_URL = XenditCallbackController._payouts_url  # Odoo's route for v2 events
 
 
-@pytest.fixture
-def client(sandbox, sleeps):
-    return sandbox.client(sleep=sleeps.append)
+# pytest fixtures, found by their names here
+sandbox = fakes.sandbox_fixture(xendit_sim.start)
+client, sleeps = fakes.client, fakes.sleeps
 
 
 class _ReceiverHandler(BaseHTTPRequestHandler):
@@ -64,7 +60,7 @@ def receiver():
     server = ThreadingHTTPServer(("127.0.0.1", 0), _ReceiverHandler)
     server.daemon_threads = True
     server.received, server.status = [], 200
-    server.url = f"http://127.0.0.1:{server.server_address[1]}/payout/xendit/webhook"
+    server.url = f"http://127.0.0.1:{server.server_address[1]}{CALLBACK_URL}"
     thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05})
     thread.start()
     yield server
@@ -78,24 +74,12 @@ def _basic(key):
 
 
 def _link(client, email="siti@example.com", external_id="PAY1", key="link-key-1", amount=250000):
-    status, _response = client.create_payout_link(external_id, amount, email, key)
+    status = client.create_payout_link(external_id, amount, email, key)
     return status.provider_reference
 
 
-PAYOUT_ARGS = {
-    "reference_id": "PL-2025-0001",
-    "channel_code": "ID_BCA",
-    "account_number": "1234567890",
-    "account_holder_name": "Siti Rahma",
-    "amount": 250000,
-    "currency": "IDR",
-    "description": "Bonus Q1",
-    "idempotency_key": "db-1-PL-2025-0001",
-}
-
-
 def _payout(client, **overrides):
-    status, _response = client.create_payout(**{**PAYOUT_ARGS, **overrides})
+    status = client.create_payout(**{**PAYOUT_ARGS, **overrides})
     return status.provider_reference
 
 
@@ -126,7 +110,8 @@ def _keys(sandbox):
 
 
 def test_payout_link_requests(sandbox, client):
-    status, response = client.create_payout_link("PAY1", 250000, "siti@example.com", "lk-1")
+    status = client.create_payout_link("PAY1", 250000, "siti@example.com", "lk-1")
+    response = client.last_response
     assert (response.status, response.replayed, status.raw_status, status.state) == (
         200,
         False,
@@ -145,7 +130,7 @@ def test_payout_link_requests(sandbox, client):
     )
 
     assert client.get_payout_link(link["id"]).raw_status == "PENDING"
-    status, _response = client.void_payout_link(link["id"], "void-1")
+    status = client.void_payout_link(link["id"], "void-1")
     assert (status.raw_status, status.state) == ("VOIDED", "cancelled")
 
     create, get, void = sandbox.server.requests
@@ -162,28 +147,22 @@ def test_payout_link_requests(sandbox, client):
 
 
 def test_payout_v2_requests(sandbox, client):
-    status, response = client.create_payout(**PAYOUT_ARGS)
+    status = client.create_payout(**PAYOUT_ARGS)
+    response = client.last_response
     payout = response.data
     assert (status.raw_status, status.state) == ("ACCEPTED", "processing")
     assert payout["id"].startswith("disb-") and payout["business_id"] == xendit_sim.BUSINESS_ID
     assert client.get_payout(payout["id"]).raw_status == "ACCEPTED"
     assert [s.provider_reference for s in client.find_payouts("PL-2025-0001")] == [payout["id"]]
     assert client.find_payouts("PL-other") == []
-    assert client.cancel_payout(payout["id"])[0].raw_status == "CANCELLED"
+    assert client.cancel_payout(payout["id"]).raw_status == "CANCELLED"
     assert client.get_balance() == xendit_sim.DEFAULT_BALANCE
 
     create, get, find, _find, cancel, balance = sandbox.server.requests
     assert (create.method, create.path) == ("POST", "/v2/payouts")
     assert create.headers["Idempotency-key"] == "db-1-PL-2025-0001"
     assert create.headers["Authorization"] == _basic(sandbox.secret_key)
-    assert create.json == {
-        "reference_id": "PL-2025-0001",
-        "channel_code": "ID_BCA",
-        "channel_properties": {"account_number": "1234567890", "account_holder_name": "Siti Rahma"},
-        "amount": 250000,
-        "currency": "IDR",
-        "description": "Bonus Q1",
-    }
+    assert create.json == PAYOUT_BODY
     assert (get.method, get.path) == ("GET", f"/v2/payouts/{payout['id']}")
     assert (find.method, find.path, find.query) == (
         "GET",
@@ -359,9 +338,11 @@ def test_unknown_ids(client):
 
 
 def test_replay_returns_the_original_answer(sandbox, client):
-    first_status, first = client.create_payout(**PAYOUT_ARGS)
+    first_status = client.create_payout(**PAYOUT_ARGS)
+    first = client.last_response
     sandbox.server.clock.advance(HOUR)  # the payout moved on meanwhile
-    status, again = client.create_payout(**PAYOUT_ARGS)
+    status = client.create_payout(**PAYOUT_ARGS)
+    again = client.last_response
     assert (again.status, again.replayed) == (409, True)
     assert again.body == first.body and status == first_status
     assert len(sandbox.payouts) == 1
@@ -370,7 +351,8 @@ def test_replay_returns_the_original_answer(sandbox, client):
 
 def test_link_replay(sandbox, client):
     link_id = _link(client)
-    status, again = client.create_payout_link("PAY1", 250000, "siti@example.com", "link-key-1")
+    status = client.create_payout_link("PAY1", 250000, "siti@example.com", "link-key-1")
+    again = client.last_response
     assert (again.replayed, status.provider_reference) == (True, link_id)
     assert len(sandbox.links) == 1
 
@@ -400,14 +382,17 @@ def test_legacy_link_without_key_is_not_idempotent(sandbox):
 def test_refused_request_does_not_use_up_its_key(sandbox, client):
     with pytest.raises(ProviderClientError):
         _payout(client, amount=1000)  # under the minimum
-    status, response = client.create_payout(**PAYOUT_ARGS)
+    status = client.create_payout(**PAYOUT_ARGS)
+    response = client.last_response
     assert (response.status, status.raw_status) == (200, "ACCEPTED")
 
 
 def test_replay_with_200(sandbox, client):
     sandbox.configure(replay_status=200)
-    _status, first = client.create_payout(**PAYOUT_ARGS)
-    _status, again = client.create_payout(**PAYOUT_ARGS)
+    client.create_payout(**PAYOUT_ARGS)
+    first = client.last_response
+    client.create_payout(**PAYOUT_ARGS)
+    again = client.last_response
     assert (again.status, again.replayed, again.body) == (200, False, first.body)
     assert len(sandbox.payouts) == 1
 
@@ -431,7 +416,8 @@ def test_strict_keys_reconcile_by_lookup(sandbox, sleeps):
 @pytest.mark.parametrize("kind", ["http_500", "http_503"])
 def test_server_error_is_retried_with_the_same_key(sandbox, client, sleeps, kind):
     sandbox.server.inject(kind)
-    status, response = client.create_payout(**PAYOUT_ARGS)
+    status = client.create_payout(**PAYOUT_ARGS)
+    response = client.last_response
     assert (status.raw_status, response.replayed) == ("ACCEPTED", False)
     first, second = _keys(sandbox)
     assert first == second == ("POST", "/v2/payouts", "db-1-PL-2025-0001")
@@ -452,7 +438,8 @@ def test_server_errors_exhaust_the_retries(sandbox, client, sleeps):
 def test_lost_answer_is_retried_with_the_same_key_and_pays_once(sandbox, sleeps, kind):
     client = sandbox.client(timeout=0.3, sleep=sleeps.append)
     sandbox.server.inject(kind, seconds=1)
-    status, response = client.create_payout(**PAYOUT_ARGS)
+    status = client.create_payout(**PAYOUT_ARGS)
+    response = client.last_response
     assert (response.status, response.replayed, status.raw_status) == (409, True, "ACCEPTED")
     first, second = _keys(sandbox)
     assert first == second == ("POST", "/v2/payouts", "db-1-PL-2025-0001")
@@ -464,7 +451,8 @@ def test_lost_answer_is_retried_with_the_same_key_and_pays_once(sandbox, sleeps,
 def test_lost_link_answer_is_replayed(sandbox, sleeps):
     client = sandbox.client(timeout=0.3, sleep=sleeps.append)
     sandbox.server.inject("timeout", seconds=1)
-    status, response = client.create_payout_link("PAY1", 250000, "a@example.com", "lk-1")
+    status = client.create_payout_link("PAY1", 250000, "a@example.com", "lk-1")
+    response = client.last_response
     assert (response.replayed, status.raw_status) == (True, "PENDING")
     assert len(sandbox.links) == 1 and len(set(_keys(sandbox))) == 1
 
@@ -484,7 +472,8 @@ def test_latency_within_the_timeout(sandbox, sleeps):
     client = sandbox.client(timeout=2, sleep=sleeps.append)
     sandbox.server.inject("latency", seconds=0.3)
     started = time.monotonic()
-    status, response = client.create_payout(**PAYOUT_ARGS)
+    status = client.create_payout(**PAYOUT_ARGS)
+    response = client.last_response
     assert time.monotonic() - started >= 0.3
     assert (response.replayed, status.raw_status, sleeps) == (False, "ACCEPTED", [])
 
@@ -502,7 +491,7 @@ def test_malformed_answer_is_not_retried(sandbox, client, sleeps):
 def test_bad_signature_fault_is_harmless(sandbox, client):
     # Xendit's answers are not signed: there is nothing to damage.
     sandbox.server.inject("bad_signature")
-    assert client.create_payout(**PAYOUT_ARGS)[0].raw_status == "ACCEPTED"
+    assert client.create_payout(**PAYOUT_ARGS).raw_status == "ACCEPTED"
 
 
 def test_fault_only_hits_its_path(sandbox, client, sleeps):
@@ -552,10 +541,7 @@ def test_connection_refused(sleeps):
 )
 def test_link_lifecycle_follows_the_clock(sandbox, client, email, timeline):
     link_id = _link(client, email)
-    clock, elapsed = sandbox.server.clock, 0
-    for at, raw_status in timeline:
-        clock.advance(at - elapsed)
-        elapsed = at
+    for at, raw_status in follow_clock(sandbox.server.clock, timeline):
         status = client.get_payout_link(link_id)
         assert (at, status.raw_status) == (at, raw_status)
         assert status.state == xendit.LINK_STATUS_MAPPING[raw_status]
@@ -628,9 +614,9 @@ def test_claim_control_errors(sandbox, params):
 
 def test_void_before_claim(sandbox, client):
     link_id = _link(client)
-    status, _response = client.void_payout_link(link_id, "void-1")
+    status = client.void_payout_link(link_id, "void-1")
     assert (status.raw_status, status.state) == ("VOIDED", "cancelled")
-    assert client.void_payout_link(link_id, "void-2")[0].raw_status == "VOIDED"  # no-op
+    assert client.void_payout_link(link_id, "void-2").raw_status == "VOIDED"  # no-op
     sandbox.server.clock.advance(4 * DAY)
     assert client.get_payout_link(link_id).raw_status == "VOIDED"  # never expires
 
@@ -690,10 +676,7 @@ def test_void_of_an_expired_link_is_refused(sandbox, client):
 )
 def test_payout_lifecycle_follows_the_clock(sandbox, client, account, timeline):
     payout_id = _payout(client, account_number=account)
-    clock, elapsed = sandbox.server.clock, 0
-    for at, raw_status in timeline:
-        clock.advance(at - elapsed)
-        elapsed = at
+    for at, raw_status in follow_clock(sandbox.server.clock, timeline):
         status = client.get_payout(payout_id)
         assert (at, status.raw_status) == (at, raw_status)
         assert status.state == xendit.PAYOUT_STATUS_MAPPING[raw_status]
@@ -719,7 +702,7 @@ def test_payout_outcomes_and_balance(sandbox, client, account, failure_code, bal
 def test_payout_beyond_the_balance_fails(sandbox, client):
     sandbox.configure(balance=100000)
     assert client.get_balance() == 100000
-    status, _response = client.create_payout(**PAYOUT_ARGS)
+    status = client.create_payout(**PAYOUT_ARGS)
     assert status.raw_status == "ACCEPTED"  # Xendit accepts, then fails it
     sandbox.server.clock.advance(MINUTE)
     status = client.get_payout(status.provider_reference)
@@ -734,9 +717,9 @@ def test_cancel_only_while_accepted(sandbox, client):
     assert client.get_balance() == xendit_sim.DEFAULT_BALANCE - 500000
     sandbox.server.clock.advance(HOUR)
 
-    status, _response = client.cancel_payout(stays)
+    status = client.cancel_payout(stays)
     assert (status.raw_status, status.state) == ("CANCELLED", "failed")
-    assert client.cancel_payout(stays)[0].raw_status == "CANCELLED"  # no-op
+    assert client.cancel_payout(stays).raw_status == "CANCELLED"  # no-op
     assert client.get_balance() == xendit_sim.DEFAULT_BALANCE - 250000  # refunded
 
     with pytest.raises(ProviderClientError) as caught:
@@ -750,7 +733,7 @@ def test_cancel_only_while_accepted(sandbox, client):
 
 def test_cancel_a_fresh_payout(sandbox, client):
     payout_id = _payout(client)
-    assert client.cancel_payout(payout_id)[0].raw_status == "CANCELLED"
+    assert client.cancel_payout(payout_id).raw_status == "CANCELLED"
     sandbox.server.clock.advance(DAY)
     assert client.get_payout(payout_id).raw_status == "CANCELLED"  # nothing more happens
 
@@ -778,7 +761,7 @@ def test_payout_callbacks_are_delivered_with_the_token(sandbox, client, receiver
     assert all(a["url"] == receiver.url and a["attempt"] == 1 for a in attempts)
     assert len(receiver.received) == 4
     for path, headers, _body in receiver.received:
-        assert path == "/payout/xendit/webhook"
+        assert path == CALLBACK_URL
         assert headers["Content-Type"] == "application/json"
         xendit.verify_callback_token(xendit_sim.CALLBACK_TOKEN, headers["x-callback-token"])
     events = [json.loads(body) for _path, _headers, body in receiver.received]
@@ -899,7 +882,7 @@ def test_reset_forgets_everything(sandbox, client, receiver):
         xendit_sim.DEFAULT_BALANCE,
         True,
     )
-    status, _response = client.create_payout(**PAYOUT_ARGS)  # the key is free again
+    status = client.create_payout(**PAYOUT_ARGS)  # the key is free again
     assert status.raw_status == "ACCEPTED"
 
 
@@ -907,15 +890,7 @@ def test_doku_and_xendit_on_one_server():
     with SandboxServer() as server:
         doku_sandbox = doku_sim.DokuSandbox(server)
         xendit_sandbox = xendit_sim.XenditSandbox(server)
-        fields = {
-            "amount": 250000,
-            "sender_name": "PT Contoh",
-            "receiver_name": "Siti Rahma",
-            "receiver_phone_number": "6281234567890",
-            "receiver_email": "siti@example.com",
-            "reference_id": "PAY_1",
-        }
-        assert doku_sandbox.client().initiate(fields, "1001")[0].raw_status == "PENDING"
+        assert doku_sandbox.client().initiate(DOKU_FIELDS, "1001").raw_status == "PENDING"
         assert xendit_sandbox.client().get_balance() == xendit_sim.DEFAULT_BALANCE
         assert _payout(xendit_sandbox.client()).startswith("disb-")
         assert [r.path for r in server.requests] == [

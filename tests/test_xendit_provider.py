@@ -7,10 +7,12 @@ from odoo.exceptions import UserError, ValidationError
 from odoo.tests import HttpCase, tagged
 from odoo.tools import config
 
+from ..controllers.xendit import XenditCallbackController
 from ..protocol import xendit
+from ..protocol.timeutil import DAY, HOUR, MINUTE
 from .common import PayoutCommon
 
-MINUTE, HOUR, DAY = 60, 3600, 86400
+CALLBACK_URL = XenditCallbackController._payouts_url  # where the sandbox sends events
 
 
 class XenditCommon(PayoutCommon):
@@ -163,7 +165,7 @@ class TestXenditPayoutsV2(XenditCommon):
         self._submit()
         self.assertEqual(link.provider_status, "ACCEPTED")
         # Someone cancels it in Xendit's dashboard before any money moved.
-        self.in_odoo._xendit_client().cancel_payout(link.provider_reference)
+        self.in_odoo._api_client().cancel_payout(link.provider_reference)
         self._poll()
         self.assertEqual((link.state, link.provider_status), ("failed", "CANCELLED"))
         self.assertIn("CANCELLED", link.failure_reason)
@@ -230,18 +232,18 @@ class TestXenditCallbacks(XenditCommon, HttpCase):
     def setUp(self):
         super().setUp()
         self.xendit.configure(
-            callback_url=f"http://127.0.0.1:{config['http_port']}/payout/xendit/payouts"
+            callback_url=f"http://127.0.0.1:{config['http_port']}{CALLBACK_URL}"
         )
         self.link = self._xendit_link(self.in_odoo)
         self._send(self.link)
         self.link._claim(self.bank, "1234567890", "Dewi Lestari")
         self._submit()
 
-    def _post(self, body, token=None):
+    def _post(self, body, token=None, url=CALLBACK_URL):
         headers = {"Content-Type": "application/json"}
         if token:
             headers[xendit.CALLBACK_TOKEN_HEADER] = token
-        return self.url_open("/payout/xendit/payouts", data=json.dumps(body), headers=headers)
+        return self.url_open(url, data=json.dumps(body), headers=headers)
 
     def _event(self, payout_id=None, status="SUCCEEDED"):
         return {"event": "payout.succeeded", "business_id": "b1", "created": "2026-11-22",
@@ -305,6 +307,13 @@ class TestXenditCallbacks(XenditCommon, HttpCase):
         self.assertFalse(self._calls("GET", xendit.PAYOUT_PATH))
         self.link.invalidate_recordset()
         self.assertEqual(self.link.state, "processing")
+
+    def test_payout_link_callbacks_have_their_own_route(self):
+        body = {"id": "unknown-link", "external_id": "PAY1", "status": "COMPLETED"}
+        url = XenditCallbackController._payout_link_url
+        self.assertEqual(self._post(body, url=url).status_code, 403)
+        response = self._post(body, self.xendit.callback_token, url=url)
+        self.assertEqual((response.status_code, response.json()), (200, {"status": "ignored"}))
 
     def test_malformed_callback(self):
         response = self._post({"nothing": "useful"}, self.xendit.callback_token)

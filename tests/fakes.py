@@ -1,0 +1,102 @@
+"""Fakes, values and pytest fixtures shared by the plain pytest files (test_protocol_*,
+test_sandbox_*).
+
+Import it absolutely (`from odoo.addons.hr_payout_link.tests.fakes import ...`): a
+conftest.py inside the addon cannot work, because pytest loads it before pytest-odoo maps
+the addon to `odoo.addons.hr_payout_link`. pytest finds the fixtures imported into a test
+module's namespace. Its name does not start with `test_`, so no runner collects it.
+"""
+
+import pytest
+import requests
+
+# The fields of a DOKU initiate body (DokuClient.initiate) that pass every rule.
+DOKU_FIELDS = {
+    "amount": 250000,
+    "sender_name": "PT Contoh",
+    "receiver_name": "Siti Rahma",
+    "receiver_phone_number": "6281234567890",
+    "receiver_email": "siti@example.com",
+    "reference_id": "PAY_1",
+    "description": "Bonus Q1",
+}
+
+# The arguments of a Xendit v2 payout (XenditClient.create_payout) that pass every rule.
+PAYOUT_ARGS = {
+    "reference_id": "PL-2025-0001",
+    "channel_code": "ID_BCA",
+    "account_number": "1234567890",
+    "account_holder_name": "Siti Rahma",
+    "amount": 250000,
+    "currency": "IDR",
+    "description": "Bonus Q1",
+    "idempotency_key": "db-1-PL-2025-0001",
+}
+# The JSON body XenditClient sends for them.
+PAYOUT_BODY = {
+    "reference_id": "PL-2025-0001",
+    "channel_code": "ID_BCA",
+    "channel_properties": {"account_number": "1234567890", "account_holder_name": "Siti Rahma"},
+    "amount": 250000,
+    "currency": "IDR",
+    "description": "Bonus Q1",
+}
+
+
+class FakeSession:
+    """Stands in for requests.Session: records each call and answers with the canned
+    (HTTP status, body bytes) replies in turn, the last one again once they run out."""
+
+    def __init__(self, *replies):
+        self.replies = list(replies)
+        self.calls = []  # {"method", "url", and the keyword arguments} of each request
+
+    def request(self, method, url, **kwargs):
+        self.calls.append({"method": method, "url": url, **kwargs})
+        status, content = self.replies[min(len(self.calls), len(self.replies)) - 1]
+        response = requests.Response()
+        response.status_code, response._content = status, content
+        response.url = url
+        return response
+
+
+def error_facts(error):
+    """What a test checks of a ProviderError: (class, message, code, HTTP status, body,
+    retryable)."""
+    return (type(error), error.message, error.code, error.status, error.body, error.retryable)
+
+
+def follow_clock(clock, timeline):
+    """Walk a sandbox ``clock`` through ``timeline``, steps whose first item is the number
+    of seconds since the start: yield each step once the clock is there."""
+    elapsed = 0
+    for step in timeline:
+        clock.advance(step[0] - elapsed)
+        elapsed = step[0]
+        yield step
+
+
+def sandbox_fixture(start):
+    """A pytest fixture named ``sandbox``: the sandbox ``start()`` returns, stopped after
+    the test."""
+
+    @pytest.fixture(name="sandbox")
+    def sandbox():
+        started = start()
+        yield started
+        started.server.stop()
+
+    return sandbox
+
+
+@pytest.fixture
+def sleeps():
+    """Backoff delays the client asked for (tests do not really wait)."""
+    return []
+
+
+@pytest.fixture
+def client(sandbox, sleeps):
+    """A client of the test module's ``sandbox`` fixture that records its backoff delays
+    in ``sleeps`` instead of waiting."""
+    return sandbox.client(sleep=sleeps.append)
