@@ -48,6 +48,10 @@ BATCH_LINE_FIELDS = ("company_id", "currency_id", "provider_id", "payout_type", 
 SECRET_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"
 SECRET_LENGTH = 8
 REFERENCE_RE = re.compile(r"[A-Za-z0-9]{1,30}")
+# The reference a provider receives: a tag of the database and company, then the External
+# ID, at most 30 characters (DOKU's reference_id and Xendit's external_id).
+REFERENCE_TAG_LENGTH = 5
+MAX_SUBMISSION_REFERENCE = 30
 PHONE_RE = re.compile(r"62\d{7,12}")
 ACCOUNT_NUMBER_RE = re.compile(r"[0-9]{6,20}")  # ASCII only: \d takes any script
 # The strictest provider's limits (DOKU's), so that a link fits every provider.

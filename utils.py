@@ -1,5 +1,7 @@
 """Module-level helpers of the addon: normalising what people type, masking what they see."""
 
+import base64
+import hashlib
 import re
 
 from . import const
@@ -18,6 +20,13 @@ def normalize_phone(raw):
 def normalize_secret(raw):
     """Employees may type the secret in lower case or with spaces and dashes."""
     return re.sub(r"[\s-]", "", raw or "").upper()
+
+
+def reference_tag(*parts):
+    """5 letters and digits derived from ``parts``: tells apart the references that
+    databases and companies send to one provider account."""
+    digest = hashlib.sha256(":".join(map(str, parts)).encode()).digest()
+    return base64.b32encode(digest).decode()[:const.REFERENCE_TAG_LENGTH]
 
 
 def mask_account_number(number):

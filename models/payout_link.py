@@ -457,6 +457,8 @@ class PayoutLink(models.Model):
         first, so the second waits for the first, and the database refuses a second live
         replacement of a link (the unique index of `init`) whose copy it could not see yet.
         """
+        if not self:
+            return self
         self.flush_recordset()
         self.env.execute_query(SQL(
             "SELECT id FROM payout_link WHERE id IN %s FOR NO KEY UPDATE", tuple(self.ids)))

@@ -37,16 +37,16 @@ class PayoutLink(models.Model):
 
     # === Flagging === #
 
-    def _note_unclear_answer(self, reason):
+    def _note_unclear_answer(self, reason, at_once=False):
         """Count an unclear answer; flag the link once the lookups have been unclear too
-        often or too long."""
+        often or too long, or ``at_once`` (a payout under our reference that is not ours)."""
         self.ensure_one()
         now = fields.Datetime.now()
         first = self.date_first_unclear or now
         calls = self.unclear_calls + 1
         self.sudo().write({"unclear_calls": calls, "date_first_unclear": first})
         if self.needs_attention or not (
-            calls >= const.MAX_UNCLEAR_CALLS
+            at_once or calls >= const.MAX_UNCLEAR_CALLS
             or now - first >= timedelta(hours=const.ATTENTION_AFTER_HOURS)
         ):
             return

@@ -209,8 +209,7 @@ class PayoutLink(models.Model):
             "account_number": account_number,
             "account_number_masked": utils.mask_account_number(account_number),
             "account_holder_name": holder_name,
-            "submission_state": "to_review" if to_review else "to_submit",
-            "submission_key": self.provider_id._new_submission_key(self),
+            **self._queue_values("to_review" if to_review else "to_submit"),
         }, message=message)
         if to_review:
             self.activity_schedule(

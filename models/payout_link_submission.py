@@ -34,7 +34,6 @@ from odoo.exceptions import UserError
 from odoo.tools import SQL
 
 from .. import const
-from ..protocol.errors import FieldValidationError, ProviderClientError
 
 _logger = logging.getLogger(__name__)
 
@@ -51,6 +50,11 @@ class PayoutLink(models.Model):
         copy=False, readonly=True, index="btree_not_null",
         help="Money-safety mark: 'Submitting' is committed before the provider is called, "
         "so an interrupted call is reconciled instead of sent again.",
+    )
+    submission_reference = fields.Char(
+        string="Reference at Provider", copy=False, readonly=True, index="btree_not_null",
+        help="What the provider knows the payout by: the External ID after a tag of this "
+        "database and company, so those sharing one provider account never meet.",
     )
     submission_key = fields.Char(
         string="Idempotency Key", copy=False, readonly=True,
@@ -84,11 +88,24 @@ class PayoutLink(models.Model):
         if not self:
             return
         for link in self:
-            link._update_state("sent", values={
-                "submission_state": "to_submit",
-                "submission_key": link.provider_id._new_submission_key(link),
-            }, message=log and self.env._("Queued for %s.", link.provider_id.name))
+            link._update_state("sent", values=link._queue_values("to_submit"),
+                               message=log and self.env._("Queued for %s.",
+                                                          link.provider_id.name))
         self._trigger_submissions()
+
+    def _queue_values(self, submission_state):
+        """The marks stored with a link queued for its provider, before any call: its
+        idempotency key and the reference the provider will know it by."""
+        self.ensure_one()
+        provider = self.provider_id
+        return {"submission_state": submission_state,
+                "submission_key": provider._new_submission_key(self),
+                "submission_reference": provider._new_submission_reference(self)}
+
+    def _get_submission_reference(self):
+        """The reference the provider knows (or, before the link is queued, will know)."""
+        self.ensure_one()
+        return self.submission_reference or self.provider_id._new_submission_reference(self)
 
     def _trigger_submissions(self):
         """Run the payment cron soon: links wait for it with 'to_submit'."""
@@ -177,7 +194,7 @@ class PayoutLink(models.Model):
         or the ProviderError it raised."""
         self.ensure_one()
         provider = self.provider_id
-        if isinstance(error, (ProviderClientError, FieldValidationError)):
+        if error and error.refusal:
             # Refused by the provider, or unfit to send: no money moves for it.
             self.submission_state = "refused"
             self._clear_unclear_answers()
@@ -193,7 +210,7 @@ class PayoutLink(models.Model):
                 "%(provider)s did not answer clearly (%(error)s); the next run checks "
                 "what happened.", provider=provider.name, error=error.message,
             ))
-            self._note_unclear_answer(error.message)
+            self._note_unclear_answer(error.message, at_once=error.mismatch)
         else:
             self.submission_state = "accepted"
             self._clear_unclear_answers()

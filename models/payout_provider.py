@@ -4,6 +4,7 @@ from odoo import api, fields, models
 from odoo.exceptions import ValidationError
 from odoo.tools import format_list
 
+from .. import const, utils
 from ..protocol import concurrency, demo
 from ..protocol.transport import ClientPool
 
@@ -190,6 +191,22 @@ class PayoutProvider(models.Model):
         accounts = dict(demo.FAILING_ACCOUNTS)
         accounts[demo.PROCESSING_ACCOUNT] = self.env._("Stays processing")
         return accounts
+
+    def _new_submission_reference(self, link):
+        """What the provider will know ``link``'s payout by, stored when it is queued:
+        unique across the companies and databases that may share one provider account.
+
+        :return: a tag of the database and company, then the External ID (or the link's
+            id, when the External ID is too long for the tag): letters and digits, at
+            most 30
+        :rtype: str
+        """
+        self.ensure_one()
+        db_uuid = self.env["ir.config_parameter"].sudo().get_param("database.uuid")
+        reference = utils.reference_tag(db_uuid, link.company_id.id) + link.reference
+        if len(reference) <= const.MAX_SUBMISSION_REFERENCE:
+            return reference
+        return utils.reference_tag(db_uuid, link.company_id.id, "id") + str(link.id)
 
     def _new_submission_key(self, link):
         """The idempotency key of ``link``'s money-moving call, stored before the call.

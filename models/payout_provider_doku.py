@@ -4,7 +4,12 @@ from odoo import api, fields, models
 from odoo.exceptions import UserError, ValidationError
 
 from ..protocol import doku
-from ..protocol.errors import FieldValidationError, ProviderClientError, ProviderError
+from ..protocol.errors import (
+    FieldValidationError,
+    ProviderClientError,
+    ProviderError,
+    ProviderMismatch,
+)
 from .payout_provider import is_http_url
 
 # DOKU's field names, as the employee's link shows them in Odoo.
@@ -39,14 +44,20 @@ def _submit(get_client, body, request_id):
 
 
 def _reconcile(get_client, body, request_id):
+    """Look the payout up by its reference; initiate it (same Request-Id and body) if DOKU
+    never created it. A payout under the reference that is not ours is never adopted."""
     try:
-        return _status(get_client, body["reference_id"])
+        answer = _status(get_client, body["reference_id"])
     except ProviderClientError as error:
         if error.status != 404:
             # Not a refusal of the payout: what happened is still unknown.
             raise ProviderError(error.message, status=error.status) from error
-    # DOKU never created it: initiate now, with the same Request-Id and body.
-    return get_client().initiate(body, request_id)
+        return get_client().initiate(body, request_id)
+    if not doku.is_same_payout(answer, body):
+        raise ProviderMismatch(
+            "DOKU holds a payout link under this reference with another amount or recipient."
+        )
+    return answer
 
 
 class PayoutProviderDoku(models.Model):
@@ -129,7 +140,7 @@ class PayoutProviderDoku(models.Model):
             "receiver_name": link.recipient_name or None,
             "receiver_phone_number": link.recipient_phone or None,
             "receiver_email": link.recipient_email or None,
-            "reference_id": link.reference,
+            "reference_id": link._get_submission_reference(),
             "description": link.description or None,
             "currency": link.currency_id.name,
         }
@@ -176,7 +187,7 @@ class PayoutProviderDoku(models.Model):
         """Override of payout.provider: DOKU's status of the link's reference."""
         if self.code != "doku":
             return super()._prepare_status_check(link)
-        return partial(_status, self._api_client_getter(), link.reference)
+        return partial(_status, self._api_client_getter(), link._get_submission_reference())
 
     def _get_poll_interval(self):
         """Override of payout.provider: paced to the Status Calls per Second setting."""

@@ -8,35 +8,48 @@ from odoo.tools import format_amount
 
 from ..controllers.xendit import XenditCallbackController
 from ..protocol import xendit
-from ..protocol.errors import ProviderClientError, ProviderError
+from ..protocol.errors import ProviderClientError, ProviderError, ProviderMismatch
 from .payout_provider import is_http_url
 
 # The prepared calls (see payout.provider's hooks): plain values and a client getter, no
 # ORM, so they may run in a worker thread.
 
 
-def _create_payout(get_client, reference, bank_code, account_number, holder_name, amount,
-                   currency, description, idempotency_key):
+def _payout_fields(link_fields):
+    """build_payout_body's fields; a bank Xendit cannot pay to fails the call here."""
+    fields = dict(link_fields)
+    fields["channel_code"] = xendit.channel_code(fields.pop("bank_code"))
+    return fields
+
+
+def _create_payout(get_client, link_fields, idempotency_key):
     """Pay a link claimed in Odoo through Payouts v2."""
-    return get_client().create_payout(
-        reference_id=reference, channel_code=xendit.channel_code(bank_code),
-        account_number=account_number, account_holder_name=holder_name, amount=amount,
-        currency=currency, description=description, idempotency_key=idempotency_key,
-    )
+    return get_client().create_payout(idempotency_key=idempotency_key,
+                                      **_payout_fields(link_fields))
 
 
 def _create_payout_link(get_client, reference, amount, email, idempotency_key):
     return get_client().create_payout_link(reference, amount, email, idempotency_key)
 
 
-def _reconcile_payout(get_client, reference, create):
-    """Find a v2 payout by its reference; ``create`` it (same idempotency key) if none."""
+def _reconcile_payout(get_client, link_fields, create):
+    """Find the v2 payout by its reference; ``create`` it (same idempotency key) if there
+    is none. A payout under the reference that is not ours (another amount or account) is
+    never adopted."""
+    fields = _payout_fields(link_fields)
     try:
-        payouts = get_client().find_payouts(reference)
+        payouts = get_client().find_payouts(fields["reference_id"])
     except ProviderClientError as error:
         # Not a refusal of the payout: what happened is still unknown.
         raise ProviderError(error.message, status=error.status) from error
-    return payouts[0] if payouts else create()
+    body = xendit.build_payout_body(**fields)
+    if ours := [answer for answer in payouts if xendit.is_same_payout(answer, body)]:
+        return ours[0]
+    if payouts:
+        raise ProviderMismatch(
+            "Xendit holds a payout under this reference with another amount or account."
+        )
+    return create()
 
 
 def _get_status(get_client, claimed_in_odoo, payout_id):
@@ -138,7 +151,8 @@ class PayoutProviderXendit(models.Model):
             return
         for link in links:
             try:
-                xendit.build_link_body(link.reference, link.currency_id.round(link.amount),
+                xendit.build_link_body(link._get_submission_reference(),
+                                       link.currency_id.round(link.amount),
                                        link.recipient_email)
             except ProviderError as error:
                 raise UserError(self.env._(
@@ -190,12 +204,9 @@ class PayoutProviderXendit(models.Model):
         get_client = self._api_client_getter()
         amount = link.currency_id.round(link.amount)
         if self.is_claimed_in_odoo:
-            return partial(
-                _create_payout, get_client, link.reference, link.bank_id.payout_bank_code,
-                account_number, link.account_holder_name, amount, link.currency_id.name,
-                link.description or None, link.submission_key,
-            )
-        return partial(_create_payout_link, get_client, link.reference, amount,
+            return partial(_create_payout, get_client, self._xendit_payout_fields(
+                link, account_number), link.submission_key)
+        return partial(_create_payout_link, get_client, link._get_submission_reference(), amount,
                        link.recipient_email, link.submission_key)
 
     def _prepare_reconciliation(self, link, account_number):
@@ -204,10 +215,26 @@ class PayoutProviderXendit(models.Model):
             return super()._prepare_reconciliation(link, account_number)
         create = self._prepare_submission(link, account_number)
         if self.is_claimed_in_odoo:
-            return partial(_reconcile_payout, self._api_client_getter(), link.reference, create)
-        # A Payout Link has no lookup by reference: creating again with the same
-        # idempotency key returns the original instead of a second link.
+            return partial(_reconcile_payout, self._api_client_getter(),
+                           self._xendit_payout_fields(link, account_number), create)
+        # A Payout Link has no lookup by external id. Sending it again is safe: Xendit
+        # answers a repeat of the same key with the original link (then Odoo knows its id),
+        # and refuses a second link with the same external id (DUPLICATE_PAYOUT_ERROR, an
+        # unknown outcome: the link waits for its callback, then needs attention).
         return create
+
+    def _xendit_payout_fields(self, link, account_number):
+        """What ``link``'s v2 payout is made of: build_payout_body's fields, with the bank's
+        code instead of its Xendit channel (mapped in the call, see `_payout_fields`)."""
+        return {
+            "reference_id": link._get_submission_reference(),
+            "bank_code": link.bank_id.payout_bank_code,
+            "account_number": account_number,
+            "account_holder_name": link.account_holder_name,
+            "amount": link.currency_id.round(link.amount),
+            "currency": link.currency_id.name,
+            "description": link.description or None,
+        }
 
     def _prepare_status_check(self, link):
         """Override of payout.provider: get the v2 payout or the Payout Link."""

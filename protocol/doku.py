@@ -260,6 +260,20 @@ def parse_status(data):
     )
 
 
+def is_same_payout(answer, body):
+    """Whether the payout DOKU holds (a status ``answer``) is the one ``body`` asks for:
+    same amount, same recipient. Another company or database sharing the DOKU account may
+    have used the reference; DOKU's status is assumed to echo the initiate's fields, so a
+    payout that does not show them is not ours either."""
+    data = _inner(answer.raw) or answer.raw
+    try:
+        same_amount = Decimal(str(data.get("amount"))) == Decimal(str(body["amount"]))
+    except ArithmeticError:
+        return False
+    email = str(data.get("receiver_email") or "")
+    return same_amount and email.lower() == str(body["receiver_email"]).lower()
+
+
 # Client -----------------------------------------------------------------------------
 
 

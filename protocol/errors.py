@@ -2,11 +2,19 @@
 
 `message` is plain English that can be shown to a user; `retryable` tells the transport
 whether sending the same request again (same idempotency key, same bytes) may help.
+
+A money-moving call ends in one of three kinds of outcome: an answer (accepted, with the
+provider's status), a proven refusal (`refusal` is true: the provider did not and will not
+create the payout), or an error whose outcome is unknown (every other error: a timeout, a
+5xx, a malformed, unsigned, duplicate or conflicting answer). Only a refusal fails a
+payout; an unknown outcome is looked up, never sent again under a new key.
 """
 
 
 class ProviderError(Exception):
     retryable = False
+    refusal = False  # a proven refusal (see the module docstring)
+    mismatch = False  # the provider holds a payout under our reference that is not ours
 
     def __init__(self, message, *, status=None, code=None, body=None):
         super().__init__(message)
@@ -33,7 +41,27 @@ class ProviderServerError(ProviderError):
 
 
 class ProviderClientError(ProviderError):
-    """HTTP 4xx: the provider refused the request; `message` is the provider's."""
+    """HTTP 4xx: the provider did not do what was asked; `message` is the provider's."""
+
+
+class ProviderRefusal(ProviderClientError):
+    """A 4xx that proves the provider did not and will not create the payout: a field it
+    refuses, a channel it cannot pay, an amount beyond its limits, credentials it refuses.
+    Each client says which 4xx are refusals (`ApiClient._is_refusal`)."""
+
+    refusal = True
+
+
+class ProviderConflict(ProviderClientError):
+    """A 4xx that proves nothing about the payout: a duplicate or a conflict (the provider
+    may hold the payout already), or a payout it does not know of."""
+
+
+class ProviderMismatch(ProviderError):
+    """The provider holds a payout under our reference whose amount or recipient are not
+    ours: it is never adopted, and a person must look."""
+
+    mismatch = True
 
 
 class ProviderMalformedResponse(ProviderError):
@@ -45,7 +73,10 @@ class ProviderBadSignature(ProviderError):
 
 
 class FieldValidationError(ProviderError, ValueError):
-    """A request field breaks a provider rule; raised before anything is sent."""
+    """A request field breaks a provider rule; raised before anything is sent, so it is a
+    refusal: no payout can exist."""
+
+    refusal = True
 
     def __init__(self, field, rule):
         super().__init__(f"{field}: {rule}", code="INVALID_FIELD")

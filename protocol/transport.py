@@ -16,10 +16,11 @@ from dataclasses import dataclass
 import requests
 
 from .errors import (
-    ProviderClientError,
+    ProviderConflict,
     ProviderError,
     ProviderMalformedResponse,
     ProviderNetworkError,
+    ProviderRefusal,
     ProviderServerError,
     ProviderTimeout,
 )
@@ -168,14 +169,21 @@ class ApiClient:
         message, code = self._error_details(data)
         if response.status_code >= 500:
             error_class, fallback = ProviderServerError, f"{self.name} is unavailable"
+        elif self._is_refusal(response.status_code, code):
+            error_class, fallback = ProviderRefusal, f"{self.name} refused the request"
         else:
-            error_class, fallback = ProviderClientError, f"{self.name} refused the request"
+            error_class, fallback = ProviderConflict, f"{self.name} refused the request"
         return error_class(
             message or f"{fallback} (HTTP {response.status_code}).",
             status=response.status_code,
             code=code,
             body=response.text,
         )
+
+    def _is_refusal(self, status, code):
+        """Whether a 4xx answer proves the provider did not and will not do what was
+        asked. A conflict (409) or a not-found (404) proves nothing about a payout."""
+        return status not in (404, 409)
 
     def _error_details(self, data):
         """(message, code) from a decoded error body; None for what is missing."""

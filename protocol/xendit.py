@@ -114,6 +114,14 @@ ERROR_MESSAGES = {
         "This idempotency key was already used for another request: look the payout up "
         "instead of sending it again."
     ),
+    "DUPLICATE_ERROR": (
+        "Xendit already has a payout with this idempotency key: look it up instead of "
+        "sending it again."
+    ),
+    "DUPLICATE_PAYOUT_ERROR": (
+        "Xendit already has a payout link with this external id: Odoo waits for its "
+        "callback instead of creating another."
+    ),
     "INSUFFICIENT_BALANCE": "The Xendit balance is too low for this payout.",
     "REQUEST_FORBIDDEN_ERROR": (
         "The Xendit API key may not do this: it needs the Money-out write permission."
@@ -133,6 +141,9 @@ ERROR_MESSAGES = {
         "The employee entered a wrong secret password too many times; create a new link."
     ),
 }
+# Xendit may hold the payout already: its outcome is unknown until looked up, never a
+# refusal (the current name of each, and the legacy v2 one).
+DUPLICATE_CODES = {"DUPLICATE_ERROR", "DUPLICATE_PAYOUT_ERROR", "DUPLICATE_TRANSACTION_ERROR"}
 _DETAILED = {"API_VALIDATION_ERROR", "INVALID_JSON_FORMAT"}  # the provider's text names the field
 
 _EXTERNAL_ID = re.compile(r"[A-Za-z0-9]{1,30}")
@@ -274,6 +285,19 @@ def failure_message(answer):
     return ERROR_MESSAGES.get(code, f"Xendit reports: {code}.")
 
 
+def is_same_payout(answer, body):
+    """Whether a v2 payout Xendit holds (``answer``, found by reference) is the one
+    ``body`` (build_payout_body's) asks for: same amount, channel and account."""
+    data = answer.raw
+    properties = data.get("channel_properties") or {}
+    try:
+        same_amount = Decimal(str(data.get("amount"))) == Decimal(str(body["amount"]))
+    except ArithmeticError:
+        return False
+    return same_amount and (data.get("channel_code"), properties.get("account_number")) == (
+        body["channel_code"], body["channel_properties"]["account_number"])
+
+
 def verify_callback_token(expected, received):
     """Raise ProviderBadSignature unless `received` (the `x-callback-token` header) is
     the configured token; compared in constant time."""
@@ -388,6 +412,9 @@ class XenditClient(ApiClient):
                 error.message, status=error.status, code=error.code, body=error.body
             )
         return error
+
+    def _is_refusal(self, status, code):
+        return super()._is_refusal(status, code) and code not in DUPLICATE_CODES
 
     def _error_details(self, data):
         nested = data.get("error") if isinstance(data.get("error"), dict) else {}

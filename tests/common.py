@@ -91,13 +91,24 @@ class PayoutCommon(TransactionCase):
         module.current_test = self
 
     @classmethod
-    def _create_link(cls, **values):
+    def _create_link(cls, provider=None, **values):
+        """A draft link of ``provider`` (the Demo one by default) for the employee."""
         return cls.env["payout.link"].create({
-            "employee_id": cls.employee.id,
-            "amount": 1500.0,
-            "description": "Q4 bonus",
-            **values,
+            **cls._link_defaults(provider, values), **values,
         })
+
+    @classmethod
+    def _link_defaults(cls, provider, values, index=0):
+        """What a test link pays: DOKU and Xendit pay rupiahs, at a sandbox address whose
+        scenario is the plain lifecycle."""
+        provider = provider or cls.env["payout.provider"].browse(
+            values.get("provider_id")) or cls.provider
+        defaults = {"employee_id": cls.employee.id, "provider_id": provider.id,
+                    "description": "Q4 bonus", "amount": 1500.0 + index}
+        if provider.code != "demo":
+            defaults.update(currency_id=cls.idr.id, amount=1500000 + index,
+                            recipient_email="dewi@example.com")
+        return defaults
 
     # === Emails === #
 
@@ -127,16 +138,16 @@ class PayoutCommon(TransactionCase):
     def _sent_links(self, count=1, provider=None, **values):
         """``count`` links of ``provider`` (the Demo one by default) sent in one
         action_send: their claim emails queued or, for a provider that hosts the claim,
-        submitted to it by the payment cron. ``values`` go to every link."""
-        provider = provider or self.provider
+        submitted to it by the payment cron and due for polling. ``values`` go to every
+        link."""
         links = self.env["payout.link"].create([
-            {"employee_id": self.employee.id, "amount": 1500.0 + index,
-             "description": "Q4 bonus", "provider_id": provider.id, **values}
+            {**self._link_defaults(provider, values, index), **values}
             for index in range(count)
         ])
         links.action_send()
-        if not provider.is_claimed_in_odoo:
+        if not links.provider_id.is_claimed_in_odoo:
             self.env["payout.link"]._cron_submit_payouts(with_commit=False)
+            links.date_provider_call = False  # as once the polling interval has passed
         return links
 
     def _sent_link(self, provider=None, **values):
@@ -189,6 +200,27 @@ class PayoutCommon(TransactionCase):
     def _claim_and_pay(self, link, account_number=ACCOUNT_NUMBER):
         """Claim ``link`` as the controller does and run the payment cron."""
         link._claim(self.bank, account_number, HOLDER)
+        self.env["payout.link"]._cron_submit_payouts(with_commit=False)
+
+
+class XenditCommon(PayoutCommon):
+    """Xendit providers (claimed at Xendit, and in Odoo through Payouts v2) wired to the
+    project's Xendit sandbox over loopback HTTP."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls._start_xendit()
+
+    def setUp(self):
+        super().setUp()
+        self.xendit.server.reset()
+
+    def _calls(self, method, path_start):
+        return [r for r in self.xendit.server.requests
+                if r.method == method and r.path.startswith(path_start)]
+
+    def _submit(self):
         self.env["payout.link"]._cron_submit_payouts(with_commit=False)
 
 

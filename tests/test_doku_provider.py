@@ -25,26 +25,13 @@ class TestDokuProvider(PayoutCommon):
 
     # === Helpers === #
 
-    def _doku_link(self, email="dewi@example.com", **values):
-        return self._create_link(**{
-            "provider_id": self.doku_provider.id, "currency_id": self.idr.id,
-            "amount": 1500000, "recipient_email": email, **values,
-        })
-
     def _initiates(self):
         return [r for r in self.doku.server.requests if r.path == doku.INITIATE_PATH]
-
-    def _sent_link(self, email="dewi@example.com"):
-        link = self._doku_link(email)
-        link.action_send()
-        self.env["payout.link"]._cron_submit_payouts(with_commit=False)
-        link.date_provider_call = False  # due for polling, as once the polling interval has passed
-        return link
 
     # === Sending === #
 
     def test_send_initiates_once_through_the_cron(self):
-        link = self._doku_link()
+        link = self._create_link(self.doku_provider)
         link.action_send()
         self.assertEqual((link.state, link.submission_state), ("sent", "to_submit"))
         self.assertRegex(link.submission_key, r"^\d+$", "DOKU's Request-Id is digits only")
@@ -62,19 +49,19 @@ class TestDokuProvider(PayoutCommon):
             "receiver_name": "Dewi Lestari",
             "receiver_phone_number": "6281234567890",
             "receiver_email": "dewi@example.com",
-            "reference_id": link.reference,
+            "reference_id": link.submission_reference,
             "description": "Q4 bonus",
             "currency": "IDR",
         })
         self.assertEqual((link.state, link.submission_state, link.provider_status),
                          ("sent", "accepted", "PENDING"))
-        self.assertEqual(link.provider_reference, link.reference)
+        self.assertEqual(link.provider_reference, link.submission_reference)
 
     def test_field_limits_refused_before_any_request(self):
         # DOKU needs a phone, which Odoo links may lack. Odoo's own rules already keep
         # names, email, reference and description within DOKU's limits; the protocol
         # tests cover each DOKU limit one by one.
-        link = self._doku_link(recipient_phone=False)
+        link = self._create_link(self.doku_provider, recipient_phone=False)
         with self.assertRaisesRegex(UserError, "Recipient Phone: required"):
             link.action_send()
         self.assertEqual((link.state, link.submission_state), ("draft", False))
@@ -84,7 +71,7 @@ class TestDokuProvider(PayoutCommon):
     def test_refusal_fails_the_link_with_doku_message(self):
         self.doku_provider.doku_secret_key = "SK-wrong"
         try:
-            link = self._sent_link()
+            link = self._sent_link(self.doku_provider)
         finally:
             self.doku_provider.doku_secret_key = self.doku.secret_key
         self.assertEqual(link.state, "failed")
@@ -108,11 +95,12 @@ class TestDokuProvider(PayoutCommon):
         for (email, steps), (path, check) in product(scenarios.items(), paths.items()):
             with self.subTest(email=email, path=path):
                 self.doku.server.reset()
-                self._assert_lifecycle(self._sent_link(email), self.doku.server.clock,
+                link = self._sent_link(self.doku_provider, recipient_email=email)
+                self._assert_lifecycle(link, self.doku.server.clock,
                                        steps, check)
 
     def test_status_through_the_button(self):
-        link = self._sent_link("retry@example.com")
+        link = self._sent_link(self.doku_provider, recipient_email="retry@example.com")
         self.doku.server.clock.advance(2 * HOUR)
         link.with_user(self.user_viewer).action_check_status()
         self.assertEqual((link.provider_status, link.state), ("PENDING_PROCESS", "processing"))
@@ -127,7 +115,7 @@ class TestDokuProvider(PayoutCommon):
         self.assertEqual((link.state, len(link.message_ids)), ("done", messages))
 
     def test_failed_status_keeps_a_reason(self):
-        link = self._sent_link("fail@example.com")
+        link = self._sent_link(self.doku_provider, recipient_email="fail@example.com")
         self.doku.server.clock.advance(5 * HOUR)
         self._poll()
         self.assertEqual(link.state, "failed")
@@ -135,7 +123,7 @@ class TestDokuProvider(PayoutCommon):
         self.assertTrue(link.activity_ids, "the responsible user is told")
 
     def test_unknown_status_is_kept_and_logged(self):
-        link = self._sent_link()
+        link = self._sent_link(self.doku_provider)
         with self.assertLogs("odoo.addons.hr_payout_link.models.payout_link_submission",
                              "WARNING"):
             link._apply_provider_status(ProviderAnswer(None, raw_status="ON_HOLD"))
@@ -143,8 +131,9 @@ class TestDokuProvider(PayoutCommon):
         self.assertIn("unknown status ON_HOLD", link.message_ids[0].body)
 
     def test_polling_respects_the_rate_limit(self):
-        links = self._sent_link() | self._sent_link("b@example.com") | self._sent_link(
-            "c@example.com")
+        links = self.env["payout.link"].concat(*(
+            self._sent_link(self.doku_provider, recipient_email=email)
+            for email in ("dewi@example.com", "b@example.com", "c@example.com")))
         self.doku_provider.doku_rate_limit = 4
         polled = self.env["payout.link"]._cron_poll_provider_status(with_commit=False)
         self.assertEqual(polled, links)
@@ -157,7 +146,7 @@ class TestDokuProvider(PayoutCommon):
     def test_polling_walks_every_link_once_per_interval(self):
         links = self.env["payout.link"]
         for i in range(5):
-            links |= self._sent_link(f"walk{i}@example.com")
+            links |= self._sent_link(self.doku_provider, recipient_email=f"walk{i}@example.com")
         polled = self.env["payout.link"]
         for expected in (2, 2, 1, 0):
             batch = self.env["payout.link"]._cron_poll_provider_status(batch_size=2,
@@ -171,8 +160,8 @@ class TestDokuProvider(PayoutCommon):
         self.assertEqual(len(status_calls), 5)
 
     def test_only_submitted_doku_links_are_polled(self):
-        doku_link = self._sent_link()
-        queued = self._doku_link("q@example.com")
+        doku_link = self._sent_link(self.doku_provider)
+        queued = self._create_link(self.doku_provider, recipient_email="q@example.com")
         queued.action_send()
         demo_link = self._create_link()
         self._send(demo_link)
@@ -182,7 +171,7 @@ class TestDokuProvider(PayoutCommon):
     # === Faults: the link keeps a correct state, and DOKU creates one payout === #
 
     def _assert_single_payout(self, link):
-        self.assertEqual(list(self.doku.payouts), [link.reference])
+        self.assertEqual(list(self.doku.payouts), [link.submission_reference])
         created_by = {r.headers["Request-Id"] for r in self._initiates()}
         self.assertEqual(created_by, {link.submission_key}, "every retry reuses the Request-Id")
 
@@ -195,7 +184,8 @@ class TestDokuProvider(PayoutCommon):
                 self.doku.server.reset()
                 self.doku.server.inject(kind, count=count, path=doku.INITIATE_PATH,
                                         seconds=0.2 if kind == "latency" else None)
-                link = self._doku_link(f"{kind.replace('_', '')}@example.com")
+                link = self._create_link(self.doku_provider,
+                                         recipient_email=f"{kind.replace('_', '')}@example.com")
                 link.action_send()
                 self.env["payout.link"]._cron_submit_payouts(with_commit=False)
                 if link.submission_state == "submitting":
@@ -207,7 +197,7 @@ class TestDokuProvider(PayoutCommon):
 
     def test_an_outage_is_not_retried_in_a_loop(self):
         self.doku.server.inject("http_503", count=30, path=doku.INITIATE_PATH)
-        link = self._doku_link()
+        link = self._create_link(self.doku_provider)
         link.action_send()
         self.env["payout.link"]._cron_submit_payouts(with_commit=False)
         self.assertEqual(link.submission_state, "submitting")
@@ -218,12 +208,12 @@ class TestDokuProvider(PayoutCommon):
 
     def test_timeout_then_replay(self):
         self.doku.server.inject("timeout", path=doku.INITIATE_PATH, seconds=11)
-        link = self._sent_link()
+        link = self._sent_link(self.doku_provider)
         self.assertEqual((link.state, link.submission_state), ("sent", "accepted"))
         self._assert_single_payout(link)
 
     def test_faults_while_polling_keep_the_state(self):
-        link = self._sent_link()
+        link = self._sent_link(self.doku_provider)
         self.doku.server.clock.advance(HOUR)
         # 5xx on every attempt; the others are not retried.
         for kind, count in (("http_503", 3), ("malformed_json", 1), ("bad_signature", 1)):
@@ -236,7 +226,7 @@ class TestDokuProvider(PayoutCommon):
         self.assertEqual(link.state, "opened", "the next run recovers")
 
     def test_crash_between_initiate_and_commit_is_reconciled(self):
-        link = self._doku_link()
+        link = self._create_link(self.doku_provider)
         link.action_send()
         # The initiate went through, then the worker died before storing the answer.
         self.doku_provider._api_client().initiate(
@@ -250,7 +240,7 @@ class TestDokuProvider(PayoutCommon):
         self._assert_single_payout(link)
 
     def test_interrupted_before_doku_saw_it_is_sent_with_the_same_request_id(self):
-        link = self._doku_link()
+        link = self._create_link(self.doku_provider)
         link.action_send()
         link.submission_state = "submitting"  # died before the call reached DOKU
         self.env["payout.link"]._cron_submit_payouts(with_commit=False)

@@ -81,7 +81,7 @@ class TestNeedsAttention(PayoutCommon):
         self.assertEqual((link.state, link.submission_state, link.provider_status),
                          ("sent", "accepted", "PENDING"))
         self.assertFalse(link.needs_attention or link.activity_ids)
-        self.assertEqual(list(self.doku.payouts), [link.reference],
+        self.assertEqual(list(self.doku.payouts), [link.submission_reference],
                          "looked up, then initiated once")
 
     def test_confirm_not_paid_needs_a_manager_and_a_reason_then_allows_a_reissue(self):

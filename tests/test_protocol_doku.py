@@ -11,9 +11,10 @@ from odoo.addons.hr_payout_link.protocol import doku, timeutil
 from odoo.addons.hr_payout_link.protocol.errors import (
     FieldValidationError,
     ProviderBadSignature,
-    ProviderClientError,
+    ProviderConflict,
     ProviderError,
     ProviderMalformedResponse,
+    ProviderRefusal,
     ProviderServerError,
 )
 from odoo.addons.hr_payout_link.tests.fakes import FakeSession, error_facts
@@ -359,32 +360,32 @@ def test_parse_status_without_status(data):
         (
             400,
             b'{"status":"4001","message":"Invalid amount"}',
-            ProviderClientError,
+            ProviderRefusal,
             "Invalid amount",
             "4001",
         ),
         (
             401,
             b'{"error":{"code":"invalid_signature","message":"Invalid Signature"}}',
-            ProviderClientError,
+            ProviderRefusal,
             "Invalid Signature",
             "invalid_signature",
         ),
         (
             409,
             b'{"error":{"code":"DUPLICATE","message":"Duplicate"}}',
-            ProviderClientError,
+            ProviderConflict,
             "Duplicate",
             "DUPLICATE",
         ),
         (
             409,
             b'{"status":"DUPLICATE_REQUEST","message":"Duplicate request"}',
-            ProviderClientError,
+            ProviderConflict,
             "Duplicate request",
             "DUPLICATE_REQUEST",
         ),
-        (404, b"Not Found", ProviderClientError, "DOKU refused the request (HTTP 404).", None),
+        (404, b"Not Found", ProviderConflict, "DOKU refused the request (HTTP 404).", None),
         (
             502,
             b"<html>Bad Gateway</html>",

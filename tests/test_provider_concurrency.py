@@ -14,7 +14,7 @@ LATENCY = 0.2  # seconds the sandbox holds each answer: calls overlap when they 
 
 def _quoted(link):
     """The link's reference as a JSON body holds it (not a prefix of another one)."""
-    return f'"{link.reference}"'
+    return f'"{link.submission_reference}"'
 
 
 @tagged("post_install", "-at_install")
@@ -51,7 +51,7 @@ class TestDokuConcurrency(PayoutCommon):
         self.assertLessEqual(most, LIMIT)
 
     def _assert_one_payout_each(self, links):
-        self.assertEqual(sorted(self.doku.payouts), sorted(links.mapped("reference")))
+        self.assertEqual(sorted(self.doku.payouts), sorted(links.mapped("submission_reference")))
 
     def test_batch_is_submitted_and_polled_a_few_calls_at_once(self):
         links = self._queued(8)
@@ -106,7 +106,8 @@ class TestDokuConcurrency(PayoutCommon):
             self.assertIn("did not answer clearly", link.message_ids[0].body)
         others = links - down - slow
         self.assertEqual(set(others.mapped("submission_state")), {"accepted"})
-        self.assertEqual(sorted(self.doku.payouts), sorted((others | slow).mapped("reference")))
+        self.assertEqual(sorted(self.doku.payouts),
+                         sorted((others | slow).mapped("submission_reference")))
 
         self._retry_submissions()  # down: unknown to DOKU, sent; slow: found by its status
         self.assertEqual(set(links.mapped("submission_state")), {"accepted"})
@@ -209,10 +210,10 @@ class TestXenditConcurrency(PayoutCommon):
         client = self.xendit.client()
         found, unseen = claimed[:2]
         # Interrupted after Xendit created the payout, and before the call reached Xendit.
-        client.create_payout(reference_id=found.reference, channel_code="ID_BCA",
+        client.create_payout(reference_id=found.submission_reference, channel_code="ID_BCA",
                              account_number="1234567890", account_holder_name="Dewi Lestari",
                              amount=found.amount, idempotency_key=found.submission_key)
-        client.create_payout_link(hosted[0].reference, hosted[0].amount,
+        client.create_payout_link(hosted[0].submission_reference, hosted[0].amount,
                                   hosted[0].recipient_email, hosted[0].submission_key)
         (found | unseen | hosted[0]).submission_state = "submitting"
         self.xendit.server.inject("latency", count=100, seconds=LATENCY)
@@ -223,7 +224,8 @@ class TestXenditConcurrency(PayoutCommon):
         self.assertEqual(set(claimed.mapped("provider_status")), {"ACCEPTED"})
         self.assertEqual(set(hosted.mapped("provider_status")), {"PENDING"})
         references = sorted(i.data["reference_id"] for i in self.xendit.payouts.values())
-        self.assertEqual(references, sorted(claimed.mapped("reference")), "paid once each")
+        self.assertEqual(references, sorted(claimed.mapped("submission_reference")),
+                         "paid once each")
         self.assertEqual(len(self.xendit.links), 2)
         creates = [r for r in self.xendit.server.requests
                    if r.method == "POST" and r.path == xendit.PAYOUT_PATH]

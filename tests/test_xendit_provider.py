@@ -10,50 +10,17 @@ from odoo.tools import config
 from ..controllers.xendit import XenditCallbackController
 from ..protocol import xendit
 from ..protocol.timeutil import DAY, HOUR, MINUTE
-from .common import PayoutCommon
+from .common import XenditCommon
 
 CALLBACK_URL = XenditCallbackController._payouts_url  # where the sandbox sends events
-
-
-class XenditCommon(PayoutCommon):
-    """Xendit providers (claimed at Xendit, and in Odoo through Payouts v2) wired to the
-    project's Xendit sandbox over loopback HTTP."""
-
-    @classmethod
-    def setUpClass(cls):
-        super().setUpClass()
-        cls._start_xendit()
-
-    def setUp(self):
-        super().setUp()
-        self.xendit.server.reset()
-
-    def _xendit_link(self, provider, email="dewi@example.com", **values):
-        return self._create_link(**{
-            "provider_id": provider.id, "currency_id": self.idr.id, "amount": 1500000,
-            "recipient_email": email, **values,
-        })
-
-    def _calls(self, method, path_start):
-        return [r for r in self.xendit.server.requests
-                if r.method == method and r.path.startswith(path_start)]
-
-    def _submit(self):
-        self.env["payout.link"]._cron_submit_payouts(with_commit=False)
 
 
 @tagged("post_install", "-at_install")
 class TestXenditPayoutLinks(XenditCommon):
     """Links claimed at Xendit (legacy Payout Link API)."""
 
-    def _sent(self, email="dewi@example.com"):
-        link = self._xendit_link(self.hosted, email)
-        link.action_send()
-        self._submit()
-        return link
-
     def test_create_request_as_xendit_received_it(self):
-        link = self._sent()
+        link = self._sent_link(self.hosted)
         [balance] = self._calls("GET", xendit.BALANCE_PATH)
         [create] = self._calls("POST", xendit.LINK_PATH)
         auth = base64.b64encode(f"{self.xendit.secret_key}:".encode()).decode()
@@ -61,7 +28,8 @@ class TestXenditPayoutLinks(XenditCommon):
             self.assertEqual(request.headers["Authorization"], f"Basic {auth}")
         self.assertEqual(create.headers[xendit.LINK_IDEMPOTENCY_HEADER], link.submission_key)
         self.assertEqual(json.loads(create.body), {
-            "external_id": link.reference, "amount": 1500000, "email": "dewi@example.com",
+            "external_id": link.submission_reference, "amount": 1500000,
+            "email": "dewi@example.com",
         })
         self.assertEqual((link.state, link.submission_state, link.provider_status),
                          ("sent", "accepted", "PENDING"))
@@ -80,18 +48,19 @@ class TestXenditPayoutLinks(XenditCommon):
         for email, steps in scenarios.items():
             with self.subTest(email=email):
                 self.xendit.server.reset()
-                self._assert_lifecycle(self._sent(email), self.xendit.server.clock, steps,
+                link = self._sent_link(self.hosted, recipient_email=email)
+                self._assert_lifecycle(link, self.xendit.server.clock, steps,
                                        lambda link: self._poll())
 
     def test_cancel_voids_at_xendit(self):
-        link = self._sent()
+        link = self._sent_link(self.hosted)
         link.action_cancel()
         [void] = self._calls("POST", f"{xendit.LINK_PATH}/{link.provider_reference}/void")
         self.assertTrue(void.headers[xendit.LINK_IDEMPOTENCY_HEADER])
         self.assertEqual((link.state, link.provider_status), ("cancelled", "VOIDED"))
 
     def test_void_after_claim_is_refused_and_changes_nothing(self):
-        link = self._sent("claim@example.com")
+        link = self._sent_link(self.hosted, recipient_email="claim@example.com")
         self.xendit.server.clock.advance(HOUR)  # claimed at Xendit, not polled yet
         with self.assertRaisesRegex(UserError, "Xendit did not void"):
             link.action_cancel()
@@ -101,7 +70,7 @@ class TestXenditPayoutLinks(XenditCommon):
 
     def test_balance_must_cover_the_links(self):
         self.xendit.configure(balance=1000000)
-        link = self._xendit_link(self.hosted)
+        link = self._create_link(self.hosted)
         with self.assertRaisesRegex(UserError, "cannot cover"):
             link.action_send()
         self.assertEqual((link.state, link.submission_state), ("draft", False))
@@ -109,7 +78,7 @@ class TestXenditPayoutLinks(XenditCommon):
 
     def test_lost_answer_is_reconciled_without_a_second_link(self):
         self.xendit.server.inject("malformed_json", path=xendit.LINK_PATH)
-        link = self._xendit_link(self.hosted)
+        link = self._create_link(self.hosted)
         link.action_send()
         self._submit()
         self.assertEqual(link.submission_state, "submitting")
@@ -122,12 +91,6 @@ class TestXenditPayoutLinks(XenditCommon):
 class TestXenditPayoutsV2(XenditCommon):
     """Links claimed in Odoo and paid through Payouts v2."""
 
-    def _claimed(self, account="1234567890"):
-        link = self._xendit_link(self.in_odoo)
-        self._send(link)
-        link._claim(self.bank, account, "Dewi Lestari")
-        return link
-
     def test_only_banks_xendit_pays_to_are_offered(self):
         local_bank = self.env["res.bank"].create({
             "name": "Bank Daerah Contoh", "payout_bank_code": "999", "payout_available": True,
@@ -136,14 +99,14 @@ class TestXenditPayoutsV2(XenditCommon):
         banks = self.in_odoo._get_payout_banks()
         self.assertNotIn(local_bank, banks)
         self.assertIn(self.bank, banks)
-        link = self._xendit_link(self.in_odoo)
+        link = self._create_link(self.in_odoo)
         self._send(link)
         with self.assertRaisesRegex(ValidationError, "Bank: choose a bank from the list"):
             link._claim(local_bank, "1234567890", "Dewi Lestari")
         self.assertEqual((link.state, link.bank_id), ("sent", self.env["res.bank"]))
 
     def test_payout_request_as_xendit_received_it(self):
-        link = self._claimed()
+        link = self._claimed_link(provider=self.in_odoo)
         self._submit()
         [create] = self._calls("POST", xendit.PAYOUT_PATH)
         self.assertEqual(create.headers[xendit.PAYOUT_IDEMPOTENCY_HEADER], link.submission_key)
@@ -151,7 +114,7 @@ class TestXenditPayoutsV2(XenditCommon):
         self.assertEqual(
             (body["reference_id"], body["channel_code"], body["channel_properties"],
              body["amount"], body["currency"]),
-            (link.reference, "ID_BCA",
+            (link.submission_reference, "ID_BCA",
              {"account_number": "1234567890", "account_holder_name": "Dewi Lestari"},
              1500000, "IDR"),
         )
@@ -161,7 +124,7 @@ class TestXenditPayoutsV2(XenditCommon):
         self.assertEqual((link.state, link.provider_status), ("done", "SUCCEEDED"))
 
     def test_payout_cancelled_at_xendit_fails_the_link(self):
-        link = self._claimed()
+        link = self._claimed_link(provider=self.in_odoo)
         self._submit()
         self.assertEqual(link.provider_status, "ACCEPTED")
         # Someone cancels it in Xendit's dashboard before any money moved.
@@ -184,7 +147,7 @@ class TestXenditPayoutsV2(XenditCommon):
         for account, steps in scenarios.items():
             with self.subTest(account=account):
                 self.xendit.server.reset()
-                link = self._claimed(account)
+                link = self._claimed_link(account, provider=self.in_odoo)
                 self._submit()
                 self._assert_lifecycle(link, self.xendit.server.clock, steps,
                                        lambda link: self._poll())
@@ -193,7 +156,7 @@ class TestXenditPayoutsV2(XenditCommon):
         # Xendit creates the payout, then the answer is lost: the client's retry carries
         # the same Idempotency-key and gets the original payout back.
         self.xendit.server.inject("timeout", path=xendit.PAYOUT_PATH, seconds=11)
-        link = self._claimed()
+        link = self._claimed_link(provider=self.in_odoo)
         self._submit()
         creates = self._calls("POST", xendit.PAYOUT_PATH)
         self.assertEqual(len(creates), 2)
@@ -209,7 +172,7 @@ class TestXenditPayoutsV2(XenditCommon):
                 self.xendit.server.reset()
                 self.xendit.server.inject(kind, count=count, path=xendit.PAYOUT_PATH,
                                           seconds=0.2 if kind == "latency" else None)
-                link = self._claimed()
+                link = self._claimed_link(provider=self.in_odoo)
                 self._submit()
                 if link.submission_state == "submitting":
                     self.assertIn("did not answer clearly", link.message_ids[0].body)
@@ -218,7 +181,7 @@ class TestXenditPayoutsV2(XenditCommon):
                 self.assertEqual(len(self.xendit.payouts), 1)
 
     def test_refused_account_fails_the_link(self):
-        link = self._claimed("4000000000")
+        link = self._claimed_link("4000000000", provider=self.in_odoo)
         self._submit()
         self.assertEqual(link.state, "failed")
         self.assertIn("account number", link.failure_reason)
@@ -234,7 +197,7 @@ class TestXenditCallbacks(XenditCommon, HttpCase):
         self.xendit.configure(
             callback_url=f"http://127.0.0.1:{config['http_port']}{CALLBACK_URL}"
         )
-        self.link = self._xendit_link(self.in_odoo)
+        self.link = self._create_link(self.in_odoo)
         self._send(self.link)
         self.link._claim(self.bank, "1234567890", "Dewi Lestari")
         self._submit()
@@ -258,7 +221,7 @@ class TestXenditCallbacks(XenditCommon, HttpCase):
         self.assertEqual((self.link.state, self.link.provider_status), ("done", "SUCCEEDED"))
 
     def test_reversal_after_success_fails_the_paid_link(self):
-        link = self._xendit_link(self.in_odoo, email="rev@example.com")
+        link = self._create_link(self.in_odoo, recipient_email="rev@example.com")
         self._send(link)
         link._claim(self.bank, "4000000004", "Dewi Lestari")  # reversed 1 h after success
         self._submit()
@@ -324,7 +287,7 @@ class TestXenditCallbacks(XenditCommon, HttpCase):
 class TestXenditClaimTour(XenditCommon, HttpCase):
 
     def test_claim_in_odoo_paid_through_payouts_v2(self):
-        link = self._xendit_link(self.in_odoo)
+        link = self._create_link(self.in_odoo)
         with patch("odoo.addons.hr_payout_link.models.payout_link_claim.secrets.choice",
                    side_effect=cycle("ABCDEFGH")):
             link.action_send()
