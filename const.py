@@ -12,11 +12,13 @@ TRANSITIONS = {
     "sent": ("draft", "to_approve"),
     "opened": ("sent",),
     "processing": ("sent", "opened"),
-    "done": ("sent", "opened", "processing"),
+    # cancelled: a payout its provider still paid after it was cancelled in Odoo
+    "done": ("sent", "opened", "processing", "cancelled"),
     # draft, to_approve: a batch line that could not be sent; done: a payout reversed later
     "failed": ("draft", "to_approve", "sent", "opened", "processing", "done"),
     "expired": ("sent", "opened"),
-    "cancelled": ("draft", "to_approve", "sent", "opened"),
+    # processing: a claimed payout that its provider can still cancel (Xendit v2)
+    "cancelled": ("draft", "to_approve", "sent", "opened", "processing"),
 }
 STATE_DATE_FIELDS = {
     "sent": "date_sent",
@@ -32,6 +34,7 @@ CLAIMABLE_STATES = ("sent", "opened")
 PENDING_STATES = ("sent", "opened", "processing")  # sent, and not paid nor closed yet
 CLOSED_STATES = ("failed", "expired", "cancelled")
 REISSUABLE_STATES = ("failed", "expired")
+FINAL_STATES = ("done", *CLOSED_STATES)
 CANCELLABLE_STATES = TRANSITIONS["cancelled"]
 UNAVAILABLE_STATES = ("expired", "cancelled")  # the claim page does not show them
 
@@ -68,6 +71,13 @@ BATCH_SIZE = 1000
 # The reminder goes this long before an unclaimed link expires. It is also the minimum
 # age of the first email: a link sent less than this ago (a one-day link) is not reminded.
 REMIND_HOURS_BEFORE_EXPIRY = 24
+# Seconds of provider calls in one scheduled run: half of Odoo's default limit_time_real
+# (120 s), so a run ends, and commits, before a worker is killed. A run makes no more calls
+# than a provider's rate limit allows in that time; calls that would start later wait for
+# the next run.
+CALL_TIME_BUDGET = 60
+# Answers stored between two commits of a run: a worker killed mid-run loses at most these.
+COMMIT_EVERY_CALLS = 20
 # A link is asked for its status at most once per this many minutes: less than the
 # polling cron's 15, so that every link is due again at each run.
 POLL_EVERY_MINUTES = 10

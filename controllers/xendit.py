@@ -48,9 +48,8 @@ class XenditCallbackController(http.Controller):
     def _find_providers(self, token):
         """The Xendit providers whose callback token is ``token`` (one Xendit account may
         serve several providers); 403 when there is none."""
-        providers = request.env["payout.provider"].sudo().search(
-            [("code", "=", "xendit"), ("state", "!=", "disabled")]
-        )
+        # A disabled provider still follows the links Xendit holds for it.
+        providers = request.env["payout.provider"].sudo().search([("code", "=", "xendit")])
         matching = providers.browse()
         for provider in providers:
             try:

@@ -113,6 +113,12 @@ class PayoutLink(models.Model):
                                         string="Reissued As", copy=False)
     # What the form's buttons offer, from the state tables of const.py.
     can_cancel = fields.Boolean(compute="_compute_allowed_actions")
+    cancel_kind = fields.Selection(
+        selection=[("claim", "Claim in Odoo"), ("queued", "Not sent yet"),
+                   ("void", "Void at the provider"), ("payout", "Cancel at the provider")],
+        compute="_compute_allowed_actions",
+        help="What Cancel does, so that its confirmation says it.",
+    )
     can_reissue = fields.Boolean(compute="_compute_allowed_actions")
 
     def init(self):
@@ -136,10 +142,12 @@ class PayoutLink(models.Model):
     # === Defaults and computes === #
 
     def _default_provider(self):
-        return self.env["payout.provider"].search(
-            [("company_id", "=", self.env.company.id), ("state", "in", ("enabled", "test"))],
-            limit=1,
-        )
+        """The company's first enabled provider that moves money; the Demo provider, or one
+        in Test Mode, only when there is none."""
+        providers = self.env["payout.provider"].search(
+            [("company_id", "=", self.env.company.id), ("state", "in", ("enabled", "test"))])
+        return providers.sorted(
+            lambda provider: (provider.state != "enabled" or provider.code == "demo"))[:1]
 
     @api.depends("employee_id")
     def _compute_recipient(self):
@@ -154,10 +162,14 @@ class PayoutLink(models.Model):
     def _get_approval_amount(self):
         return self.amount
 
-    @api.depends("state", "submission_state", "needs_attention")
+    @api.depends("state", "submission_state", "needs_attention", "provider_id",
+                 "provider_reference")
     def _compute_allowed_actions(self):
         for link in self:
-            link.can_cancel = link.state in const.CANCELLABLE_STATES
+            provider = link.provider_id
+            link.can_cancel = link.state in const.CANCELLABLE_STATES and bool(
+                provider) and not provider._get_cancel_refusal(link)
+            link.cancel_kind = provider and provider._get_cancel_kind(link)
             link.can_reissue = link._is_reissuable()
 
     def _is_reissuable(self):
@@ -360,27 +372,28 @@ class PayoutLink(models.Model):
     def _check_lines_ready(self):
         """Raise one UserError listing every link that cannot be sent, before any is."""
         # One per distinct reason: a provider's refusal of a whole batch is said once.
-        errors = list(dict.fromkeys(self._find_unsendable().values()))
+        errors = list(dict.fromkeys(error.args[0] for error in self._find_unsendable().values()))
         if errors:
             more = len(errors) - const.MAX_LINES_IN_ERROR
             raise UserError("\n".join(errors[:const.MAX_LINES_IN_ERROR] + (
                 [self.env._("… and %s more.", more)] if more > 0 else [])))
 
     def _find_unsendable(self):
-        """{link: why it cannot be sent} for the links of ``self`` that cannot be sent."""
-        reasons = {}
+        """{link: the UserError saying why it cannot be sent} for the links of ``self``
+        that cannot be sent (a ProviderUnavailable: not now)."""
+        errors = {}
         for link in self:
             try:
                 link._check_ready_to_send()
             except UserError as error:
-                reasons[link] = error.args[0]
-        ready = self.filtered(lambda link: link not in reasons)
+                errors[link] = error
+        ready = self.filtered(lambda link: link not in errors)
         for provider, links in ready.grouped("provider_id").items():
             try:
                 provider._check_payout_requests(links)
             except UserError as error:
-                reasons.update(dict.fromkeys(links, error.args[0]))
-        return reasons
+                errors.update(dict.fromkeys(links, error))
+        return errors
 
     def _check_ready_to_send(self):
         self.ensure_one()
@@ -405,12 +418,22 @@ class PayoutLink(models.Model):
         (self - in_odoo)._send_to_provider(log=log)
 
     def action_cancel(self):
+        """Cancel in Odoo and, where the provider holds them, at the provider; refuse,
+        changing nothing, what the provider could still pay."""
         self.check_access("write")
         self._check_transition("cancelled")
+        if refusals := [reason for link in self
+                        if (reason := link.provider_id._get_cancel_refusal(link))]:
+            raise UserError("\n".join(refusals))
+        answers = {}
         for provider, links in self.grouped("provider_id").items():
-            provider._cancel_payouts(links)
+            answers.update(provider._cancel_payouts(links))
         self._update_state("cancelled")
         self.sudo().write({"access_token": False})
+        for link, answer in answers.items():
+            # Followed until the provider's status is final: a later payment shows.
+            link.sudo().write({"provider_status": answer.raw_status,
+                               "follow_after_cancel": answer.state not in const.FINAL_STATES})
         return True
 
     def action_reissue(self):

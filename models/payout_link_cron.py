@@ -12,6 +12,7 @@ from odoo import api, fields, models
 from odoo.tools import SQL
 
 from .. import const
+from .payout_provider import ProviderUnavailable
 
 
 class PayoutLink(models.Model):
@@ -85,7 +86,12 @@ class PayoutLink(models.Model):
         # Two workers ending the last lines of a batch at once each see the other's lines
         # as unsent: the next run marks the batch sent.
         self.env["payout.batch"].sudo().search([("state", "=", "sending")])._finish_sending()
-        domain = [("batch_id.state", "=", "sending"), ("state", "in", const.UNSENT_STATES)]
+        retry_before = fields.Datetime.now() - timedelta(minutes=const.RETRY_SUBMISSION_MINUTES)
+        domain = [
+            ("batch_id.state", "=", "sending"), ("state", "in", const.UNSENT_STATES),
+            # Lines whose provider could not be asked a moment ago wait a while.
+            "|", ("date_provider_call", "=", False), ("date_provider_call", "<", retry_before),
+        ]
         return self._run_batch(
             domain, lambda links: links._send_batch_lines(),
             "hr_payout_link.ir_cron_payout_batch_send", batch_size, with_commit,
@@ -95,12 +101,16 @@ class PayoutLink(models.Model):
         """Send lines of batches being sent, without a chatter message per line.
 
         A line that can no longer be sent (its provider disabled since, say) fails with
-        the reason instead of blocking the rest of its batch.
+        the reason instead of blocking the rest of its batch. A line whose provider could
+        not be asked (a balance call that failed) waits for the next run.
         """
         quiet = self.with_context(tracking_disable=True)
         unsendable = quiet._find_unsendable()
-        for link, reason in unsendable.items():
-            link._update_state("failed", values={"failure_reason": reason})
+        for link, error in unsendable.items():
+            if isinstance(error, ProviderUnavailable):
+                link.sudo().date_provider_call = fields.Datetime.now()
+            else:
+                link._update_state("failed", values={"failure_reason": error.args[0]})
         quiet.filtered(lambda link: link not in unsendable)._send_links(log=False)
         self.batch_id._finish_sending()
 
@@ -110,6 +120,8 @@ class PayoutLink(models.Model):
         retry_before = fields.Datetime.now() - timedelta(minutes=const.RETRY_SUBMISSION_MINUTES)
         domain = [
             ("state", "in", const.PENDING_STATES),  # not once cancelled
+            # A disabled provider submits nothing: its links wait until it is enabled again.
+            ("provider_id.state", "!=", "disabled"),
             "|", ("submission_state", "=", "to_submit"),
             "&", "&", ("submission_state", "=", "submitting"), ("needs_attention", "=", False),
             "|", ("date_provider_call", "=", False), ("date_provider_call", "<", retry_before),
@@ -123,12 +135,13 @@ class PayoutLink(models.Model):
     def _cron_poll_provider_status(self, batch_size=const.BATCH_SIZE, with_commit=True):
         polled_before = fields.Datetime.now() - timedelta(minutes=const.POLL_EVERY_MINUTES)
         domain = [
-            ("state", "in", const.PENDING_STATES),
+            "|", ("state", "in", const.PENDING_STATES),
+            "&", ("state", "=", "cancelled"), ("follow_after_cancel", "=", True),
             ("submission_state", "=", "accepted"),
             ("provider_id.is_polled", "=", True),
             "|", ("date_provider_call", "=", False), ("date_provider_call", "<", polled_before),
         ]
         return self._run_batch(
-            domain, lambda links: links._poll_provider_status(),
+            domain, lambda links: links._poll_provider_status(with_commit),
             "hr_payout_link.ir_cron_payout_poll", batch_size, with_commit,
         )

@@ -28,12 +28,14 @@ Xendit, its callbacks.
 """
 
 import logging
+import time
 
 from odoo import api, fields, models
 from odoo.exceptions import UserError
 from odoo.tools import SQL
 
 from .. import const
+from ..protocol.concurrency import CallSkipped
 
 _logger = logging.getLogger(__name__)
 
@@ -65,6 +67,11 @@ class PayoutLink(models.Model):
     )
     provider_reference = fields.Char(copy=False, readonly=True, index="btree_not_null")
     can_check_status = fields.Boolean(compute="_compute_can_check_status")
+    follow_after_cancel = fields.Boolean(
+        copy=False, readonly=True,
+        help="Cancelled in Odoo while its provider still holds it: followed until the "
+        "provider's status is final.",
+    )
     date_provider_call = fields.Datetime(
         string="Last Provider Call", copy=False, readonly=True,
         help="When the provider was last asked about this link (status, or a submission "
@@ -116,44 +123,60 @@ class PayoutLink(models.Model):
     def _reconcile_now(self):
         """Look an unclear submission up at its provider now (Check Again), unless a
         worker is submitting it: the same steps as the cron, without its commits."""
-        held = self._hold_submissions()
+        held = self._hold_submissions(with_commit=False)
         if busy := self - held:
             raise UserError(self.env._(
                 "%s: being submitted right now; check again in a minute.",
                 ", ".join(busy.mapped("display_name")),
             ))
-        try:
-            held._call_provider_for_submissions(with_commit=False)
-        finally:
-            held._release_submissions()
+        held._call_provider_for_submissions(with_commit=False)
 
     def _submit_to_provider(self, with_commit=True):
         """Pay each link at most once: mark 'submitting' and commit before any call.
 
-        The whole batch is marked in one statement and one commit; then the provider calls
-        run (a few at once for HTTP providers) and their answers are stored here, on this
-        cursor. A link found 'submitting' was interrupted between the call and storing its
-        answer: it is reconciled through the provider, never submitted again.
+        The batch is marked in one statement and one commit; then the provider calls run
+        (a few at once for HTTP providers) and their answers are stored here, on this
+        cursor, and committed every few calls. A link found 'submitting' was interrupted
+        between the call and storing its answer: it is reconciled through the provider,
+        never submitted again.
         """
-        held = self._hold_submissions()
+        held = self._within_call_budget()._hold_submissions(with_commit)
         try:
             held._call_provider_for_submissions(with_commit)
-        finally:
-            held._release_submissions()
+        except Exception:
+            if with_commit:
+                self.env.cr.rollback()  # an aborted transaction could not unlock
+                held._release_submissions()
+            raise
+        if with_commit:
+            # Released once the cron's run has committed the answers (or rolled them
+            # back): another worker never takes a link whose answer it cannot see yet.
+            self.env.cr.postcommit.add(held._release_submissions)
+            self.env.cr.postrollback.add(held._release_submissions)
 
-    def _hold_submissions(self):
+    def _within_call_budget(self):
+        """The links of ``self`` whose calls fit in one run (`const.CALL_TIME_BUDGET` at
+        each provider's rate limit); the others wait for the next run."""
+        budgeted = self.browse()
+        for provider, links in self.grouped("provider_id").items():
+            budgeted |= links[:provider._get_calls_per_run()]
+        return budgeted
+
+    def _hold_submissions(self, with_commit=True):
         """The links of ``self`` that no other worker is submitting, now held by this one.
 
         Committing 'submitting' releases the batch's row locks while its provider calls
         are still running: a session advisory lock per link, which outlives the commit and
         dies with a crashed worker's connection, keeps another worker from taking the
-        same links for an interrupted submission meanwhile.
+        same links for an interrupted submission meanwhile. Without commits (a button, a
+        test), the lock is the transaction's: it ends with it, whatever happens.
         """
         if not self:
             return self
+        lock = "pg_try_advisory_lock" if with_commit else "pg_try_advisory_xact_lock"
         rows = self.env.execute_query(SQL(
-            "SELECT id FROM unnest(%s::int[]) AS id WHERE pg_try_advisory_lock(%s, id)",
-            self.ids, const.SUBMISSION_LOCK_SPACE,
+            "SELECT id FROM unnest(%s::int[]) AS id WHERE %s(%s, id)",
+            self.ids, SQL(lock), const.SUBMISSION_LOCK_SPACE,
         ))
         return self.browse(row[0] for row in rows)
 
@@ -178,6 +201,7 @@ class PayoutLink(models.Model):
         self.invalidate_recordset(["submission_state", "date_provider_call"])
         if with_commit:
             self.env.cr.commit()  # pylint: disable=invalid-commit
+        deadline = time.monotonic() + const.CALL_TIME_BUDGET
         for provider, links in self.grouped("provider_id").items():
             # Each call carries the submission key stored when the link was queued: the
             # provider pays a retried call once.
@@ -186,8 +210,24 @@ class PayoutLink(models.Model):
                  else provider._prepare_submission)(link, link.sudo().account_number)
                 for link in links
             ]
-            for link, (answer, error) in zip(links, provider._run_calls(calls), strict=True):
-                link._apply_submission_outcome(answer, error)
+            outcomes = zip(links, provider._run_calls(calls, deadline=deadline), strict=True)
+            for link, (answer, error) in self._committing(outcomes, with_commit):
+                if isinstance(error, CallSkipped):
+                    # Never called: as it was before this run, due at the next one.
+                    link.sudo().write({
+                        "submission_state": "submitting" if link.id in interrupted
+                        else "to_submit", "date_provider_call": False})
+                else:
+                    link._apply_submission_outcome(answer, error)
+
+    def _committing(self, items, with_commit):
+        """``items``, committing every `const.COMMIT_EVERY_CALLS` of them: a worker killed
+        mid-run loses at most the answers since the last commit, which the next run finds
+        'submitting' and looks up."""
+        for count, item in enumerate(items, 1):
+            yield item
+            if with_commit and count % const.COMMIT_EVERY_CALLS == 0:
+                self.env.cr.commit()  # pylint: disable=invalid-commit
 
     def _apply_submission_outcome(self, answer, error):
         """Store what a submission or reconciliation call gave: the provider's ``answer``,
@@ -242,6 +282,8 @@ class PayoutLink(models.Model):
                 provider=provider.name, status=raw_status,
             ))
             return
+        if self.follow_after_cancel and state in const.FINAL_STATES:
+            self.sudo().follow_after_cancel = False  # the provider's status is final
         message = raw_changed and self.env._(
             "%(provider)s status: %(status)s", provider=provider.name, status=raw_status
         )
@@ -255,31 +297,48 @@ class PayoutLink(models.Model):
     # === Following links at their provider === #
 
     def action_check_status(self):
-        """Ask the provider for the link's status now (what the polling cron does)."""
-        self.check_access("read")
+        """Ask the provider for the link's status now (what the polling cron does), for
+        links it holds and that are still open; never while a worker submits them."""
+        self.check_access("write")
+        if wrong := self.filtered(lambda link: not link.can_check_status):
+            raise UserError(self.env._(
+                "%s: only open links that a provider holds can be checked.",
+                ", ".join(wrong.mapped("display_name")),
+            ))
+        if busy := self - self._hold_submissions(with_commit=False):
+            raise UserError(self.env._(
+                "%s: being submitted right now; check again in a minute.",
+                ", ".join(busy.mapped("display_name")),
+            ))
         self.sudo()._poll_provider_status()
         return True
 
-    def _poll_provider_status(self):
+    def _poll_provider_status(self, with_commit=False):
         """Follow each link at its provider, at no more than the provider's rate limit
         and with its calls made a few at once (all database work stays on this cursor).
 
         Database work stays constant per batch: the links are read together, one UPDATE
-        stamps them all, and a link is written only when its status changed.
+        stamps them all, and a link is written only when its status changed. Links whose
+        call did not fit in the run's time budget are due again at the next run.
         """
-        if not self:
+        links = self._within_call_budget()
+        if not links:
             return
         # One statement whatever the batch size (the ORM flushes in chunks of 100 rows).
         self.env.execute_query(SQL(
             "UPDATE payout_link SET date_provider_call = %s WHERE id IN %s",
-            fields.Datetime.now(), tuple(self.ids),
+            fields.Datetime.now(), tuple(links.ids),
         ))
         self.invalidate_recordset(["date_provider_call"])
-        for provider, links in self.grouped("provider_id").items():
-            calls = [provider._prepare_status_check(link) for link in links]
-            answers = provider._run_calls(calls, interval=provider._get_poll_interval())
-            for link, (answer, error) in zip(links, answers, strict=True):
-                if error:
+        deadline = time.monotonic() + const.CALL_TIME_BUDGET
+        for provider, provider_links in links.grouped("provider_id").items():
+            calls = [provider._prepare_status_check(link) for link in provider_links]
+            answers = zip(provider_links, provider._run_calls(
+                calls, interval=provider._get_poll_interval(), deadline=deadline), strict=True)
+            for link, (answer, error) in self._committing(answers, with_commit):
+                if isinstance(error, CallSkipped):
+                    link.date_provider_call = False
+                elif error:
                     link.message_post(body=self.env._(
                         "Could not get the status from %(provider)s: %(error)s",
                         provider=provider.name, error=error.message,

@@ -1,7 +1,7 @@
 from functools import partial
 
 from odoo import api, fields, models
-from odoo.exceptions import ValidationError
+from odoo.exceptions import UserError, ValidationError
 from odoo.tools import format_list
 
 from .. import const, utils
@@ -12,6 +12,11 @@ from ..protocol.transport import ClientPool
 # shared across threads); rebuilt when the provider's settings change.
 _api_clients = ClientPool()
 MAX_CONCURRENT_CALLS = 16
+
+
+class ProviderUnavailable(UserError):
+    """A check before sending could not be made (the provider did not answer): the links
+    are not unfit, they wait and are checked again."""
 
 
 def is_http_url(url):
@@ -155,10 +160,11 @@ class PayoutProvider(models.Model):
 
     @api.model
     def _create_demo_providers(self, companies):
-        """Create one enabled Demo provider for each company that has no provider yet."""
+        """Create one Demo provider, in Test Mode, for each company that has no provider
+        yet: links can be tried at once, and nobody mistakes it for a real provider."""
         with_provider = self.sudo().search([("company_id", "in", companies.ids)]).company_id
         self.sudo().create([
-            {"name": self.env._("Demo"), "code": "demo", "state": "enabled", "company_id": c.id}
+            {"name": self.env._("Demo"), "code": "demo", "state": "test", "company_id": c.id}
             for c in companies - with_provider
         ])
 
@@ -256,19 +262,31 @@ class PayoutProvider(models.Model):
         self.ensure_one()
         raise NotImplementedError(self.code)
 
-    def _run_calls(self, calls, interval=0.0):
-        """Run ``calls`` made by the hooks above, their starts ``interval`` seconds apart.
+    def _run_calls(self, calls, interval=0.0, deadline=None):
+        """Run ``calls`` made by the hooks above, their starts ``interval`` seconds apart;
+        a call that would start after ``deadline`` (a `time.monotonic()` value) is not
+        made (its error is CallSkipped).
 
         Up to `max_concurrent_calls` at once; the Demo provider makes no HTTP call, so its
         calls run one after the other in this thread.
 
         :return: one (ProviderAnswer or None, ProviderError or None) pair per call, in
-            their order
-        :rtype: list[tuple]
+            their order, each as soon as it and those before it have ended
+        :rtype: iterator[tuple]
         """
         self.ensure_one()
         workers = 1 if self.code == "demo" else self.max_concurrent_calls
-        return concurrency.run_calls(calls, workers, interval)
+        return concurrency.iter_calls(calls, workers, interval, deadline)
+
+    def _get_calls_per_run(self):
+        """How many calls to this provider fit in one scheduled run: its rate limit over
+        `const.CALL_TIME_BUDGET`, so a run ends well inside Odoo's limit_time_real.
+
+        :rtype: int
+        """
+        self.ensure_one()
+        interval = self._get_poll_interval()
+        return int(const.CALL_TIME_BUDGET / interval) if interval else const.BATCH_SIZE
 
     def _check_payout_requests(self, links):
         """Raise a UserError naming the link and the field when the provider would refuse
@@ -278,13 +296,42 @@ class PayoutProvider(models.Model):
         """
         self.ensure_one()
 
-    def _cancel_payouts(self, links):
-        """Void ``links`` at the provider before they are cancelled in Odoo; raise a
-        UserError, changing nothing, when the provider refuses.
+    def _get_cancel_refusal(self, link):
+        """Why ``link`` cannot be cancelled now, or False. By default a link can be
+        cancelled until it is claimed, and never while its submission is in flight.
 
-        :return: None
+        :return: the reason, for the user, or False
         """
         self.ensure_one()
+        if link.submission_state == "submitting":
+            return self.env._(
+                "%s is being sent to the provider right now, or its outcome is not known "
+                "yet: it cannot be cancelled.", link.display_name)
+        if link.state == "processing":
+            return self.env._(
+                "%s is claimed: the payment is on its way and cannot be cancelled.",
+                link.display_name)
+        return False
+
+    def _get_cancel_kind(self, link):
+        """What *Cancel* does for ``link``, so its confirmation says so: 'claim' (the
+        employee can no longer claim it in Odoo) by default.
+
+        :rtype: str
+        """
+        self.ensure_one()
+        return "claim"
+
+    def _cancel_payouts(self, links):
+        """Cancel ``links`` at the provider, where it holds them, before they are
+        cancelled in Odoo; raise a UserError, changing nothing, when it refuses. Links it
+        cannot cancel were refused before (`_get_cancel_refusal`).
+
+        :return: {link: ProviderAnswer} of the links the provider answered for
+        :rtype: dict
+        """
+        self.ensure_one()
+        return {}
 
     def _api_client_factory(self):
         """What this provider's API client is built from, read on the cursor's thread.

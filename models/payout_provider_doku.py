@@ -102,7 +102,7 @@ class PayoutProviderDoku(models.Model):
         for provider in self.filtered(lambda p: p.code == "doku"):
             provider.is_polled = True
 
-    @api.constrains("code", "doku_environment", "doku_base_url", "doku_rate_limit")
+    @api.constrains("code", "state", "doku_environment", "doku_base_url", "doku_rate_limit")
     def _check_doku_settings(self):
         for provider in self.filtered(lambda p: p.code == "doku"):
             if provider.doku_environment == "custom" and not is_http_url(provider.doku_base_url):
@@ -112,6 +112,11 @@ class PayoutProviderDoku(models.Model):
                 ))
             if provider.doku_rate_limit < 0:
                 raise ValidationError(self.env._("Status Calls per Second: 0 or more."))
+            if provider.state == "test" and provider.doku_environment == "production":
+                raise ValidationError(self.env._(
+                    "DOKU Environment: Test Mode never reaches DOKU's production; choose the "
+                    "sandbox or a custom test URL, or enable the provider."
+                ))
 
     # === Protocol glue === #
 
@@ -122,7 +127,9 @@ class PayoutProviderDoku(models.Model):
         provider = self.sudo()
         base_url = {
             "sandbox": doku.SANDBOX_URL,
-            "production": doku.PRODUCTION_URL,
+            # Test Mode never reaches production, whatever was stored by other means.
+            "production": doku.PRODUCTION_URL if provider.state == "enabled"
+            else doku.SANDBOX_URL,
         }.get(provider.doku_environment) or provider.doku_base_url
         settings = (base_url, provider.doku_client_id, provider.doku_secret_key,
                     provider.doku_signature_scheme, provider.doku_verify_signatures)
@@ -188,6 +195,19 @@ class PayoutProviderDoku(models.Model):
         if self.code != "doku":
             return super()._prepare_status_check(link)
         return partial(_status, self._api_client_getter(), link._get_submission_reference())
+
+    def _get_cancel_refusal(self, link):
+        """Override of payout.provider: DOKU has no cancel: once initiated, a link lives
+        until DOKU expires it."""
+        if self.code != "doku" or link.submission_state not in ("submitting", "accepted"):
+            return super()._get_cancel_refusal(link)
+        return self.env._(
+            "%s is live at DOKU, which offers no way to cancel it: let it expire at DOKU "
+            "(nothing is paid unless the employee claims it).", link.display_name)
+
+    def _get_cancel_kind(self, link):
+        """Override of payout.provider: a link not sent to DOKU yet never will be."""
+        return "queued" if self.code == "doku" else super()._get_cancel_kind(link)
 
     def _get_poll_interval(self):
         """Override of payout.provider: paced to the Status Calls per Second setting."""

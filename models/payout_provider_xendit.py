@@ -9,7 +9,7 @@ from odoo.tools import format_amount
 from ..controllers.xendit import XenditCallbackController
 from ..protocol import xendit
 from ..protocol.errors import ProviderClientError, ProviderError, ProviderMismatch
-from .payout_provider import is_http_url
+from .payout_provider import ProviderUnavailable, is_http_url
 
 # The prepared calls (see payout.provider's hooks): plain values and a client getter, no
 # ORM, so they may run in a worker thread.
@@ -124,13 +124,28 @@ class PayoutProviderXendit(models.Model):
         # Payouts v2 pays to Xendit's channels only: offer no bank it would refuse.
         return banks.filtered(lambda bank: bank.payout_bank_code in xendit.CHANNEL_CODES)
 
-    @api.constrains("code", "xendit_base_url")
+    @api.constrains("code", "state", "xendit_base_url", "xendit_secret_key")
     def _check_xendit_settings(self):
         for provider in self.filtered(lambda p: p.code == "xendit"):
             if not is_http_url(provider.xendit_base_url):
                 raise ValidationError(self.env._(
                     "Xendit API URL: an http:// or https:// address is required."
                 ))
+            if provider._xendit_reaches_live_money():
+                raise ValidationError(self.env._(
+                    "Xendit Secret Key: Test Mode takes a development key (xnd_development_…) "
+                    "on Xendit's API, or a custom test URL; a live key needs the provider "
+                    "enabled."
+                ))
+
+    def _xendit_reaches_live_money(self):
+        """Whether this provider in Test Mode would move real money: Xendit's one API
+        tells test from live by the key, not by the URL."""
+        self.ensure_one()
+        provider = self.sudo()
+        return (provider.state == "test" and provider.xendit_base_url == xendit.API_URL
+                and bool(provider.xendit_secret_key)
+                and not provider.xendit_secret_key.startswith(xendit.TEST_KEY_PREFIX))
 
     # === Protocol glue === #
 
@@ -139,6 +154,9 @@ class PayoutProviderXendit(models.Model):
         if self.code != "xendit":
             return super()._api_client_factory()
         provider = self.sudo()
+        if provider._xendit_reaches_live_money():
+            raise UserError(self.env._(
+                "%s is in Test Mode with a live Xendit key: it calls nothing.", provider.name))
         settings = (provider.xendit_base_url, provider.xendit_secret_key)
         return settings, partial(xendit.XenditClient, *settings)
 
@@ -162,7 +180,7 @@ class PayoutProviderXendit(models.Model):
         try:
             balance = self._api_client().get_balance()
         except ProviderError as error:
-            raise UserError(self.env._(
+            raise ProviderUnavailable(self.env._(
                 "Could not check the Xendit balance: %s", error.message
             )) from error
         total = sum(links.mapped("amount"))
@@ -175,27 +193,45 @@ class PayoutProviderXendit(models.Model):
                 total=format_amount(self.env, total, currency),
             ))
 
+    def _get_cancel_refusal(self, link):
+        """Override of payout.provider: a v2 payout can be cancelled at Xendit once
+        claimed, while Xendit allows it."""
+        if self.code != "xendit" or not (
+            self.is_claimed_in_odoo and link.state == "processing"
+            and link.submission_state != "submitting"
+        ):
+            return super()._get_cancel_refusal(link)
+        return False
+
+    def _get_cancel_kind(self, link):
+        """Override of payout.provider: a Payout Link is voided at Xendit, a v2 payout
+        cancelled there."""
+        if self.code != "xendit" or not link.provider_reference:
+            return super()._get_cancel_kind(link)
+        return "payout" if self.is_claimed_in_odoo else "void"
+
     def _cancel_payouts(self, links):
-        """Override of payout.provider: void the Payout Links that exist at Xendit."""
-        super()._cancel_payouts(links)
-        if self.code != "xendit" or self.is_claimed_in_odoo:
-            return  # claimed in Odoo: nothing exists at Xendit before the claim
-        if busy := links.filtered(lambda link: link.submission_state == "submitting"):
-            raise UserError(self.env._(
-                "%s is being created at Xendit right now; cancel it in a minute.",
-                ", ".join(busy.mapped("display_name")),
-            ))
+        """Override of payout.provider: void the Payout Links, and cancel the v2 payouts,
+        that exist at Xendit."""
+        answers = super()._cancel_payouts(links)
+        if self.code != "xendit":
+            return answers
+        client = self._api_client()
         for link in links.filtered("provider_reference"):
             try:
-                answer = self._api_client().void_payout_link(
-                    link.provider_reference, f"void-{link.submission_key}"
-                )
+                if self.is_claimed_in_odoo:
+                    answers[link] = client.cancel_payout(link.provider_reference)
+                else:
+                    answers[link] = client.void_payout_link(
+                        link.provider_reference, f"void-{link.submission_key}")
             except ProviderError as error:
                 raise UserError(self.env._(
-                    "Xendit did not void %(link)s: %(error)s",
+                    "Xendit did not %(action)s %(link)s: %(error)s",
+                    action=self.env._("cancel") if self.is_claimed_in_odoo
+                    else self.env._("void"),
                     link=link.display_name, error=error.message,
                 )) from error
-            link.sudo().provider_status = answer.raw_status
+        return answers
 
     def _prepare_submission(self, link, account_number):
         """Override of payout.provider: a Payout Link, or a v2 payout once claimed in Odoo."""

@@ -39,7 +39,8 @@ from .transport import ApiClient, decode_json
 from .validation import exact_float, positive_amount
 from .validation import text as check_text
 
-API_URL = "https://api.xendit.co"
+API_URL = "https://api.xendit.co"  # test and live alike: the key tells them apart
+TEST_KEY_PREFIX = "xnd_development_"
 LINK_PATH = "/payouts"
 PAYOUT_PATH = "/v2/payouts"
 BALANCE_PATH = "/balance"

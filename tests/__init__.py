@@ -19,3 +19,4 @@ from . import test_provider_concurrency
 from . import test_migration
 from . import test_payout_attention
 from . import test_plain_pytest
+from . import test_money_safety

@@ -91,7 +91,7 @@ class TestDokuProvider(PayoutCommon):
             "expire@example.com": [(24 * HOUR, "EXPIRED", "expired")],
         }
         paths = {"cron": lambda link: self._poll(),
-                 "button": lambda link: link.with_user(self.user_viewer).action_check_status()}
+                 "button": lambda link: link.with_user(self.user_editor).action_check_status()}
         for (email, steps), (path, check) in product(scenarios.items(), paths.items()):
             with self.subTest(email=email, path=path):
                 self.doku.server.reset()
@@ -102,7 +102,7 @@ class TestDokuProvider(PayoutCommon):
     def test_status_through_the_button(self):
         link = self._sent_link(self.doku_provider, recipient_email="retry@example.com")
         self.doku.server.clock.advance(2 * HOUR)
-        link.with_user(self.user_viewer).action_check_status()
+        link.with_user(self.user_editor).action_check_status()
         self.assertEqual((link.provider_status, link.state), ("PENDING_PROCESS", "processing"))
         self.doku.server.clock.advance(HOUR)
         link.action_check_status()

@@ -48,6 +48,18 @@ class TestMigration(PayoutCommon):
         field = self.env["ir.model.fields"]._get("payout.link", "date_provider_call")
         self.assertEqual(field.field_description, "Last Provider Call")
 
+    def test_18_0_1_2_0_keeps_the_reference_providers_know(self):
+        at_provider = self._link_in("sent", submission_state="accepted")
+        draft = self._create_link()
+        self.env.cr.execute("UPDATE payout_link SET submission_reference = NULL WHERE id IN %s",
+                            (tuple((at_provider | draft).ids),))
+
+        self._migrate("18.0.1.2.0", "post")
+
+        (at_provider | draft).invalidate_recordset()
+        self.assertEqual(at_provider.submission_reference, at_provider.reference)
+        self.assertFalse(draft.submission_reference)
+
     def test_18_0_1_2_0_gives_each_cron_its_batch_size(self):
         submit = self.env.ref("hr_payout_link.ir_cron_payout_submit")
         poll = self.env.ref("hr_payout_link.ir_cron_payout_poll")

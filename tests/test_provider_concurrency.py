@@ -73,7 +73,7 @@ class TestDokuConcurrency(PayoutCommon):
     def test_whole_batch_is_marked_and_committed_before_any_call(self):
         links = self._queued(4)
         seen = []
-        run_calls = concurrency.run_calls
+        run_calls = concurrency.iter_calls
 
         def check_then_run(*args, **kwargs):
             self.env.cr.execute("SELECT DISTINCT submission_state FROM payout_link "
@@ -82,7 +82,7 @@ class TestDokuConcurrency(PayoutCommon):
             return run_calls(*args, **kwargs)
 
         with patch.object(self.env.cr, "commit") as commit, \
-                patch.object(concurrency, "run_calls", side_effect=check_then_run):
+                patch.object(concurrency, "iter_calls", side_effect=check_then_run):
             self.env["payout.link"]._cron_submit_payouts()
         self.assertEqual(seen, [([("submitting",)], 1)], "one mark, one commit, then the calls")
         self.assertEqual(commit.call_count, 2, "and the batch's commit")
