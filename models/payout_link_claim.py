@@ -119,17 +119,20 @@ class PayoutLink(models.Model):
         which counts for a batch of thousands. A customised body renders as usual.
         """
         view_call = const.VIEW_CALL_RE.fullmatch(str(template.body_html or ""))
-        render_fields = [name for name in const.CLAIM_EMAIL_FIELDS
-                         if not (view_call and name == "body_html")]
-        rendered = template._generate_template(self.ids, render_fields)
-        if view_call:
-            for lang_template, link_ids in template._classify_per_lang(self.ids).values():
-                bodies = lang_template._render_template(
-                    view_call.group(1), self._name, link_ids, engine="qweb_view",
-                    options=template._fields["body_html"].render_options,
-                )
-                for link_id, body in bodies.items():
-                    rendered[link_id]["body_html"] = body
+        if not view_call:
+            return template._generate_template(self.ids, const.CLAIM_EMAIL_FIELDS)
+        render_fields = [name for name in const.CLAIM_EMAIL_FIELDS if name != "body_html"]
+        rendered = {}
+        # Each email's language is rendered once: the groups' templates take it as given.
+        for lang, (lang_template, link_ids) in template._classify_per_lang(self.ids).items():
+            rendered.update(lang_template.with_context(
+                template_preview_lang=lang)._generate_template(link_ids, render_fields))
+            bodies = lang_template._render_template(
+                view_call.group(1), self._name, link_ids, engine="qweb_view",
+                options=template._fields["body_html"].render_options,
+            )
+            for link_id, body in bodies.items():
+                rendered[link_id]["body_html"] = body
         return rendered
 
     # === Checking the secret === #
