@@ -108,7 +108,8 @@ def create_links(env, url, references, doku_sandbox):
             "employee_id": employee.id, "provider_id": provider.id, "currency_id": idr.id,
             "amount": 150000, "reference": reference, "state": "processing",
             "submission_state": "accepted", "provider_status": "CONFIRMED",
-            "provider_reference": reference,  # as a real initiate leaves them
+            # as a real initiate leaves them
+            "submission_reference": reference, "provider_reference": reference,
         } for reference in references[start:start + 1000]]).ids
     return link_ids
 
