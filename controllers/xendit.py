@@ -34,15 +34,17 @@ class XenditCallbackController(http.Controller):
             status = xendit.parse_callback(json.loads(request.httprequest.get_data() or b"null"))
         except (ValueError, ProviderError):
             return request.make_json_response({"error": "not a Xendit callback"}, status=400)
-        link = request.env["payout.link"].sudo().search([
+        # By its id, or by its external id for a link whose creation's answer was lost.
+        link_sudo = request.env["payout.link"].sudo().search([
             ("provider_id", "in", providers.ids),
-            ("provider_reference", "=", status.provider_reference or ""),
+            "|", ("provider_reference", "=", status.provider_reference or ""),
+            ("submission_reference", "=", xendit.our_reference(status) or ""),
         ], limit=1)
-        if not link:
+        if not link_sudo:
             # Acknowledged all the same, or Xendit would retry it for a day.
             _logger.info("Xendit callback for an unknown payout %s", status.provider_reference)
             return request.make_json_response({"status": "ignored"})
-        link._poll_provider_status()
+        link_sudo._follow_callback(status.provider_reference)
         return request.make_json_response({"status": "accepted"})
 
     def _find_providers(self, token):

@@ -313,6 +313,23 @@ class PayoutLink(models.Model):
         self.sudo()._poll_provider_status()
         return True
 
+    def _follow_callback(self, payout_id):
+        """A provider's callback named this link's payout: fetch it (the callback's body is
+        never trusted) and apply it. A link whose creation's answer was lost learns its
+        payout here, once the fetched payout shows our reference."""
+        self.ensure_one()
+        if self.provider_reference or self.submission_state != "submitting":
+            return self._poll_provider_status()
+        if not (payout_id and self._hold_submissions(with_commit=False)):
+            return None  # a worker is submitting it: its own answer settles it
+        [(answer, error)] = self.provider_id._run_calls(
+            [self.provider_id._prepare_status_check(self, payout_id)])
+        if error or not self.provider_id._is_answer_for(self, answer):
+            _logger.warning("payout link %s: callback for payout %s not confirmed by the "
+                            "provider", self.name, payout_id)
+            return None
+        return self._apply_submission_outcome(answer, None)
+
     def _poll_provider_status(self, with_commit=False):
         """Follow each link at its provider, at no more than the provider's rate limit
         and with its calls made a few at once (all database work stays on this cursor).

@@ -262,6 +262,16 @@ class PayoutProvider(models.Model):
         self.ensure_one()
         raise NotImplementedError(self.code)
 
+    def _is_answer_for(self, link, answer):
+        """Whether a payout fetched from the provider (``answer``) is ``link``'s, by the
+        reference the link gave it.
+
+        :rtype: bool
+        """
+        self.ensure_one()
+        return bool(answer.provider_reference) and (
+            answer.provider_reference == link.provider_reference)
+
     def _run_calls(self, calls, interval=0.0, deadline=None):
         """Run ``calls`` made by the hooks above, their starts ``interval`` seconds apart;
         a call that would start after ``deadline`` (a `time.monotonic()` value) is not

@@ -272,9 +272,16 @@ class PayoutProviderXendit(models.Model):
             "description": link.description or None,
         }
 
-    def _prepare_status_check(self, link):
-        """Override of payout.provider: get the v2 payout or the Payout Link."""
+    def _is_answer_for(self, link, answer):
+        """Override of payout.provider: Xendit's objects carry the reference we gave them."""
+        if self.code != "xendit":
+            return super()._is_answer_for(link, answer)
+        return xendit.our_reference(answer) == link._get_submission_reference()
+
+    def _prepare_status_check(self, link, payout_id=None):
+        """Override of payout.provider: get the v2 payout or the Payout Link (by
+        ``payout_id`` when a callback names the one the link does not know yet)."""
         if self.code != "xendit":
             return super()._prepare_status_check(link)
         return partial(_get_status, self._api_client_getter(), self.is_claimed_in_odoo,
-                       link.provider_reference)
+                       payout_id or link.provider_reference)

@@ -286,6 +286,13 @@ def failure_message(answer):
     return ERROR_MESSAGES.get(code, f"Xendit reports: {code}.")
 
 
+def our_reference(answer):
+    """The reference we gave the payout or link an ``answer`` is about (a Payout Link's
+    external_id, a v2 payout's reference_id), or None."""
+    reference = answer.raw.get("external_id") or answer.raw.get("reference_id")
+    return str(reference) if reference else None
+
+
 def is_same_payout(answer, body):
     """Whether a v2 payout Xendit holds (``answer``, found by reference) is the one
     ``body`` (build_payout_body's) asks for: same amount, channel and account."""

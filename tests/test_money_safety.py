@@ -1,9 +1,11 @@
+import json
 from unittest.mock import patch
 
 from odoo.exceptions import AccessError, UserError, ValidationError
-from odoo.tests import tagged
+from odoo.tests import HttpCase, tagged
 
 from odoo.addons.hr_payout_link import const
+from odoo.addons.hr_payout_link.controllers.xendit import XenditCallbackController
 from odoo.addons.hr_payout_link.protocol import doku, xendit
 
 from .common import PayoutCommon, XenditCommon
@@ -289,3 +291,35 @@ class TestReferences(PayoutCommon):
         self.assertTrue(link.needs_attention)
         self.assertIn("another amount or recipient", " ".join(link.message_ids.mapped("body")))
         self.assertEqual(len(self.doku.payouts), 1, "theirs only")
+
+
+@tagged("post_install", "-at_install")
+class TestPayoutLinkLearnsItsId(XenditCommon, HttpCase):
+    """A Payout Link whose creation's answer was lost has no lookup by external id: its
+    callback names it, and Odoo fetches it by that id before believing it."""
+
+    def _callback(self, body):
+        return self.url_open(
+            XenditCallbackController._payout_link_url, data=json.dumps(body),
+            headers={"Content-Type": "application/json",
+                     xendit.CALLBACK_TOKEN_HEADER: self.xendit.callback_token})
+
+    def test_a_callback_settles_a_link_whose_answer_was_lost(self):
+        self.xendit.configure(replays=False)
+        link = self._create_link(self.hosted)
+        link.action_send()
+        self.xendit.server.inject("malformed_json", path=xendit.LINK_PATH)
+        self._submit()
+        self.assertEqual((link.submission_state, link.provider_reference), ("submitting", False))
+        [payout_id] = self.xendit.links
+        forged = {"id": "not-the-link", "external_id": link.submission_reference,
+                  "status": "COMPLETED"}
+        self.assertEqual(self._callback(forged).status_code, 200)
+        self.assertEqual((link.state, link.submission_state), ("sent", "submitting"),
+                         "a body Xendit does not confirm changes nothing")
+        response = self._callback({"id": payout_id, "external_id": link.submission_reference,
+                                   "status": "PENDING"})
+        self.assertEqual(response.json(), {"status": "accepted"})
+        self.assertEqual((link.submission_state, link.provider_reference, link.provider_status),
+                         ("accepted", payout_id, "PENDING"))
+        self.assertEqual(len(self.xendit.links), 1)
