@@ -73,6 +73,11 @@ def run(args, url, provider_id, employee_id, workers):
         links = env["payout.link"]
         for step, cron in (("submit", links._cron_submit_payouts),
                            ("poll", links._cron_poll_provider_status)):
+            if step == "poll":
+                # Due for polling, as once the polling interval has passed since the
+                # submission stamped them (setup, not measured).
+                links.browse(link_ids).write({"date_provider_call": False})
+                env.cr.commit()
             sandbox_control(url, "stats", {})  # count the calls in flight afresh
             gc.collect()
             with measure(env) as measured:
