@@ -6,6 +6,7 @@ from . import payout_batch
 # payout.link: the core first, then its concerns, each extending the model.
 from . import payout_link
 from . import payout_link_rules
+from . import payout_link_reissue
 from . import payout_link_claim
 from . import payout_link_submission
 from . import payout_link_attention

@@ -1,16 +1,15 @@
 """The payout link: what is paid to whom, its state machine and the back-office actions.
 
 A link's other concerns extend the model in files of their own, loaded after this one:
-its field rules (`payout_link_rules.py`), the claim (`payout_link_claim.py`), the
-money-moving calls (`payout_link_submission.py`) and the scheduled actions
+its field rules (`payout_link_rules.py`), its reissue (`payout_link_reissue.py`), the
+claim (`payout_link_claim.py`), the money-moving calls (`payout_link_submission.py`),
+the links that need attention (`payout_link_attention.py`) and the scheduled actions
 (`payout_link_cron.py`).
 """
 
 import logging
 import re
 from collections import defaultdict
-
-import psycopg2
 
 from odoo import api, fields, models
 from odoo.exceptions import UserError
@@ -121,16 +120,6 @@ class PayoutLink(models.Model):
     )
     can_reissue = fields.Boolean(compute="_compute_allowed_actions")
 
-    def init(self):
-        super().init()
-        # At most one replacement of a link that may still be paid (a cancelled one does
-        # not count): the backstop of `_copy_for_reissue` against concurrent reissues.
-        self.env.cr.execute("""
-            CREATE UNIQUE INDEX IF NOT EXISTS payout_link_one_live_replacement
-                ON payout_link (replaced_link_id)
-             WHERE replaced_link_id IS NOT NULL AND state != 'cancelled'
-        """)
-
     _sql_constraints = [
         (
             "reference_company_uniq",
@@ -171,14 +160,6 @@ class PayoutLink(models.Model):
                 provider) and not provider._get_cancel_refusal(link)
             link.cancel_kind = provider and provider._get_cancel_kind(link)
             link.can_reissue = link._is_reissuable()
-
-    def _is_reissuable(self):
-        """Whether a new link may replace this one: it failed or expired, and no provider
-        can still pay it (a submission whose outcome is unknown, or that needs attention,
-        might still be paid)."""
-        self.ensure_one()
-        return (self.state in const.REISSUABLE_STATES and not self.needs_attention
-                and self.submission_state not in ("to_submit", "submitting"))
 
     def _compute_access_url(self):
         super()._compute_access_url()
@@ -435,72 +416,3 @@ class PayoutLink(models.Model):
             link.sudo().write({"provider_status": answer.raw_status,
                                "follow_after_cancel": answer.state not in const.FINAL_STATES})
         return True
-
-    def action_reissue(self):
-        """Fresh links (new token and secret, same data) for failed or expired ones."""
-        self.check_access("write")
-        if wrong := self.filtered(lambda link: link.state not in const.REISSUABLE_STATES):
-            raise UserError(self.env._(
-                "Only failed or expired links can be reissued: %s.",
-                ", ".join(wrong.mapped("display_name")),
-            ))
-        self._check_reissuable()
-        in_batch = self.filtered("batch_id")
-        for batch, lines in in_batch.grouped("batch_id").items():
-            batch._reissue_lines(lines)
-        new_links = (self - in_batch)._copy_for_reissue()
-        new_links._check_lines_ready()
-        new_links._send_links()
-        if len(new_links) == 1:
-            return {
-                "type": "ir.actions.act_window",
-                "res_model": "payout.link",
-                "res_id": new_links.id,
-                "view_mode": "form",
-            }
-        return True
-
-    def _check_reissuable(self):
-        if unsure := self.filtered(lambda link: not link._is_reissuable()):
-            raise UserError(self.env._(
-                "%s: the provider may still pay it (its outcome is not known yet, or needs "
-                "attention); it cannot be reissued until a Payout Manager confirms it was not "
-                "paid.", ", ".join(unsure.mapped("display_name")),
-            ))
-        if reissued := self.filtered("reissued_link_ids"):
-            raise UserError(self.env._(
-                "%s: already reissued; a second new link would pay the same payout twice.",
-                ", ".join(reissued.mapped("display_name")),
-            ))
-
-    def _copy_for_reissue(self):
-        """Draft copies of failed or expired links, approved as the originals were.
-
-        Two users reissuing one link at once make one copy: the originals' rows are locked
-        first, so the second waits for the first, and the database refuses a second live
-        replacement of a link (the unique index of `init`) whose copy it could not see yet.
-        """
-        if not self:
-            return self
-        self.flush_recordset()
-        self.env.execute_query(SQL(
-            "SELECT id FROM payout_link WHERE id IN %s FOR NO KEY UPDATE", tuple(self.ids)))
-        self.invalidate_recordset()
-        self._check_reissuable()
-        new_links = self.browse()
-        try:
-            with self.env.cr.savepoint():
-                for link in self:
-                    new_links |= link.copy({"replaced_link_id": link.id,
-                                            "approved_by_id": link.approved_by_id.id,
-                                            "date_approved": link.date_approved})
-                new_links.flush_recordset()
-        except psycopg2.errors.UniqueViolation as error:
-            raise UserError(self.env._(
-                "%s: already reissued by someone else just now; a second new link would pay "
-                "the same payout twice.", ", ".join(self.mapped("display_name")),
-            )) from error
-        for link, new_link in zip(self, new_links, strict=True):
-            link.message_post(body=self.env._("Reissued as %s.", new_link._get_html_link()))
-        return new_links
-

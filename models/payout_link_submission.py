@@ -7,7 +7,9 @@ may replay a request after a serialization failure. The payment cron then submit
 (`_cron_submit_payouts`, payout_link_cron.py, then `_submit_to_provider`), in this order:
 
 1. **Lock the rows** (`_lock_batch`: ``FOR NO KEY UPDATE SKIP LOCKED``): two workers never
-   take the same link.
+   take the same link. Only as many as the provider's rate limit allows in
+   `const.CALL_TIME_BUDGET` are taken on (`_within_call_budget`): the run ends well inside
+   Odoo's ``limit_time_real``.
 2. **Advisory-lock each link** (`_hold_submissions`): step 4 releases the row locks while
    the calls of step 5 still run; a session advisory lock outlives that commit and dies
    with a crashed worker's connection, so another worker cannot take the link for an
@@ -18,10 +20,15 @@ may replay a request after a serialization failure. The payment cron then submit
    `const.RETRY_SUBMISSION_MINUTES` before they look.
 4. **Commit**: the mark and the key are durable before any money moves.
 5. **Call the provider**, a few calls at once in threads (`payout.provider._run_calls`);
-   the calls touch no ORM, every answer is stored on this cursor.
-6. **Store the answers** (`_apply_submission_outcome`): accepted, refused, or unclear
-   (stays 'submitting', to be reconciled by a later run).
-7. **Release** the advisory locks; the cron commits the answers.
+   the calls touch no ORM, every answer is stored on this cursor. A call that would
+   start past the time budget is not made: its link is as before the run.
+6. **Store the answers** (`_apply_submission_outcome`) as they come, committed every
+   `const.COMMIT_EVERY_CALLS`: accepted; a proven refusal (the link fails); or unknown
+   (it stays 'submitting', looked up by a later run, and after too many unclear answers
+   needs attention, payout_link_attention.py).
+7. **Release** the advisory locks once the cron has committed the last answers (or
+   rolled them back): never on an aborted transaction, never before another worker can
+   see the answers.
 
 Links at a provider are then followed by polling (`_poll_provider_status`) and, for
 Xendit, its callbacks.

@@ -203,6 +203,20 @@ class PayoutCommon(TransactionCase):
         self.env["payout.link"]._cron_submit_payouts(with_commit=False)
 
 
+class DokuCommon(PayoutCommon):
+    """A DOKU provider wired to the project's DOKU sandbox over loopback HTTP, the sandbox
+    emptied before each test."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls._start_doku()
+
+    def setUp(self):
+        super().setUp()
+        self.doku.server.reset()
+
+
 class XenditCommon(PayoutCommon):
     """Xendit providers (claimed at Xendit, and in Odoo through Payouts v2) wired to the
     project's Xendit sandbox over loopback HTTP."""

@@ -111,7 +111,8 @@ class TestDokuProvider(PayoutCommon):
                                                        ("res_id", "=", link.id)]),
                          "DOKU hosts the claim and sends the receipt")
         messages = len(link.message_ids)
-        link.action_check_status()  # the same answer again changes nothing
+        with self.assertRaisesRegex(UserError, "only open links"):  # paid: nothing to ask
+            link.action_check_status()
         self.assertEqual((link.state, len(link.message_ids)), ("done", messages))
 
     def test_failed_status_keeps_a_reason(self):

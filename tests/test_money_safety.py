@@ -2,13 +2,14 @@ import json
 from unittest.mock import patch
 
 from odoo.exceptions import AccessError, UserError, ValidationError
+from odoo.modules import neutralize
 from odoo.tests import HttpCase, tagged
 
 from odoo.addons.hr_payout_link import const
 from odoo.addons.hr_payout_link.controllers.xendit import XenditCallbackController
 from odoo.addons.hr_payout_link.protocol import doku, xendit
 
-from .common import PayoutCommon, XenditCommon
+from .common import DokuCommon, XenditCommon
 
 
 @tagged("post_install", "-at_install")
@@ -60,18 +61,9 @@ class TestXenditOutcomes(XenditCommon):
 
 
 @tagged("post_install", "-at_install")
-class TestCancelMeansCancel(XenditCommon):
+class TestCancelMeansCancel(XenditCommon, DokuCommon):
     """Cancel refuses what a provider could still pay, and cancels at the provider what
     it holds."""
-
-    @classmethod
-    def setUpClass(cls):
-        super().setUpClass()
-        cls._start_doku()
-
-    def setUp(self):
-        super().setUp()
-        self.doku.server.reset()
 
     def test_doku_link_once_initiated_cannot_be_cancelled(self):
         link = self._sent_link(self.doku_provider)
@@ -119,18 +111,9 @@ class TestCancelMeansCancel(XenditCommon):
 
 
 @tagged("post_install", "-at_install")
-class TestProviderStates(PayoutCommon):
+class TestProviderStates(DokuCommon):
     """A disabled provider moves nothing; Test Mode never reaches production; Demo says it
     moved no money."""
-
-    @classmethod
-    def setUpClass(cls):
-        super().setUpClass()
-        cls._start_doku()
-
-    def setUp(self):
-        super().setUp()
-        self.doku.server.reset()
 
     def test_a_disabled_provider_submits_nothing_until_enabled_again(self):
         link = self._create_link(self.doku_provider)
@@ -160,6 +143,23 @@ class TestProviderStates(PayoutCommon):
         xendit_provider.xendit_secret_key = "xnd_development_test"
         xendit_provider.state = "test"
 
+    def test_a_neutralized_copy_reaches_no_production_endpoint_and_keeps_no_key(self):
+        self.doku_provider.write({"state": "enabled", "doku_environment": "production"})
+        xendit_provider = self.env["payout.provider"].create({
+            "name": "Xendit live", "code": "xendit", "state": "enabled",
+            "xendit_secret_key": "xnd_production_live", "xendit_base_url": "https://x.test"})
+        self.env.flush_all()
+        for query in neutralize.get_neutralization_queries(["hr_payout_link"]):
+            self.env.cr.execute(query)
+        self.env.invalidate_all()
+        providers = (self.doku_provider | xendit_provider).sudo()
+        self.assertEqual(providers.mapped("state"), ["test", "test"])
+        self.assertEqual((self.doku_provider.sudo().doku_environment,
+                          self.doku_provider.sudo().doku_base_url), ("sandbox", False))
+        self.assertEqual(xendit_provider.sudo().xendit_base_url, xendit.API_URL)
+        self.assertFalse(any(providers.mapped("doku_secret_key") +
+                             providers.mapped("xendit_secret_key")))
+
     def test_demo_is_in_test_mode_and_never_the_default_beside_a_real_provider(self):
         self.assertEqual(self.provider.state, "test")
         self.doku_provider.state = "enabled"
@@ -175,18 +175,9 @@ class TestProviderStates(PayoutCommon):
 
 
 @tagged("post_install", "-at_install")
-class TestJobsFitTheirTime(PayoutCommon):
+class TestJobsFitTheirTime(DokuCommon):
     """A run makes no more calls than fit in its time budget, commits as it goes, and a
     failed check before sending makes lines wait, never fail."""
-
-    @classmethod
-    def setUpClass(cls):
-        super().setUpClass()
-        cls._start_doku()
-
-    def setUp(self):
-        super().setUp()
-        self.doku.server.reset()
 
     def test_a_run_makes_only_the_calls_its_budget_allows(self):
         self.doku_provider.doku_rate_limit = 2  # 2 calls a second
@@ -254,13 +245,8 @@ class TestBalanceCheckWaits(XenditCommon):
 
 
 @tagged("post_install", "-at_install")
-class TestReferences(PayoutCommon):
+class TestReferences(DokuCommon):
     """What providers receive tells apart the companies and databases sharing an account."""
-
-    @classmethod
-    def setUpClass(cls):
-        super().setUpClass()
-        cls._start_doku()
 
     def test_the_same_external_id_in_two_companies_or_databases_differs_at_the_provider(self):
         link = self._create_link(reference="BONUS2026")

@@ -4,22 +4,13 @@ from odoo.tests import Form, tagged
 from odoo.addons.hr_payout_link import const
 from odoo.addons.hr_payout_link.protocol import doku
 
-from .common import PayoutCommon
+from .common import DokuCommon
 
 
 @tagged("post_install", "-at_install")
-class TestNeedsAttention(PayoutCommon):
+class TestNeedsAttention(DokuCommon):
     """A link whose outcome the provider keeps unclear waits for a Payout Manager, who
     checks at the provider and confirms; nothing is guessed, nothing is sent twice."""
-
-    @classmethod
-    def setUpClass(cls):
-        super().setUpClass()
-        cls._start_doku()
-
-    def setUp(self):
-        super().setUp()
-        self.doku.server.reset()
 
     def _unclear_link(self):
         """A DOKU link whose every call gets a 503, run through the payment cron until it

@@ -20,12 +20,12 @@ class TestPayoutEmployeeAndProviders(PayoutCommon):
         self.assertEqual(self.env["payout.link"].search(action["domain"]),
                          self.env["payout.link"].search([("employee_id", "=", self.employee.id)]))
 
-    def test_each_company_gets_one_enabled_demo_provider(self):
+    def test_each_company_gets_one_demo_provider_in_test_mode(self):
         company = self.env["res.company"].create({"name": "Payout Branch"})
         providers = self.env["payout.provider"].search([("company_id", "=", company.id)])
         self.assertEqual(len(providers), 1)
         self.assertEqual((providers.code, providers.state, providers.sender_name),
-                         ("demo", "enabled", "Payout Branch"))
+                         ("demo", "test", "Payout Branch"))
         self.assertEqual((providers.link_validity_days, providers.max_secret_attempts), (3, 3))
         post_init_hook(self.env)
         self.assertEqual(
