@@ -9,6 +9,8 @@ from odoo import SUPERUSER_ID, api
 from odoo.modules.registry import Registry
 from odoo.tests import BaseCase, get_db_name, tagged
 
+from odoo.addons.hr_payout_link import const
+
 LINES = 60
 CHUNK = 7  # links per locked batch: several batches per worker
 
@@ -180,3 +182,35 @@ class TestBatchSendingConcurrency(BaseCase):
                     second.cr.rollback()
             finally:
                 held._release_submissions()
+
+    def test_a_crashed_run_releases_its_locks_and_keeps_nothing(self):
+        """A bug during the provider calls rolls the run back, then frees the advisory
+        locks while its connection lives on: the links are neither lost nor held."""
+        self._run_worker([])
+        with self._env() as env:
+            links = env["payout.batch"].browse(self.batch_id).link_ids
+            bank = env.ref("hr_payout_link.bank_id_bca")
+            for link in links:
+                link._claim(bank, "1234567890", link.recipient_name)
+            link_ids = links.ids
+        provider_model = self.registry["payout.provider"]
+        crashed_cr = self.registry.cursor()  # kept open: a pooled connection lives on
+        try:
+            with patch.object(provider_model, "_run_calls", side_effect=RuntimeError("a bug")), \
+                    self.assertRaisesRegex(RuntimeError, "a bug"):
+                api.Environment(crashed_cr, SUPERUSER_ID, {})["payout.link"]._cron_submit_payouts(
+                    batch_size=CHUNK)
+            with self._env() as env:
+                # Any session's advisory locks on these links, in this database.
+                env.cr.execute("""
+                    SELECT objid FROM pg_locks
+                     WHERE locktype = 'advisory' AND classid = %s AND objsubid = 2
+                       AND database = (SELECT oid FROM pg_database
+                                        WHERE datname = current_database())
+                       AND objid::int IN %s""", (const.SUBMISSION_LOCK_SPACE, tuple(link_ids)))
+                self.assertFalse(env.cr.fetchall(), "no lock left behind")
+                # Marked and committed before the calls: looked up, never sent blindly.
+                marked = env["payout.link"].browse(sorted(link_ids)[:CHUNK])
+                self.assertEqual(set(marked.mapped("submission_state")), {"submitting"})
+        finally:
+            crashed_cr.close()
