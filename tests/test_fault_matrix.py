@@ -462,3 +462,45 @@ class TestFaultMatrixConcurrency(FaultMatrixMixin, BaseCase):
                     link = env["payout.link"].browse(link_id)
                     self.assertEqual(link.submission_state, "accepted")
                     self.assertEqual(self._held(kind, reference), [link.provider_status])
+
+    def test_fault_matrix_cancel_while_another_worker_submits(self):
+        model = self.registry["payout.provider"]
+        original = model._run_calls
+        for kind in PROVIDERS:
+            with self.subTest(provider=kind):
+                with self._env() as env:
+                    link_id = self._new_link(env, kind).id
+                calling, resume = threading.Event(), threading.Event()
+
+                def paused(provider, calls, *args, calling=calling, resume=resume, **kwargs):
+                    calling.set()  # 'submitting' committed, the link held: now the calls
+                    resume.wait(timeout=30)
+                    return original(provider, calls, *args, **kwargs)
+
+                with patch.object(model, "_run_calls", paused):
+                    worker, errors = self._run_in_thread(self._submit_once)
+                    try:
+                        self.assertTrue(calling.wait(timeout=30))
+                        with self._env() as env:
+                            link = env["payout.link"].browse(link_id)
+                            self.assertEqual(link.submission_state, "submitting")
+                            self.assertFalse(link._hold_submissions(),
+                                             "held by the other worker")
+                            with self.assertRaisesRegex(
+                                    UserError, "cannot be cancelled|no way to cancel"):
+                                link.action_cancel()
+                    finally:
+                        resume.set()
+                        worker.join(timeout=60)
+                self.assertFalse(worker.is_alive() or errors, errors)
+                with self._env() as env:
+                    link = env["payout.link"].browse(link_id)
+                    self.assertEqual((link.submission_state, link.date_cancelled),
+                                     ("accepted", False), "the cancel changed nothing")
+                    self.assertNotEqual(link.state, "cancelled")
+                    self.assertEqual(self._held(kind, link.submission_reference),
+                                     [link.provider_status])
+
+    def _submit_once(self):
+        with self._env() as env:
+            env["payout.link"]._cron_submit_payouts()
