@@ -69,8 +69,7 @@ def _closed_port_url():
 
 
 class FaultMatrixMixin:
-    """The providers' sandboxes seen from a test: what each holds under a reference, and
-    how to queue a link for each."""
+    """The providers' sandboxes seen from a test: what each holds under a reference."""
 
     def _held(self, kind, reference):
         """The statuses of the payouts the sandbox holds under ``reference``."""
