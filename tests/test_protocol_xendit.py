@@ -489,6 +489,11 @@ def _error_body(code, message="provider text"):
             xendit.ERROR_MESSAGES["DUPLICATE_TRANSACTION_ERROR"],
             "DUPLICATE_TRANSACTION_ERROR",
         ),
+        # A duplicate is never a refusal, whatever its status: Xendit may hold the payout.
+        *(
+            (400, _error_body(code), ProviderConflict, xendit.ERROR_MESSAGES[code], code)
+            for code in sorted(xendit.DUPLICATE_CODES)
+        ),
         (
             400,
             _error_body("BRAND_NEW_ERROR", "Something new"),
