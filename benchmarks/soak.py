@@ -293,7 +293,9 @@ def settle(args, url, servers, batch_id, deadline):
         server = servers[round_ % 2]
         sandbox_control(url, "xendit/config", {
             "callback_url": server + XenditCallbackController._payouts_url})
-        deliveries = sandbox_control(url, "xendit/deliver", {}, timeout=600)["deliveries"]
+        # One callback after another, each a request to Odoo: as long as the run may last.
+        deliveries = sandbox_control(url, "xendit/deliver", {}, timeout=max(
+            5, deadline - time.monotonic()))["deliveries"]
         with odoo_env(args.db) as env:
             trigger(env, "ir_cron_payout_submit", "ir_cron_payout_poll")
             counts = link_counts(env, batch_id)
