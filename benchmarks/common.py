@@ -72,12 +72,12 @@ def start_sandbox(port=SANDBOX_PORT):
     sys.exit("The provider sandbox did not start.")
 
 
-def sandbox_control(url, name, payload=None):
+def sandbox_control(url, name, payload=None, timeout=5):
     """Call the sandbox's control endpoint ``name``: POST ``payload`` if given, else GET."""
     data = None if payload is None else json.dumps(payload).encode()
     request = urllib.request.Request(f"{url}/_sandbox/{name}", data=data,
                                      headers={"Content-Type": "application/json"})
-    with urllib.request.urlopen(request, timeout=5) as answer:
+    with urllib.request.urlopen(request, timeout=timeout) as answer:
         return json.load(answer)
 
 

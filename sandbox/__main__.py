@@ -53,7 +53,7 @@ def main():
         f"  Xendit callback URL:   {xendits.callback_url or '(none yet: xendit/config)'}\n"
         f"  Xendit callback token: {xendits.callback_token}\n"
         f"  Control:               {server.url}{CONTROL_PREFIX}"
-        "(requests|stats|faults|clock|reset)\n"
+        "(requests|stats|faults|faults/rate|clock|reset)\n"
         f"                         {server.url}{CONTROL_PREFIX}xendit/"
         "(config|claim|deliver|deliveries|objects)\n"
         "Ctrl-C to stop.",

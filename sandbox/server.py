@@ -21,6 +21,12 @@ payout even when many are sent at once):
 All but the first two model a lost or damaged answer: the provider did the work and the
 client does not know it, which is what idempotency keys are for.
 
+A fault rate (`inject_rate(rate, kinds, path, method, seconds, seed)`) adds random faults
+on top, for a soak run: each provider request that matches `path` and `method` (None =
+any) and takes no queued fault gets one with probability `rate`, its kind drawn from
+`kinds` (all of them by default); `fault_rate()` counts the faults it injected by kind.
+A rate of 0 turns it off, as a reset does.
+
 Control endpoints (JSON) let another process (the Odoo demo, a benchmark) drive it:
 
     GET  /_sandbox/requests  {"requests": [{method, path, headers, body, json}, ...]}
@@ -28,6 +34,10 @@ Control endpoints (JSON) let another process (the Odoo demo, a benchmark) drive 
     POST /_sandbox/stats     the same, then count max_in_flight afresh
     POST /_sandbox/faults    {"kind": "http_503", "count": 1, "path": null, "seconds": null,
                               "body_contains": null}
+    POST /_sandbox/faults/rate  {"rate": 0.1, "kinds": null, "path": null, "method": null,
+                              "seconds": null, "seed": null}, then as GET
+    GET  /_sandbox/faults/rate  {"rate", "kinds", "path", "method", "seconds",
+                              "injected": {kind: count}}
     GET  /_sandbox/clock     {"now": "2025-01-31T10:00:00Z"}
     POST /_sandbox/clock     {"advance": 3600} or {"set": "2025-01-31T10:00:00Z"}
     POST /_sandbox/reset     forget requests, faults, clock offset and provider state
@@ -39,6 +49,7 @@ Control requests are neither journaled nor subject to faults.
 import ipaddress
 import json
 import logging
+import random
 import re
 import socket
 import struct
@@ -150,6 +161,43 @@ class _Route:
     sign: Callable | None  # (Request, Response, wrong: bool) -> None, sets headers
 
 
+@dataclass
+class FaultRate:
+    """Random faults: a share `rate` of the matching requests, of random `kinds`."""
+
+    rate: float = 0.0
+    kinds: tuple = FAULT_KINDS
+    path: str | None = None
+    method: str | None = None
+    seconds: float | None = None
+    rng: random.Random = field(default_factory=random.Random)
+    injected: dict = field(default_factory=dict)  # kind: count
+
+    def draw(self, request):
+        """A fault for ``request``, or None."""
+        if not (
+            self.rate
+            and self.path in (None, request.path)
+            and self.method in (None, request.method)
+            and self.rng.random() < self.rate
+        ):
+            return None
+        kind = self.rng.choice(self.kinds)
+        self.injected[kind] = self.injected.get(kind, 0) + 1
+        seconds = self.seconds if self.seconds is not None else _DEFAULT_DELAY.get(kind)
+        return Fault(kind, seconds=seconds)
+
+    def as_dict(self):
+        return {
+            "rate": self.rate,
+            "kinds": list(self.kinds),
+            "path": self.path,
+            "method": self.method,
+            "seconds": self.seconds,
+            "injected": dict(self.injected),
+        }
+
+
 class _HTTPServer(ThreadingHTTPServer):
     daemon_threads = True
     # Clients open several connections at once: a short listen queue would drop some, and
@@ -214,6 +262,7 @@ class SandboxServer:
         self._patterns = {}  # (method, path with {name}): (regex, _Route)
         self._resets = []
         self._faults = []
+        self._fault_rate = FaultRate()
         self.clock = Clock()
         self.in_flight = self.max_in_flight = 0
         # The journal, in arrival order; bounded, so a long run (the demo, a benchmark)
@@ -224,6 +273,8 @@ class SandboxServer:
             ("GET", "stats"): lambda params: self.stats(),
             ("POST", "stats"): lambda params: self.stats(restart=True),
             ("POST", "faults"): self._control_fault,
+            ("GET", "faults/rate"): lambda params: self.fault_rate(),
+            ("POST", "faults/rate"): lambda params: self.inject_rate(**params),
             ("GET", "clock"): lambda params: {"now": format_timestamp(self.clock.now())},
             ("POST", "clock"): self._control_clock,
             ("POST", "reset"): self._control_reset,
@@ -283,6 +334,27 @@ class SandboxServer:
         with self._lock:
             self._faults.append(Fault(kind, int(count), path, seconds, body_contains))
 
+    def inject_rate(self, rate, kinds=None, path=None, method=None, seconds=None, seed=None):
+        """Fault a share ``rate`` (0 to 1) of the matching provider requests from now on,
+        each with a kind drawn from ``kinds`` (every kind by default); ``seed`` makes the
+        draws repeatable. Returns `fault_rate()`."""
+        rate = float(rate)
+        if not 0 <= rate <= 1:
+            raise ValueError(f"The fault rate is a share from 0 to 1, not {rate}.")
+        kinds = tuple(kinds or FAULT_KINDS)
+        if unknown := set(kinds) - set(FAULT_KINDS):
+            raise ValueError(f"Unknown fault(s) {', '.join(sorted(unknown))}.")
+        with self._lock:
+            self._fault_rate = FaultRate(
+                rate, kinds, path, method and method.upper(), seconds, random.Random(seed)
+            )
+        return self.fault_rate()
+
+    def fault_rate(self):
+        """The fault rate's settings, and the faults it injected so far by kind."""
+        with self._lock:
+            return self._fault_rate.as_dict()
+
     def stats(self, restart=False):
         """Provider requests in flight now, and at most since the last restart."""
         with self._lock:
@@ -296,6 +368,7 @@ class SandboxServer:
         with self._lock:
             self.requests.clear()
             self._faults.clear()
+            self._fault_rate = FaultRate()
         self.clock.reset()
         for callback in self._resets:
             callback()
@@ -347,7 +420,7 @@ class SandboxServer:
                     if fault.count <= 0:
                         self._faults.remove(fault)
                     return fault
-        return None
+            return self._fault_rate.draw(request)
 
     def _serve(self, request):
         """The provider's answer with any fault applied; None to drop the connection."""

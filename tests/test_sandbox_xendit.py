@@ -468,6 +468,51 @@ def test_lost_answer_without_retries(sandbox, kind, error_class):
     assert type(caught.value) is error_class and caught.value.retryable
 
 
+def test_fault_rate_hits_only_its_path_and_method(sandbox, client, sleeps):
+    server = sandbox.server
+    server.inject_rate(1, kinds=["http_503"], path="/v2/payouts", method="post")
+    assert client.get_balance() == xendit_sim.DEFAULT_BALANCE
+    assert client.find_payouts("db-1-PL-2025-0001") == []  # a GET of the same path
+    with pytest.raises(ProviderServerError):
+        client.create_payout(**PAYOUT_ARGS)
+    assert server.fault_rate()["injected"] == {"http_503": 3}  # the call and its 2 retries
+    assert sandbox.payouts == {}
+
+
+def test_fault_rate_faults_a_share_of_the_requests(sandbox):
+    client = sandbox.client(max_retries=0)
+
+    def failures(seed):
+        sandbox.server.inject_rate(0.3, kinds=["http_500"], seed=seed)
+        failed = 0
+        for _call in range(50):
+            try:
+                client.get_balance()
+            except ProviderServerError:
+                failed += 1
+        return failed
+
+    first = failures(seed=7)
+    assert sandbox.server.fault_rate()["injected"] == {"http_500": first}
+    assert 5 <= first <= 25
+    assert failures(seed=7) == first  # a seed repeats the draws
+
+
+def test_fault_rate_control_and_reset(sandbox, client):
+    control = sandbox.url + "/_sandbox/faults/rate"
+    answer = requests.post(control, json={"rate": 1, "kinds": ["malformed_json"]}, timeout=5)
+    assert answer.json() == {"rate": 1.0, "kinds": ["malformed_json"], "path": None,
+                             "method": None, "seconds": None, "injected": {}}
+    with pytest.raises(ProviderMalformedResponse):
+        client.get_balance()
+    assert requests.get(control, timeout=5).json()["injected"] == {"malformed_json": 1}
+    for wrong in ({"rate": 2}, {"rate": 0.1, "kinds": ["meteor"]}, {"share": 0.1}):
+        assert requests.post(control, json=wrong, timeout=5).status_code == 400
+    sandbox.server.reset()
+    assert requests.get(control, timeout=5).json()["rate"] == 0
+    assert client.get_balance() == xendit_sim.DEFAULT_BALANCE
+
+
 def test_latency_within_the_timeout(sandbox, sleeps):
     client = sandbox.client(timeout=2, sleep=sleeps.append)
     sandbox.server.inject("latency", seconds=0.3)
