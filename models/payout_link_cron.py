@@ -26,18 +26,25 @@ class PayoutLink(models.Model):
         ))
         return self.sudo().browse(row[0] for row in rows)
 
-    def _run_batch(self, domain, process, cron_xmlid, batch_size, with_commit):
+    def _run_batch(self, domain, process, cron_xmlid, batch_size, with_commit,
+                   calls_provider=False):
         """Process one locked batch, commit it, and report progress to the cron.
 
         ``remaining`` also counts links another worker holds; triggering the cron again
         for them is harmless, since Odoo never runs one cron twice at the same time.
+
+        :param calls_provider: the batch's provider calls take up to
+            `const.CALL_TIME_BUDGET`. Odoo runs a job that reports remaining work up to 10
+            times in a row under one ``limit_time_real``: such a batch reports none left,
+            and the cron's trigger runs it again as a job of its own, with its own limit.
         """
         links = self._lock_batch(domain, batch_size)
         process(links)
         if with_commit:
             self.env.cr.commit()  # pylint: disable=invalid-commit
         remaining = self.sudo().search_count(domain)
-        self.env["ir.cron"]._notify_progress(done=len(links), remaining=remaining)
+        self.env["ir.cron"]._notify_progress(
+            done=len(links), remaining=0 if calls_provider else remaining)
         if remaining:
             self.env.ref(cron_xmlid)._trigger()
         return links
@@ -129,6 +136,7 @@ class PayoutLink(models.Model):
         return self._run_batch(
             domain, lambda links: links._submit_to_provider(with_commit),
             "hr_payout_link.ir_cron_payout_submit", batch_size, with_commit,
+            calls_provider=True,
         )
 
     @api.model
@@ -144,4 +152,5 @@ class PayoutLink(models.Model):
         return self._run_batch(
             domain, lambda links: links._poll_provider_status(with_commit),
             "hr_payout_link.ir_cron_payout_poll", batch_size, with_commit,
+            calls_provider=True,
         )

@@ -215,6 +215,22 @@ class TestJobsFitTheirTime(DokuCommon):
         self.assertEqual(commit.call_count, 4)
         self.assertEqual(set(links.mapped("submission_state")), {"accepted"})
 
+    def test_a_run_is_a_job_of_its_own_under_odoo_s_time_limit(self):
+        """Odoo runs a job that reports remaining work up to 10 times under one
+        limit_time_real: the payment cron reports none and triggers itself instead."""
+        links = self.env["payout.link"].concat(*(
+            self._create_link(self.doku_provider, recipient_email=f"chain{i}@example.com")
+            for i in range(3)))
+        links.action_send()
+        cron = self.env.ref("hr_payout_link.ir_cron_payout_submit")
+        progress = self.env["ir.cron.progress"].create({"cron_id": cron.id})
+        triggers = self.env["ir.cron.trigger"].search_count([("cron_id", "=", cron.id)])
+        self.env["payout.link"].with_context(ir_cron_progress_id=progress.id)._cron_submit_payouts(
+            batch_size=2, with_commit=False)
+        self.assertEqual((progress.done, progress.remaining), (2, 0))
+        self.assertEqual(
+            self.env["ir.cron.trigger"].search_count([("cron_id", "=", cron.id)]), triggers + 1)
+
     def test_check_status_needs_write_access_and_an_open_link_at_a_provider(self):
         link = self._sent_link(self.doku_provider)
         with self.assertRaises(AccessError):
