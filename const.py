@@ -76,8 +76,11 @@ REMIND_HOURS_BEFORE_EXPIRY = 24
 # than a provider's rate limit allows in that time; calls that would start later wait for
 # the next run.
 CALL_TIME_BUDGET = 60
-# Answers stored between two commits of a run: a worker killed mid-run loses at most these.
-COMMIT_EVERY_CALLS = 20
+# A run commits the answers it stored once this many seconds have passed since its last
+# commit: a worker killed mid-run loses at most these seconds of answers (its links are
+# looked up again, never sent again). By time, not by count: a commit clears the ORM's
+# cache, and committing every 20 answers made polling a fast provider 30% slower.
+COMMIT_EVERY_SECONDS = 5
 # A link is asked for its status at most once per this many minutes: less than the
 # polling cron's 15, so that every link is due again at each run.
 POLL_EVERY_MINUTES = 10

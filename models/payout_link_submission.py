@@ -23,7 +23,7 @@ may replay a request after a serialization failure. The payment cron then submit
    the calls touch no ORM, every answer is stored on this cursor. A call that would
    start past the time budget is not made: its link is as before the run.
 6. **Store the answers** (`_apply_submission_outcome`) as they come, committed every
-   `const.COMMIT_EVERY_CALLS`: accepted; a proven refusal (the link fails); or unknown
+   `const.COMMIT_EVERY_SECONDS`: accepted; a proven refusal (the link fails); or unknown
    (it stays 'submitting', looked up by a later run, and after too many unclear answers
    needs attention, payout_link_attention.py).
 7. **Release** the advisory locks once the cron has committed the last answers (or
@@ -228,13 +228,15 @@ class PayoutLink(models.Model):
                     link._apply_submission_outcome(answer, error)
 
     def _committing(self, items, with_commit):
-        """``items``, committing every `const.COMMIT_EVERY_CALLS` of them: a worker killed
-        mid-run loses at most the answers since the last commit, which the next run finds
-        'submitting' and looks up."""
-        for count, item in enumerate(items, 1):
+        """``items``, committing what was stored of them every
+        `const.COMMIT_EVERY_SECONDS`: a worker killed mid-run loses at most the answers
+        since the last commit, whose links the next run finds 'submitting' and looks up."""
+        last_commit = time.monotonic()
+        for item in items:
             yield item
-            if with_commit and count % const.COMMIT_EVERY_CALLS == 0:
+            if with_commit and time.monotonic() - last_commit >= const.COMMIT_EVERY_SECONDS:
                 self.env.cr.commit()  # pylint: disable=invalid-commit
+                last_commit = time.monotonic()
 
     def _apply_submission_outcome(self, answer, error):
         """Store what a submission or reconciliation call gave: the provider's ``answer``,

@@ -208,11 +208,11 @@ class TestJobsFitTheirTime(DokuCommon):
             self._create_link(self.doku_provider, recipient_email=f"commit{i}@example.com")
             for i in range(5)))
         links.action_send()
-        with patch.object(const, "COMMIT_EVERY_CALLS", 2), \
+        with patch.object(const, "COMMIT_EVERY_SECONDS", 0), \
                 patch.object(self.env.cr, "commit") as commit:
             self.env["payout.link"]._cron_submit_payouts()
-        # The mark, after answers 2 and 4, then the run's.
-        self.assertEqual(commit.call_count, 4)
+        # The mark, after each of the 5 answers (none is waited for), then the run's.
+        self.assertEqual(commit.call_count, 7)
         self.assertEqual(set(links.mapped("submission_state")), {"accepted"})
 
     def test_a_run_is_a_job_of_its_own_under_odoo_s_time_limit(self):
