@@ -359,9 +359,12 @@ class PayoutLink(models.Model):
         deadline = time.monotonic() + const.CALL_TIME_BUDGET
         for provider, provider_links in links.grouped("provider_id").items():
             calls = [provider._prepare_status_check(link) for link in provider_links]
-            answers = zip(provider_links, provider._run_calls(
-                calls, interval=provider._get_poll_interval(), deadline=deadline), strict=True)
-            for link, (answer, error) in self._committing(answers, with_commit):
+            # All the calls first, then the database work: status reads lose nothing if a
+            # worker dies, and HTTP threads do not wait for the ORM's turn at the GIL.
+            answers = list(provider._run_calls(
+                calls, interval=provider._get_poll_interval(), deadline=deadline))
+            for link, (answer, error) in self._committing(
+                    zip(provider_links, answers, strict=True), with_commit):
                 if isinstance(error, CallSkipped):
                     link.date_provider_call = False
                 elif error:
