@@ -81,6 +81,16 @@ class TestBatchSendingConcurrency(BaseCase):
                 if not links:
                     return
 
+    def _send_and_claim_all(self):
+        """Send the batch, then claim every line as its employee would; their ids."""
+        self._run_worker([])
+        with self._env() as env:
+            links = env["payout.batch"].browse(self.batch_id).link_ids
+            bank = env.ref("hr_payout_link.bank_id_bca")
+            for link in links:
+                link._claim(bank, "1234567890", link.recipient_name)
+            return links.ids
+
     def _assert_each_line_sent_once(self):
         with self._env() as env:
             batch = env["payout.batch"].browse(self.batch_id)
@@ -133,11 +143,7 @@ class TestBatchSendingConcurrency(BaseCase):
         self._assert_each_line_sent_once()
 
     def test_two_payment_workers_never_pay_a_link_twice(self):
-        self._run_worker([])
-        with self._env() as env:
-            bank = env.ref("hr_payout_link.bank_id_bca")
-            for link in env["payout.batch"].browse(self.batch_id).link_ids:
-                link._claim(bank, "1234567890", link.recipient_name)
+        self._send_and_claim_all()
         paid = {}  # link id: the threads that asked the provider to pay it
         provider_model = self.registry["payout.provider"]
         original = provider_model._prepare_submission
@@ -162,13 +168,7 @@ class TestBatchSendingConcurrency(BaseCase):
     def test_a_worker_leaves_links_another_is_paying(self):
         """Committing 'submitting' frees the row locks while the calls go on: another
         worker must not take those links as interrupted submissions."""
-        self._run_worker([])
-        with self._env() as env:
-            links = env["payout.batch"].browse(self.batch_id).link_ids
-            bank = env.ref("hr_payout_link.bank_id_bca")
-            for link in links:
-                link._claim(bank, "1234567890", link.recipient_name)
-            link_ids = links.ids
+        link_ids = self._send_and_claim_all()
         with self._env() as first:
             held = first["payout.link"].browse(link_ids)._hold_submissions()
             self.assertEqual(held.ids, link_ids)
@@ -186,13 +186,7 @@ class TestBatchSendingConcurrency(BaseCase):
     def test_a_crashed_run_releases_its_locks_and_keeps_nothing(self):
         """A bug during the provider calls rolls the run back, then frees the advisory
         locks while its connection lives on: the links are neither lost nor held."""
-        self._run_worker([])
-        with self._env() as env:
-            links = env["payout.batch"].browse(self.batch_id).link_ids
-            bank = env.ref("hr_payout_link.bank_id_bca")
-            for link in links:
-                link._claim(bank, "1234567890", link.recipient_name)
-            link_ids = links.ids
+        link_ids = self._send_and_claim_all()
         provider_model = self.registry["payout.provider"]
         crashed_cr = self.registry.cursor()  # kept open: a pooled connection lives on
         try:
