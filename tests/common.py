@@ -6,6 +6,7 @@ import xlsxwriter
 from odoo.modules import module
 from odoo.tests import TransactionCase, new_test_user
 
+from ..protocol import xendit as xendit_protocol
 from ..sandbox import doku as doku_sandbox
 from ..sandbox import xendit as xendit_sandbox
 
@@ -233,6 +234,16 @@ class XenditCommon(PayoutCommon):
     def _calls(self, method, path_start):
         return [r for r in self.xendit.server.requests
                 if r.method == method and r.path.startswith(path_start)]
+
+    def _payout_link_with_lost_answer(self):
+        """A Xendit Payout Link created at Xendit whose answer was lost, with Xendit
+        refusing a repeat of its key: Odoo does not know its id."""
+        self.xendit.configure(replays=False)
+        link = self._create_link(self.hosted)
+        link.action_send()
+        self.xendit.server.inject("malformed_json", path=xendit_protocol.LINK_PATH)
+        self._submit()
+        return link
 
     def _submit(self):
         self.env["payout.link"]._cron_submit_payouts(with_commit=False)

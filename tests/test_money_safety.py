@@ -31,11 +31,7 @@ class TestXenditOutcomes(XenditCommon):
         self.assertEqual(len(self.xendit.payouts), 1, "found by its reference, not paid twice")
 
     def test_payout_link_duplicate_is_never_a_failure(self):
-        self.xendit.configure(replays=False)
-        link = self._create_link(self.hosted)
-        link.action_send()
-        self.xendit.server.inject("malformed_json", path=xendit.LINK_PATH)
-        self._submit()
+        link = self._payout_link_with_lost_answer()
         self._retry_submissions()  # resent, same external id: DUPLICATE_PAYOUT_ERROR
         self.assertEqual((link.state, link.submission_state), ("sent", "submitting"))
         self.assertEqual(len(self.xendit.links), 1)
@@ -307,11 +303,7 @@ class TestPayoutLinkLearnsItsId(XenditCommon, HttpCase):
                      xendit.CALLBACK_TOKEN_HEADER: self.xendit.callback_token})
 
     def test_a_callback_settles_a_link_whose_answer_was_lost(self):
-        self.xendit.configure(replays=False)
-        link = self._create_link(self.hosted)
-        link.action_send()
-        self.xendit.server.inject("malformed_json", path=xendit.LINK_PATH)
-        self._submit()
+        link = self._payout_link_with_lost_answer()
         self.assertEqual((link.submission_state, link.provider_reference), ("submitting", False))
         [payout_id] = self.xendit.links
         forged = {"id": "not-the-link", "external_id": link.submission_reference,
