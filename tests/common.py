@@ -1,10 +1,11 @@
 import io
 import re
+import xmlrpc.client
 
 import xlsxwriter
 
 from odoo.modules import module
-from odoo.tests import TransactionCase, new_test_user
+from odoo.tests import HttpCase, TransactionCase, new_test_user
 
 from ..protocol import xendit as xendit_protocol
 from ..sandbox import doku as doku_sandbox
@@ -15,6 +16,9 @@ SECRET_IN_MAIL_RE = re.compile(r'class="o_payout_secret"[^>]*>\s*([A-Z0-9]{8})\s
 ACCOUNT_NUMBER = "1234567890"
 HOLDER = "Dewi Lestari"
 CSV = "text/csv"
+# The fault codes of Odoo's XML-RPC for a refusal: a UserError (2) or an AccessError (4);
+# 1 is a crash.
+RPC_REFUSALS = (2, 4)
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
@@ -202,6 +206,29 @@ class PayoutCommon(TransactionCase):
         """Claim ``link`` as the controller does and run the payment cron."""
         link._claim(self.bank, account_number, HOLDER)
         self.env["payout.link"]._cron_submit_payouts(with_commit=False)
+
+
+class AttackCommon(PayoutCommon, HttpCase):
+    """Attacks as a user would make them: XML-RPC calls over HTTP, logged in as that user."""
+
+    def _rpc(self, user, model, method, *args, **kwargs):
+        """``model.method(*args, **kwargs)`` called over XML-RPC as ``user``."""
+        password = user.login + "x" * (8 - len(user.login))  # as new_test_user sets it
+        return self.xmlrpc_object.execute_kw(
+            self.env.cr.dbname, user.id, password, model, method, list(args), kwargs)
+
+    def _assert_rpc_refused(self, user, model, method, *args, message=None, **kwargs):
+        """The call must be refused with a UserError or an AccessError (never a crash),
+        saying ``message`` when given; the test's cache is dropped, so the records read
+        afterwards show what the database holds."""
+        with self.assertRaises(xmlrpc.client.Fault) as caught:
+            self._rpc(user, model, method, *args, **kwargs)
+        self.env.invalidate_all()
+        fault = caught.exception
+        self.assertIn(fault.faultCode, RPC_REFUSALS, fault.faultString)
+        if message:
+            self.assertIn(message, fault.faultString)
+        return fault
 
 
 class DokuCommon(PayoutCommon):
