@@ -37,14 +37,46 @@ REISSUABLE_STATES = ("failed", "expired")
 FINAL_STATES = ("done", *CLOSED_STATES)
 CANCELLABLE_STATES = TRANSITIONS["cancelled"]
 UNAVAILABLE_STATES = ("expired", "cancelled")  # the claim page does not show them
+# The link's state as its employee sees it (the status page, /my/payouts).
+EMPLOYEE_STATUSES = {"sent": "to_claim", "opened": "to_claim", "processing": "on_its_way",
+                     "done": "paid"}
 
 # === Field rules === #
 
-# Fields that define what is paid to whom: frozen once the link leaves draft.
+# Fields that define what is paid to whom: frozen once the link leaves draft (or its
+# batch does).
 DRAFT_ONLY_FIELDS = {
     "reference", "employee_id", "amount", "currency_id", "description", "recipient_name",
-    "recipient_email", "recipient_phone", "provider_id", "company_id",
+    "recipient_email", "recipient_phone", "provider_id", "company_id", "batch_id",
 }
+# What a link pays and to whom: whoever changes one of these after the link was created
+# cannot approve it (nor its batch).
+PAYEE_FIELDS = frozenset({"amount", "currency_id", "employee_id", "recipient_name",
+                          "recipient_email", "recipient_phone"})
+# Fields only the addon's own methods write (as sudo): a user, whatever their group and
+# route, sets none of them in create or write. `readonly=True` is only a hint to the web
+# client.
+APPROVAL_WORKFLOW_FIELDS = frozenset({
+    "state", "approved_by_id", "date_approved", "approval_requested_by_id",
+    "date_approval_requested", "changed_by_ids",
+})
+LINK_WORKFLOW_FIELDS = APPROVAL_WORKFLOW_FIELDS | {
+    # the state machine
+    "date_sent", "date_opened", "date_processing", "date_done", "date_failed",
+    "date_expired", "date_cancelled", "failure_reason", "employee_reason",
+    "replaced_link_id",
+    # the claim
+    "claim_token", "access_token", "secret_hash", "failed_attempts", "expiry_date",
+    "date_reminded", "bank_id", "account_holder_name", "account_number_masked",
+    "account_number",
+    # the submission
+    "submission_state", "submission_reference", "submission_key", "provider_status",
+    "provider_reference", "follow_after_cancel", "date_provider_call",
+    # attention
+    "needs_attention", "unclear_calls", "date_first_unclear", "attention_resolved_by_id",
+    "date_attention_resolved", "attention_resolution",
+}
+BATCH_WORKFLOW_FIELDS = APPROVAL_WORKFLOW_FIELDS
 # The fields a batch line takes from its batch.
 BATCH_LINE_FIELDS = ("company_id", "currency_id", "provider_id", "payout_type", "user_id")
 # 8 characters from 32 symbols without look-alikes (no 0/O, 1/I/L): easy to type.
@@ -55,8 +87,13 @@ REFERENCE_RE = re.compile(r"[A-Za-z0-9]{1,30}")
 # ID, at most 30 characters (DOKU's reference_id and Xendit's external_id).
 REFERENCE_TAG_LENGTH = 5
 MAX_SUBMISSION_REFERENCE = 30
-PHONE_RE = re.compile(r"62\d{7,12}")
-ACCOUNT_NUMBER_RE = re.compile(r"[0-9]{6,20}")  # ASCII only: \d takes any script
+PHONE_RE = re.compile(r"62[0-9]{7,12}")  # ASCII only: \d takes any script
+ACCOUNT_NUMBER_RE = re.compile(r"[0-9]{6,20}")
+# The claim token as `secrets.token_urlsafe(32)` makes it: anything else is not a token,
+# and is answered with the neutral 404 page before it reaches the database.
+CLAIM_TOKEN_RE = re.compile(r"[A-Za-z0-9_-]{43}")
+# A record id in a form or URL: ASCII digits, within PostgreSQL's integer.
+MAX_RECORD_ID = 2**31 - 1
 # The strictest provider's limits (DOKU's), so that a link fits every provider.
 MAX_DESCRIPTION = 30
 MAX_NAME = 50
@@ -99,9 +136,10 @@ SUBMISSION_LOCK_SPACE = 0x5041594F  # "PAYO"
 # === Mail === #
 
 # What the claim email takes from its template: no layout nor attachments in an email
-# that carries a secret.
-CLAIM_EMAIL_FIELDS = ("auto_delete", "body_html", "email_cc", "email_from", "email_to",
-                      "mail_server_id", "partner_to", "reply_to", "scheduled_date", "subject")
+# that carries a secret, and no recipient (cc, partners, reply-to): the code addresses it
+# to the employee alone.
+CLAIM_EMAIL_FIELDS = ("body_html", "email_from", "mail_server_id", "scheduled_date",
+                      "subject")
 # A template body that does nothing but call a QWeb view: rendered as that view, compiled
 # once for a whole batch instead of once per email.
 VIEW_CALL_RE = re.compile(r'\s*<t\s+t-call="([\w.]+)"\s*(?:/>|>\s*</t>)\s*')

@@ -14,6 +14,7 @@ class PayoutBatch(models.Model):
     _inherit = ["mail.thread", "mail.activity.mixin", "payout.approval.mixin"]
     _order = "id desc"
     _check_company_auto = True
+    _workflow_fields = const.BATCH_WORKFLOW_FIELDS
 
     name = fields.Char(required=True, tracking=True,
                        help="e.g. Q4 2026 sales commissions")
@@ -102,9 +103,18 @@ class PayoutBatch(models.Model):
     def _get_approval_amount(self):
         return self.amount_total
 
+    def _get_payees(self):
+        return self.sudo().link_ids.employee_id.user_id
+
     # === CRUD === #
 
+    @api.model_create_multi
+    def create(self, vals_list):
+        self._check_workflow_vals(vals_list)
+        return super(PayoutBatch, self._without_workflow_defaults()).create(vals_list)
+
     def write(self, vals):
+        self._check_workflow_vals([vals])
         # The lines follow their batch: what defines them changes with it, while draft.
         shared = {key: vals[key] for key in ("company_id", "currency_id", "provider_id",
                                               "payout_type") if key in vals}
@@ -138,7 +148,8 @@ class PayoutBatch(models.Model):
                 raise UserError(self.env._("%s has no line to send.", batch.name))
             lines._check_lines_ready()
             if batch._needs_approval():
-                batch.state = "to_approve"
+                batch.sudo().state = "to_approve"
+                batch._request_approval()
                 lines.with_context(tracking_disable=True)._update_state("to_approve")
                 batch.message_post(body=self.env._(
                     "Submitted for approval: %(count)s lines, %(total)s (over the approval "
@@ -164,7 +175,7 @@ class PayoutBatch(models.Model):
 
     def _refuse(self, reason):
         self._log_refusal(reason)
-        self.state = "draft"
+        self.sudo().state = "draft"
         self._get_unsent_lines().with_context(tracking_disable=True)._update_state("draft")
 
     def action_cancel(self):
@@ -178,7 +189,7 @@ class PayoutBatch(models.Model):
         for batch in self:
             unsent = batch._get_unsent_lines()
             unsent.with_context(tracking_disable=True)._update_state("cancelled")
-            batch.state = "cancelled"
+            batch.sudo().state = "cancelled"
             batch.message_post(body=self.env._(
                 "Cancelled: %(unsent)s lines not sent; %(sent)s already sent are unchanged.",
                 unsent=len(unsent), sent=batch.link_count - batch.cancelled_count,
@@ -256,7 +267,7 @@ class PayoutBatch(models.Model):
 
     def _start_sending(self):
         for batch in self:
-            batch.state = "sending"
+            batch.sudo().state = "sending"
             batch.message_post(body=self.env._(
                 "Sending %s lines in the background.", batch.unsent_count))
         self.env.ref("hr_payout_link.ir_cron_payout_batch_send")._trigger()

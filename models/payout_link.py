@@ -30,6 +30,7 @@ class PayoutLink(models.Model):
     _inherit = ["portal.mixin", "mail.thread", "mail.activity.mixin", "payout.approval.mixin"]
     _order = "id desc"
     _check_company_auto = True
+    _workflow_fields = const.LINK_WORKFLOW_FIELDS
 
     name = fields.Char(
         string="Number", required=True, readonly=True, copy=False, default="/", index="trigram"
@@ -103,7 +104,21 @@ class PayoutLink(models.Model):
     date_failed = fields.Datetime(string="Failed On", copy=False, readonly=True)
     date_expired = fields.Datetime(string="Expired On", copy=False, readonly=True)
     date_cancelled = fields.Datetime(string="Cancelled On", copy=False, readonly=True)
-    failure_reason = fields.Char(copy=False, readonly=True)
+    failure_reason = fields.Char(
+        copy=False, readonly=True,
+        help="Why the payout was not made, for the back office: it may name a manager, a "
+        "balance or the provider's own error.",
+    )
+    employee_reason = fields.Char(
+        string="Reason Shown to the Employee", copy=False, readonly=True,
+        help="What the employee's status page says about a payout that was not made.",
+    )
+    employee_status = fields.Selection(
+        selection=[("to_claim", "To claim"), ("on_its_way", "On its way"), ("paid", "Paid"),
+                   ("not_paid", "Not paid")],
+        compute="_compute_employee_status",
+        help="The payout as its employee sees it.",
+    )
     replaced_link_id = fields.Many2one(
         "payout.link", string="Replaces", copy=False, readonly=True, index="btree_not_null",
         help="The failed or expired link this one was reissued for.",
@@ -151,6 +166,14 @@ class PayoutLink(models.Model):
     def _get_approval_amount(self):
         return self.amount
 
+    def _get_payees(self):
+        return self.sudo().employee_id.user_id
+
+    @api.depends("state")
+    def _compute_employee_status(self):
+        for link in self:
+            link.employee_status = const.EMPLOYEE_STATUSES.get(link.state, "not_paid")
+
     @api.depends("state", "submission_state", "needs_attention", "provider_id",
                  "provider_reference")
     def _compute_allowed_actions(self):
@@ -166,10 +189,27 @@ class PayoutLink(models.Model):
         for link in self:
             link.access_url = f"/my/payouts/{link.id}"
 
+    # === No portal share token === #
+    #
+    # The employee's portal page needs their login, and the claim page has its own token
+    # (`claim_token`): a payout link is never shared by portal.mixin's token, which
+    # `get_portal_url` would create for anyone who can read the link, and which would let
+    # its holder post to the chatter.
+
+    def _portal_ensure_token(self):
+        return ""
+
+    @api.model
+    def _get_thread_with_access(self, thread_id, mode="read", **kwargs):
+        # Without the portal's token and signed hash: only users with access rights.
+        return super()._get_thread_with_access(thread_id, mode)
+
     # === CRUD === #
 
     @api.model_create_multi
     def create(self, vals_list):
+        self._check_workflow_vals(vals_list)
+        self = self._without_workflow_defaults()
         default_batch_id = self.env.context.get("default_batch_id")
         for vals in vals_list:
             if default_batch_id and "batch_id" not in vals:
@@ -189,7 +229,10 @@ class PayoutLink(models.Model):
                 vals["name"] = name
                 if not vals.get("reference"):
                     vals["reference"] = re.sub(r"[^A-Za-z0-9]", "", name)
-        return super().create(vals_list)
+        links = super().create(vals_list)
+        # Lines added to a batch are a change of the batch: their author cannot approve it.
+        links.batch_id._note_change(self.env.uid)
+        return links
 
     def _next_names(self, company, count):
         """``count`` numbers of the company's payout link sequence, in one query when the
@@ -220,8 +263,22 @@ class PayoutLink(models.Model):
             raise ImportLineByLine(str(error)) from error
 
     def write(self, vals):
+        self._check_workflow_vals([vals])
         self._prepare_and_check_vals([vals])
-        return super().write(vals)
+        changed_batches = self.batch_id
+        if "batch_id" in vals:
+            # An approval holds for the batch it was given in.
+            vals = dict(vals, **self._approval_cleared())
+        result = super().write(vals)
+        if "batch_id" in vals or const.PAYEE_FIELDS.intersection(vals):
+            (changed_batches | self.batch_id)._note_change(self.env.uid)
+        if const.PAYEE_FIELDS.intersection(vals):
+            self._note_change(self.env.uid)
+        return result
+
+    def unlink(self):
+        self.batch_id._note_change(self.env.uid)
+        return super().unlink()
 
     def _is_editable(self):
         """Whether what the link pays, and to whom, may still change: a draft link, not a
@@ -267,6 +324,8 @@ class PayoutLink(models.Model):
         if not to_change:
             return to_change
         vals = dict(values or {}, state=target_state)
+        if target_state == "failed":
+            vals.setdefault("employee_reason", self.env._("The payment could not be made."))
         if date_field := const.STATE_DATE_FIELDS.get(target_state):
             vals[date_field] = fields.Datetime.now()
         to_change.sudo().write(vals)
@@ -325,6 +384,7 @@ class PayoutLink(models.Model):
             ))
         self._check_lines_ready()
         to_approve = self.filtered(lambda link: link._needs_approval())
+        to_approve._request_approval()
         for link in to_approve:
             link._update_state("to_approve", message=self.env._(
                 "Waiting for a Payout Manager's approval: over the approval threshold of %s.",
@@ -410,7 +470,7 @@ class PayoutLink(models.Model):
         for provider, links in self.grouped("provider_id").items():
             answers.update(provider._cancel_payouts(links))
         self._update_state("cancelled")
-        self.sudo().write({"access_token": False})
+        self.sudo().write({"claim_token": False})
         for link, answer in answers.items():
             # Followed until the provider's status is final: a later payment shows.
             link.sudo().write({"provider_status": answer.raw_status,

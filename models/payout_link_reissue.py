@@ -90,9 +90,12 @@ class PayoutLink(models.Model):
         try:
             with self.env.cr.savepoint():
                 for link in self:
-                    new_links |= link.copy({"replaced_link_id": link.id,
-                                            "approved_by_id": link.approved_by_id.id,
-                                            "date_approved": link.date_approved})
+                    # As sudo: the replaced link and the approval are the workflow's.
+                    new_links |= link.sudo().copy({
+                        "replaced_link_id": link.id,
+                        "approved_by_id": link.approved_by_id.id,
+                        "date_approved": link.date_approved,
+                    }).with_env(self.env)
                 new_links.flush_recordset()
         except psycopg2.errors.UniqueViolation as error:
             raise UserError(self.env._(

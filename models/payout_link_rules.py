@@ -108,8 +108,8 @@ class PayoutLink(models.Model):
                 raise ValidationError(self.env._("Employee: required."))
             if vals.get("batch_id"):
                 batch = self.env["payout.batch"].browse(vals["batch_id"])
-                # A reissued line joins its batch again, whatever the batch's state.
-                if batch.state != "draft" and not vals.get("replaced_link_id"):
+                # Only a reissue, the workflow's, adds a line to a batch that left draft.
+                if batch.state != "draft" and not (self.env.su and vals.get("replaced_link_id")):
                     raise ValidationError(self.env._(
                         "Batch: %s is no longer a draft; lines cannot be added to it.",
                         batch.name,

@@ -108,7 +108,11 @@ class TestNeedsAttention(DokuCommon):
         batch = self.env["payout.batch"].create({"name": "Attention run",
                                                 "provider_id": self.doku_provider.id,
                                                 "currency_id": self.idr.id})
-        link.sudo().batch_id = batch  # attached after the fact, for the count only
+        # Attached after the fact, for the count only (a sent link's batch is frozen).
+        self.env.cr.execute("UPDATE payout_link SET batch_id = %s WHERE id = %s",
+                            (batch.id, link.id))
+        link.invalidate_recordset(["batch_id"])
+        batch.invalidate_recordset()
         self.assertEqual(batch.attention_count, 1)
         self.assertEqual(self.env["payout.link"].search(batch.action_view_attention()["domain"]),
                          link)
