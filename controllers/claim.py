@@ -10,6 +10,8 @@ from .. import const
 
 # A proof, kept in the employee's session, that this browser typed the right secret.
 VERIFIED_SESSION_KEY = "payout_verified_link_ids"
+# The links this browser claimed: only it sees the bank account on the status page.
+CLAIMED_SESSION_KEY = "payout_claimed_link_ids"
 SECURITY_HEADERS = {
     "Cache-Control": "no-store",
     "Referrer-Policy": "no-referrer",  # never leak the token to another site
@@ -67,9 +69,7 @@ class PayoutClaimController(http.Controller):
         if link.state not in const.CLAIMABLE_STATES or not self._is_verified(link):
             # A replayed or forged POST changes nothing.
             return self._redirect_to_page(link)
-        bank = request.env["res.bank"].sudo().browse(
-            int(bank_id) if bank_id.isdigit() else []
-        ).exists()
+        bank = request.env["res.bank"].sudo().browse(self._parse_id(bank_id)).exists()
         try:
             link._claim(bank, account_number.strip(), account_holder.strip())
         except ValidationError as error:
@@ -82,19 +82,36 @@ class PayoutClaimController(http.Controller):
             link_id for link_id in request.session.get(VERIFIED_SESSION_KEY, [])
             if link_id != link.id
         ]
+        request.session[CLAIMED_SESSION_KEY] = [
+            *request.session.get(CLAIMED_SESSION_KEY, []), link.id]
         return self._redirect_to_page(link)
 
     # === Helpers === #
 
     def _find_link(self, token):
-        """The link of ``token`` while it can be shown; None for unknown, expired or cancelled."""
-        link = request.env["payout.link"].sudo().search([("access_token", "=", token)], limit=1)
-        if not link or not consteq(link.access_token, token):
+        """The link of ``token`` while it can be shown; None for a malformed or unknown
+        token, and for a link expired, cancelled, or not claimed in Odoo with a secret."""
+        if not const.CLAIM_TOKEN_RE.fullmatch(token):
+            return None  # a NUL byte or an over-long string never reaches the database
+        link = request.env["payout.link"].sudo().search([
+            ("claim_token", "=", token),
+            ("provider_id.is_claimed_in_odoo", "=", True),
+            ("secret_hash", "!=", False),
+        ], limit=1)
+        if not link or not consteq(link.claim_token, token):
             return None
         link._expire_if_due()
         if link.state in const.UNAVAILABLE_STATES:
             return None
         return link
+
+    @staticmethod
+    def _parse_id(value):
+        """A record id from a form field: ASCII digits within PostgreSQL's integer, else
+        no id (``"²".isdigit()`` is true, and ``int()`` refuses it)."""
+        if value.isascii() and value.isdigit() and 0 < int(value) <= const.MAX_RECORD_ID:
+            return int(value)
+        return []
 
     def _redirect_to_page(self, link):
         """After a POST, back to the page by GET (a reload never posts again)."""
@@ -110,6 +127,7 @@ class PayoutClaimController(http.Controller):
             "banks": link.provider_id._get_payout_banks(),
             "test_accounts": link.provider_id._get_test_accounts(),
             "form": {},
+            "show_account": link.id in request.session.get(CLAIMED_SESSION_KEY, []),
             **(values or {}),
         })
         return request.render(

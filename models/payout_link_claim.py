@@ -10,7 +10,7 @@ import logging
 import secrets
 from datetime import timedelta
 
-from odoo import Command, fields, models
+from odoo import fields, models
 from odoo.exceptions import AccessError, UserError, ValidationError
 from odoo.tools import SQL, consteq, format_amount, frozendict
 from odoo.tools.misc import hmac
@@ -24,7 +24,9 @@ _logger = logging.getLogger(__name__)
 class PayoutLink(models.Model):
     _inherit = "payout.link"
 
-    access_token = fields.Char(index="btree_not_null")
+    # The claim's own token, never the portal.mixin share token (`access_token`, which
+    # payout links do not use): it opens the claim page and nothing else.
+    claim_token = fields.Char(copy=False, index="btree_not_null", groups="base.group_system")
     secret_hash = fields.Char(copy=False, groups="base.group_system")
     failed_attempts = fields.Integer(string="Wrong Secrets", copy=False, readonly=True)
     expiry_date = fields.Datetime(string="Expires On", copy=False, readonly=True, index=True)
@@ -43,7 +45,7 @@ class PayoutLink(models.Model):
     def _get_claim_path(self):
         """The claim page's path: the only way to the claim page is its token."""
         self.ensure_one()
-        return f"{PayoutClaimController._claim_url}/{self.access_token}"
+        return f"{PayoutClaimController._claim_url}/{self.sudo().claim_token}"
 
     def _get_claim_url(self):
         """The claim page's full URL, as the claim and reminder emails give it."""
@@ -74,12 +76,12 @@ class PayoutLink(models.Model):
         self.flush_recordset()
         self.env.execute_query(SQL(
             """UPDATE payout_link AS link
-                  SET access_token = new.token, secret_hash = new.secret_hash,
+                  SET claim_token = new.token, secret_hash = new.secret_hash,
                       expiry_date = new.expiry, failed_attempts = 0
                  FROM (VALUES %s) AS new(id, token, secret_hash, expiry)
                 WHERE link.id = new.id""", SQL(", ").join(rows),
         ))
-        self.invalidate_recordset(["access_token", "secret_hash", "expiry_date",
+        self.invalidate_recordset(["claim_token", "secret_hash", "expiry_date",
                                    "failed_attempts"])
         self._update_state("sent")
         if log:
@@ -102,13 +104,13 @@ class PayoutLink(models.Model):
             payout_secrets=frozendict(link_secrets))
         rendered = self._render_claim_emails(template)
         mails_values = []
-        for link_id in self.ids:
-            values = rendered[link_id]
-            partner_ids = values.pop("partner_ids", ())
+        for link in self:
+            values = rendered[link.id]
             if not values.get("email_from"):
                 values.pop("email_from", None)  # the mail's default sender, as Odoo does
-            mails_values.append(dict(values, recipient_ids=[Command.link(partner_id)
-                                                            for partner_id in partner_ids]))
+            # The recipients are the link's, whatever the template says: an edit of the
+            # template must not copy the secret to anyone else (cc, partners, reply-to).
+            mails_values.append(dict(values, auto_delete=True, email_to=link.recipient_email))
         self.env["mail.mail"].sudo().create(mails_values)
 
     def _render_claim_emails(self, template):
@@ -159,9 +161,9 @@ class PayoutLink(models.Model):
         limit = self.provider_id.max_secret_attempts
         _logger.info("payout link %s: wrong secret (%s of %s)", self.name, attempts, limit)
         if attempts >= limit:
-            self._update_state("failed", values={"failure_reason": self.env._(
-                "Locked after %s wrong secrets", attempts
-            )})
+            locked = self.env._("Locked after %s wrong secrets", attempts)
+            self._update_state("failed", values={"failure_reason": locked,
+                                                 "employee_reason": locked})
         return False
 
     def _mark_opened(self):
@@ -246,8 +248,10 @@ class PayoutLink(models.Model):
         """A Payout Manager rejects the bank account: the link fails and can be reissued."""
         self._check_account_reviewer()
         self.sudo().submission_state = False
-        self._update_state("failed", values={"failure_reason": self.env._(
-            "Bank account refused by %s", self.env.user.name)})
+        self._update_state("failed", values={
+            "failure_reason": self.env._("Bank account refused by %s", self.env.user.name),
+            "employee_reason": self.env._("The bank account you gave was not accepted."),
+        })
         return True
 
     def _check_account_reviewer(self):
@@ -257,6 +261,7 @@ class PayoutLink(models.Model):
             raise UserError(self.env._(
                 "%s: no bank account waits for review.", ", ".join(wrong.mapped("display_name"))
             ))
+        self._check_four_eyes(self.env._("review the bank account"))
 
     def _validate_bank_account(self, bank, account_number, holder_name):
         errors = []
@@ -264,8 +269,10 @@ class PayoutLink(models.Model):
             errors.append(self.env._("Bank: choose a bank from the list."))
         if not const.ACCOUNT_NUMBER_RE.fullmatch(account_number or ""):
             errors.append(self.env._("Account Number: 6 to 20 digits, nothing else."))
-        if not (holder_name or "").strip() or len(holder_name) > const.MAX_NAME:
-            errors.append(self.env._("Account Holder: required, at most 50 characters."))
+        if not (holder_name or "").strip() or len(holder_name) > const.MAX_NAME or not (
+                holder_name.isprintable()):
+            errors.append(self.env._(
+                "Account Holder: required, at most 50 characters, no control characters."))
         return errors
 
     # === The claim page === #

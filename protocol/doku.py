@@ -63,7 +63,7 @@ _TEXT_RULES = {
     "receiver_name": (50, None, None),
     "receiver_phone_number": (
         14,
-        re.compile(r"62\d{7,12}"),
+        re.compile(r"62[0-9]{7,12}"),  # ASCII digits: \d takes any script
         "62 followed by digits, 9 to 14 digits in all",
     ),
     "receiver_email": (50, re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+"), "not a valid email address"),

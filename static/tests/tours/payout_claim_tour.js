@@ -56,7 +56,7 @@ registry.category("web_tour.tours").add("payout_claim_tour", {
         },
         {
             content: "The payment is on its way",
-            trigger: ".o_payout_status h5:contains(Payment in progress), .o_payout_status .o_payout_paid",
+            trigger: ".o_payout_status .o_payout_on_its_way, .o_payout_status .o_payout_paid",
         },
         {
             content: "The account is shown masked",
