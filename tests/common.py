@@ -7,14 +7,17 @@ import xlsxwriter
 from odoo.modules import module
 from odoo.tests import HttpCase, TransactionCase, new_test_user
 
+from ..controllers.claim import PayoutClaimController
 from ..protocol import xendit as xendit_protocol
 from ..sandbox import doku as doku_sandbox
 from ..sandbox import xendit as xendit_sandbox
 
+CSRF_RE = re.compile(r'name="csrf_token" value="([^"]+)"')
 SECRET_IN_MAIL_RE = re.compile(r'class="o_payout_secret"[^>]*>\s*([A-Z0-9]{8})\s*<')
 # What the employee types on the claim page, unless a test needs another account.
 ACCOUNT_NUMBER = "1234567890"
 HOLDER = "Dewi Lestari"
+ACCOUNT = {"account_number": ACCOUNT_NUMBER, "account_holder": HOLDER}
 CSV = "text/csv"
 # The fault codes of Odoo's XML-RPC for a refusal: a UserError (2) or an AccessError (4);
 # 1 is a crash.
@@ -120,7 +123,7 @@ class PayoutCommon(TransactionCase):
     def _claim_mails(self, link):
         """The queued emails that carry ``link``'s claim URL, newest first."""
         return self.env["mail.mail"].sudo().search(
-            [("body_html", "like", link.access_token)], order="id desc"
+            [("body_html", "like", link.claim_token)], order="id desc"
         )
 
     def _get_claim_mail(self, link):
@@ -229,6 +232,55 @@ class AttackCommon(PayoutCommon, HttpCase):
         if message:
             self.assertIn(message, fault.faultString)
         return fault
+
+
+class ClaimPageCommon(AttackCommon):
+    """The claim page of ``self.link`` over real HTTP, as a browser uses it."""
+
+    def setUp(self):
+        super().setUp()
+        self.csrf_token = None
+
+    def _url(self, step=""):
+        return self.link._get_claim_path() + (f"/{step}" if step else "")
+
+    def _open(self, token=None):
+        """GET the claim page (of ``token`` when given); keep its form's CSRF token."""
+        url = f"{PayoutClaimController._claim_url}/{token}" if token else self._url()
+        response = self.url_open(url, allow_redirects=False)
+        if match := CSRF_RE.search(response.text):
+            self.csrf_token = match.group(1)
+        return response
+
+    def _post(self, step, csrf=True, **data):
+        """POST the secret or account form, with the CSRF token of the last page opened."""
+        if csrf:
+            data["csrf_token"] = self.csrf_token or CSRF_RE.search(self._open().text)[1]
+        return self.url_open(self._url(step), data=data, allow_redirects=False)
+
+    def _verify(self, secret=None):
+        """Type the right secret in this session: redirected to the claim page."""
+        self._open()
+        response = self._post("secret", secret=secret or self.secret)
+        self.assertEqual(response.status_code, 303)
+        self.assertTrue(response.headers["Location"].endswith(self._url()))
+
+    def _post_account(self, csrf=True, **values):
+        data = {"bank_id": str(self.bank.id), **ACCOUNT, **values}
+        return self._post("account", csrf=csrf, **data)
+
+    def _claim_over_http(self, account_number=ACCOUNT_NUMBER):
+        self._verify()
+        self.assertEqual(self._post_account(account_number=account_number).status_code, 303)
+        self.link.invalidate_recordset()
+
+    def _snapshot(self):
+        """What a refused POST must not change."""
+        self.link.invalidate_recordset()
+        return self.link.read([
+            "state", "failed_attempts", "bank_id", "account_number", "account_number_masked",
+            "account_holder_name", "submission_state", "submission_key", "failure_reason",
+        ])[0]
 
 
 class DokuCommon(PayoutCommon):

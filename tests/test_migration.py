@@ -70,3 +70,40 @@ class TestMigration(PayoutCommon):
 
         self.assertEqual(submit.code, "model._cron_submit_payouts(batch_size=1000)")
         self.assertEqual(poll.code, "model._cron_poll_provider_status(batch_size=50)")
+
+    def test_18_0_1_3_0_moves_the_claim_token_to_its_own_field(self):
+        """The claim tokens of 18.0.1.2.0 were portal.mixin's `access_token`: they keep
+        working as claim tokens, and `access_token` is left empty."""
+        claimable = self._link_in("sent")
+        minted = self._link_in("sent")  # a token made by get_portal_url, with no secret
+        cr = self.env.cr
+        cr.execute("UPDATE payout_link SET claim_token = NULL, access_token = NULL")
+        sql.rename_column(cr, "payout_link", "access_token", "old_access_token")
+        sql.rename_column(cr, "payout_link", "claim_token", "access_token")
+        cr.execute("ALTER INDEX payout_link__claim_token_index "
+                   "RENAME TO payout_link__access_token_index")
+        cr.execute("UPDATE payout_link SET access_token = 'T' || id, secret_hash = "
+                   "CASE WHEN id = %s THEN 'hash' END WHERE id IN %s",
+                   (claimable.id, (claimable.id, minted.id)))
+        cr.execute("ALTER TABLE payout_link DROP COLUMN old_access_token")
+
+        self._migrate("18.0.1.3.0", "pre")
+
+        self.assertTrue(sql.column_exists(cr, "payout_link", "claim_token"))
+        self.assertFalse(sql.column_exists(cr, "payout_link", "access_token"),
+                         "the ORM adds it back, empty, when the module is updated")
+        self.assertTrue(sql.index_exists(cr, "payout_link__claim_token_index"))
+        cr.execute("SELECT id, claim_token FROM payout_link WHERE id IN %s ORDER BY id",
+                   ((claimable.id, minted.id),))
+        self.assertEqual(cr.fetchall(), [(claimable.id, f"T{claimable.id}"), (minted.id, None)])
+
+    def test_18_0_1_3_0_gives_failed_links_a_reason_for_their_employee(self):
+        failed = self._link_in("failed", failure_reason="The Xendit balance (IDR 5) is low")
+        sent = self._link_in("sent")
+        self.env.cr.execute("UPDATE payout_link SET employee_reason = NULL")
+
+        self._migrate("18.0.1.3.0", "post")
+
+        (failed | sent).invalidate_recordset()
+        self.assertEqual((failed.employee_reason, sent.employee_reason),
+                         ("The payment could not be made.", False))

@@ -104,7 +104,7 @@ class TestBatchSendingConcurrency(BaseCase):
                              "one claim email per line, none twice")
             for link in links:
                 self.assertEqual(len(mails.filtered(
-                    lambda mail, link=link: link.access_token in mail.body_html)), 1)
+                    lambda mail, link=link: link.claim_token in mail.body_html)), 1)
             summaries = batch.message_ids.filtered(lambda m: "All lines sent" in (m.body or ""))
             self.assertEqual(len(summaries), 1)
 

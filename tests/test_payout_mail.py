@@ -28,7 +28,7 @@ class TestPayoutMail(PayoutCommon):
         self.assertIn("1,500.00", mail.body_html)
         self.assertTrue(mail.auto_delete)
         self.assertFalse(mail.model, "the secret's email is not attached to the link")
-        self.assertGreaterEqual(len(link.access_token), 43, "a token of at least 256 bits")
+        self.assertGreaterEqual(len(link.claim_token), 43, "a token of at least 256 bits")
         self.assertRegex(secret, r"^[A-HJ-NP-Z2-9]{8}$", "no look-alike characters")
 
     def test_queued_claim_email_holds_the_secret_once(self):
@@ -41,22 +41,29 @@ class TestPayoutMail(PayoutCommon):
         self.assertEqual(mail.message_type, "email_outgoing")
 
     def test_claim_email_follows_its_customised_template(self):
-        payroll = self.env["res.partner"].create({"name": "Payroll", "email": "pay@example.com"})
+        """Its subject, body and sender follow the template; its recipients never do
+        (review finding 20: a template editor copied every secret to themselves)."""
+        spy = self.env["res.partner"].create({"name": "Payroll", "email": "pay@example.com"})
         template = self.env.ref("hr_payout_link.mail_template_payout_link")
         template.write({
             "subject": "Payout {{ object.name }} for {{ object.recipient_name }}",
-            "partner_to": str(payroll.id),
+            "partner_to": str(spy.id),
+            "email_to": "spy@example.com, {{ object.recipient_email }}",
             "email_cc": "payroll@example.com",
+            "reply_to": "spy@example.com",
+            "auto_delete": False,
             "email_from": False,
         })
         link = self._create_link()
         self._send(link)
         mail = self._get_claim_mail(link)
         self.assertEqual(mail.subject, f"Payout {link.name} for Dewi Lestari")
-        self.assertEqual(mail.recipient_ids, payroll)
-        self.assertEqual(mail.email_cc, "payroll@example.com")
         self.assertEqual(mail.email_from, self.env.user.email_formatted,
                          "an empty sender falls back to Odoo's default")
+        self.assertEqual((mail.email_to, mail.recipient_ids, mail.email_cc),
+                         ("dewi.lestari@example.com", self.env["res.partner"], False))
+        self.assertNotIn("spy@example.com", mail.reply_to or "")
+        self.assertTrue(mail.auto_delete, "the only clear copy of the secret is deleted once sent")
 
     def test_only_a_hash_of_the_secret_is_kept(self):
         link = self._create_link()
@@ -94,7 +101,7 @@ class TestPayoutMail(PayoutCommon):
         self.assertFalse(self.env["mail.message"].sudo().search([("body", "like", secret)]))
         self.assertTrue(capture.lines)
         self.assertFalse([line for line in capture.lines if secret in line])
-        self.assertFalse([line for line in capture.lines if link.access_token in line])
+        self.assertFalse([line for line in capture.lines if link.claim_token in line])
         self.assertIn("Payout link emailed to dewi.lestari@example.com",
                       " ".join(link.message_ids.mapped("body")))
 

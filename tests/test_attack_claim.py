@@ -1,0 +1,190 @@
+"""Attacks on the claim token, the claim page and what employees see (review findings 5, 13,
+15, 16 and 20), made as the user concerned: a Viewer over XML-RPC, a public visitor or
+the employee over HTTP. Each is refused, and nothing changes."""
+
+import json
+
+from odoo.tests import new_test_user, tagged
+
+from ..controllers.claim import PayoutClaimController
+from .common import ACCOUNT_NUMBER, HOLDER, ClaimPageCommon
+
+CLAIM_URL = PayoutClaimController._claim_url
+
+
+@tagged("post_install", "-at_install")
+class TestAttackClaimToken(ClaimPageCommon):
+    """Finding 5: a Viewer made a claim token with `get_portal_url()` for a link claimed at
+    its provider, locked it with wrong secrets while it was live, and caused a reissue.
+    Finding 15: the claim token also let its holder post to the payout's chatter."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls._start_doku()
+
+    def setUp(self):
+        super().setUp()
+        self.link = self._create_link()
+        self.secret = self._send(self.link)
+
+    def _tokens(self, link):
+        link.invalidate_recordset()
+        return link.sudo().read(["claim_token", "access_token"])[0]
+
+    def test_viewer_gets_no_claim_url(self):
+        """`get_portal_url` and `_portal_ensure_token` over RPC, on a DOKU link (no claim in
+        Odoo) and on a link claimed in Odoo: no token is made, none is revealed."""
+        doku_link = self._sent_link(self.doku_provider)
+        for link in (doku_link, self.link):
+            before = self._tokens(link)
+            url = self._rpc(self.user_viewer, "payout.link", "get_portal_url", [link.id])
+            self.assertEqual(url, f"/my/payouts/{link.id}?access_token=")
+            self.assertNotIn(CLAIM_URL, url)
+            self._assert_rpc_refused(self.user_viewer, "payout.link", "_portal_ensure_token",
+                                     [link.id])
+            self.assertEqual(self._tokens(link), before)
+        self.assertFalse(self._tokens(doku_link)["claim_token"])
+
+    def test_viewer_cannot_read_the_claim_token(self):
+        for user in (self.user_viewer, self.user_editor, self.user_manager):
+            with self.subTest(user=user.login):
+                self._assert_rpc_refused(user, "payout.link", "read", [self.link.id],
+                                         ["claim_token"])
+                rows = self._rpc(user, "payout.link", "search_read",
+                                 [("id", "=", self.link.id)], fields=["access_token"])
+                self.assertEqual(rows[0]["access_token"], False)
+
+    def test_claim_page_only_for_links_claimed_in_odoo(self):
+        """A DOKU link that somehow has a token (an older version made one): the page is
+        the neutral 404, and wrong secrets cannot lock the live link."""
+        doku_link = self._sent_link(self.doku_provider)
+        token = "D" * 43
+        doku_link.sudo().write({"claim_token": token})
+        before = doku_link.read(["state", "failed_attempts"])
+        self.assertEqual(self._open(token).status_code, 404)
+        for _attempt in range(4):
+            response = self.url_open(f"{CLAIM_URL}/{token}/secret",
+                                     data={"secret": "WRONGSEC"}, allow_redirects=False)
+            self.assertIn(response.status_code, (400, 404))
+        doku_link.invalidate_recordset()
+        self.assertEqual(doku_link.read(["state", "failed_attempts"]), before)
+
+    def test_claim_page_needs_a_secret(self):
+        """A link claimed in Odoo without a secret (never sent) is not served."""
+        draft = self._create_link()
+        draft.sudo().write({"claim_token": "E" * 43})
+        self.assertEqual(self._open("E" * 43).status_code, 404)
+
+    def test_no_chatter_post_with_the_claim_token(self):
+        """A public visitor posts to the payout's chatter with the claim token (or the
+        empty portal token): refused, no message."""
+        token = self._tokens(self.link)["claim_token"]
+        messages = self.link.message_ids
+        for extra in ({"token": token}, {"token": ""}, {"hash": "x", "pid": 3}):
+            with self.subTest(extra=extra):
+                response = self.url_open("/mail/message/post", data=json.dumps({
+                    "jsonrpc": "2.0", "method": "call", "params": {
+                        "thread_model": "payout.link", "thread_id": self.link.id,
+                        "post_data": {"body": "Click https://phish.example", "message_type":
+                                      "comment"}, **extra}}),
+                    headers={"Content-Type": "application/json"})
+                self.assertLess(response.status_code, 500)
+                self.assertIn("error", response.json())
+        self.link.invalidate_recordset()
+        self.assertEqual(self.link.message_ids, messages)
+
+
+@tagged("post_install", "-at_install")
+class TestAttackWhatEmployeesSee(ClaimPageCommon):
+    """Finding 13: employees saw internal reasons (the Xendit balance, the refusing
+    manager's name, raw provider errors), and anyone with the URL saw the bank account."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.user_employee = new_test_user(cls.env, "payout_employee", groups="base.group_portal")
+        cls.employee.user_id = cls.user_employee
+
+    def setUp(self):
+        super().setUp()
+        self.link = self._create_link()
+        self.secret = self._send(self.link)
+
+    def test_refused_account_reason_stays_in_the_back_office(self):
+        self.company.payout_review_new_accounts = True
+        self._claim_over_http()
+        self.assertEqual(self.link.submission_state, "to_review")
+        manager = self.env["res.users"].browse(self.user_manager.id)
+        self.link.with_user(manager).action_refuse_account()
+        self.assertIn(manager.name, self.link.failure_reason)
+
+        self.url_open("/web/session/logout")
+        public_page = self._open().text
+        self.authenticate(self.user_employee.login, self.user_employee.login)
+        portal_page = self.url_open(f"/my/payouts/{self.link.id}").text
+        portal_list = self.url_open("/my/payouts").text
+        for page in (public_page, portal_page):
+            self.assertIn("The bank account you gave was not accepted.", page)
+            self.assertNotIn(manager.name, page)
+            self.assertIn("Not paid", page)
+        self.assertIn("Not paid", portal_list)
+        self.assertNotIn("Failed", portal_list)
+
+    def test_status_page_shows_no_account_to_other_browsers(self):
+        self._claim_over_http()
+        self.assertIn("•••• 7890", self._open().text, "the browser that claimed")
+        self.url_open("/web/session/logout")
+        page = self._open().text
+        self.assertIn("On its way", page)
+        self.assertNotIn("•••• 7890", page)
+        self.assertNotIn(HOLDER, page.split("o_payout_status")[1])
+        self.authenticate(self.user_employee.login, self.user_employee.login)
+        self.assertIn("•••• 7890", self.url_open(f"/my/payouts/{self.link.id}").text,
+                      "the employee, logged in, sees where they are paid")
+
+
+@tagged("post_install", "-at_install")
+class TestAttackBadInput(ClaimPageCommon):
+    """Finding 16: a NUL byte in the token or a superscript bank id answered HTTP 500;
+    Unicode digits passed for a phone number."""
+
+    def setUp(self):
+        super().setUp()
+        self.link = self._create_link()
+        self.secret = self._send(self.link)
+
+    def test_malformed_tokens_get_the_neutral_page(self):
+        for path in ("%00", "abc%00def", "A" * 5000, "%C0%AF", "%F0%9F%92%B8",
+                     "A" * 42, "A" * 44):
+            with self.subTest(path=path[:20]):
+                response = self.url_open(f"{CLAIM_URL}/{path}", allow_redirects=False)
+                self.assertEqual(response.status_code, 404)
+                self.assertIn("not available", response.text)
+
+    def test_bad_bank_ids_are_a_form_error(self):
+        self._verify()
+        before = self._snapshot()
+        for bank_id in ("²", "١", "99999999999999999999", "-1", "0", "1e3", "", "\x00"):
+            with self.subTest(bank_id=bank_id):
+                response = self._post_account(bank_id=bank_id)
+                self.assertEqual(response.status_code, 400)
+                self.assertIn("Bank: choose a bank from the list.", response.text)
+        self.assertEqual(self._snapshot(), before)
+
+    def test_control_characters_in_the_account_are_a_form_error(self):
+        self._verify()
+        before = self._snapshot()
+        for values in ({"account_holder": "Dewi\x00Lestari"}, {"account_number": "12345\x0067"},
+                       {"account_number": "١٢٣٤٥٦٧٨"}, {"account_holder": "x" * 51}):
+            with self.subTest(values=values):
+                self.assertEqual(self._post_account(**values).status_code, 400)
+        self.assertEqual(self._snapshot(), before)
+        self.assertEqual(self._post_account(account_number=ACCOUNT_NUMBER).status_code, 303)
+
+    def test_unicode_digits_are_not_a_phone_number(self):
+        for phone in ("62٨١٢٣٤٥٦٧٨", "０８１２３４５６７８９"):
+            with self.subTest(phone=phone):
+                self._assert_rpc_refused(self.user_editor, "payout.link", "create", {
+                    "employee_id": self.employee.id, "amount": 10.0, "recipient_phone": phone,
+                }, message="Recipient Phone")
