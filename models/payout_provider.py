@@ -12,6 +12,10 @@ from ..protocol.transport import ClientPool
 # shared across threads); rebuilt when the provider's settings change.
 _api_clients = ClientPool()
 MAX_CONCURRENT_CALLS = 16
+# A link lives at most a quarter (timedelta overflows past 999,999,999 days), and its
+# secret allows at most a few wrong tries before the link locks.
+MAX_LINK_VALIDITY_DAYS = 90
+MAX_SECRET_ATTEMPTS = 10
 
 
 class ProviderUnavailable(UserError):
@@ -117,10 +121,16 @@ class PayoutProvider(models.Model):
     @api.constrains("link_validity_days", "max_secret_attempts", "sender_name")
     def _check_settings(self):
         for provider in self:
-            if provider.link_validity_days < 1:
-                raise ValidationError(self.env._("Link Validity: must be at least 1 day."))
-            if provider.max_secret_attempts < 1:
-                raise ValidationError(self.env._("Wrong-Secret Limit: must be at least 1."))
+            if not 1 <= provider.link_validity_days <= MAX_LINK_VALIDITY_DAYS:
+                raise ValidationError(self.env._(
+                    "Link Validity: from 1 to %(max)s days (%(given)s given).",
+                    max=MAX_LINK_VALIDITY_DAYS, given=provider.link_validity_days,
+                ))
+            if not 1 <= provider.max_secret_attempts <= MAX_SECRET_ATTEMPTS:
+                raise ValidationError(self.env._(
+                    "Wrong-Secret Limit: from 1 to %(max)s (%(given)s given).",
+                    max=MAX_SECRET_ATTEMPTS, given=provider.max_secret_attempts,
+                ))
             if provider.sender_name and len(provider.sender_name) > 50:
                 raise ValidationError(
                     self.env._("Sender Name: at most 50 characters (%s given).",
