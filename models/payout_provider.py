@@ -1,4 +1,6 @@
+import ipaddress
 from functools import partial
+from urllib.parse import urlsplit
 
 from odoo import api, fields, models
 from odoo.exceptions import UserError, ValidationError
@@ -23,9 +25,26 @@ class ProviderUnavailable(UserError):
     are not unfit, they wait and are checked again."""
 
 
-def is_http_url(url):
-    """Whether ``url`` is an http:// or https:// address (a provider's API URL)."""
-    return (url or "").startswith(("http://", "https://"))
+def is_allowed_api_url(url):
+    """Whether ``url`` may be a provider's API URL, which every call sends the secret key
+    to: https://, or http:// to this computer only (127.0.0.0/8, ::1, localhost)."""
+    try:
+        parts = urlsplit(url or "")
+        host = parts.hostname
+    except ValueError:  # e.g. an unclosed [IPv6 address
+        return False
+    if not host:
+        return False
+    if parts.scheme == "https":
+        return True
+    if parts.scheme != "http":
+        return False
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:  # a host name
+        return False
 
 
 class PayoutProvider(models.Model):

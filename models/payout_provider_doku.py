@@ -10,7 +10,7 @@ from ..protocol.errors import (
     ProviderError,
     ProviderMismatch,
 )
-from .payout_provider import is_http_url
+from .payout_provider import is_allowed_api_url
 
 # DOKU's field names, as the employee's link shows them in Odoo.
 FIELD_LABELS = {
@@ -105,10 +105,11 @@ class PayoutProviderDoku(models.Model):
     @api.constrains("code", "state", "doku_environment", "doku_base_url", "doku_rate_limit")
     def _check_doku_settings(self):
         for provider in self.filtered(lambda p: p.code == "doku"):
-            if provider.doku_environment == "custom" and not is_http_url(provider.doku_base_url):
+            if provider.doku_environment == "custom" and not is_allowed_api_url(
+                    provider.doku_base_url):
                 raise ValidationError(self.env._(
-                    "DOKU Base URL: an http:// or https:// address is required for a custom "
-                    "environment."
+                    "DOKU Base URL: a custom environment needs an https:// address (http:// "
+                    "only to this computer: 127.0.0.1, ::1 or localhost)."
                 ))
             if provider.doku_rate_limit < 0:
                 raise ValidationError(self.env._("Status Calls per Second: 0 or more."))

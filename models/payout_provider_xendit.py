@@ -9,7 +9,7 @@ from odoo.tools import format_amount
 from ..controllers.xendit import XenditCallbackController
 from ..protocol import xendit
 from ..protocol.errors import ProviderClientError, ProviderError, ProviderMismatch
-from .payout_provider import ProviderUnavailable, is_http_url
+from .payout_provider import ProviderUnavailable, is_allowed_api_url
 
 # The prepared calls (see payout.provider's hooks): plain values and a client getter, no
 # ORM, so they may run in a worker thread.
@@ -127,9 +127,10 @@ class PayoutProviderXendit(models.Model):
     @api.constrains("code", "state", "xendit_base_url", "xendit_secret_key")
     def _check_xendit_settings(self):
         for provider in self.filtered(lambda p: p.code == "xendit"):
-            if not is_http_url(provider.xendit_base_url):
+            if not is_allowed_api_url(provider.xendit_base_url):
                 raise ValidationError(self.env._(
-                    "Xendit API URL: an http:// or https:// address is required."
+                    "Xendit API URL: an https:// address is required (http:// only to this "
+                    "computer: 127.0.0.1, ::1 or localhost)."
                 ))
             if provider._xendit_reaches_live_money():
                 raise ValidationError(self.env._(
