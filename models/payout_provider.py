@@ -3,7 +3,7 @@ from functools import partial
 from urllib.parse import urlsplit
 
 from odoo import api, fields, models
-from odoo.exceptions import UserError, ValidationError
+from odoo.exceptions import AccessError, UserError, ValidationError
 from odoo.tools import format_list
 
 from .. import const, utils
@@ -185,6 +185,33 @@ class PayoutProvider(models.Model):
                 raise ValidationError(self.env._(
                     "Concurrent Calls: from 1 to %(max)s (%(given)s given).",
                     max=MAX_CONCURRENT_CALLS, given=provider.max_concurrent_calls,
+                ))
+
+    # === CRUD methods === #
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        providers = super().create(vals_list)
+        providers._check_restricted_fields_at_default()
+        return providers
+
+    def _check_restricted_fields_at_default(self):
+        """Raise an AccessError when new providers hold, in a field the user cannot write
+        (the connection and credentials: administrators' only), another value than the
+        field's default: Odoo checks the fields' groups on write, but neither on create nor
+        for the defaults a context or an ir.default gives."""
+        if self.env.su:
+            return
+        restricted = [field for field in self._fields.values()
+                      if field.groups and not field.is_accessible(self.env)]
+        for provider in self.sudo():
+            given = [field for field in restricted if provider[field.name] != (
+                field.default(provider) if field.default else False)]
+            if given:
+                raise AccessError(self.env._(
+                    "Only an administrator sets %(fields)s on a payout provider.",
+                    fields=format_list(self.env, [
+                        field._description_string(self.env) for field in given]),
                 ))
 
     @api.model

@@ -69,10 +69,12 @@ class PayoutProviderXendit(models.Model):
         groups="base.group_system",
         help="The verification token of Xendit's dashboard; callbacks without it are refused.",
     )
+    # Where the secret key goes: an administrator's, as the key is.
     xendit_base_url = fields.Char(
         string="Xendit API URL",
         default=xendit.API_URL,
         help="Xendit's API; a local Xendit sandbox in development.",
+        groups="base.group_system",
     )
     xendit_claim_mode = fields.Selection(
         selection=[
@@ -126,7 +128,8 @@ class PayoutProviderXendit(models.Model):
 
     @api.constrains("code", "state", "xendit_base_url", "xendit_secret_key")
     def _check_xendit_settings(self):
-        for provider in self.filtered(lambda p: p.code == "xendit"):
+        # sudo: a Payout Manager's change of the state checks the connection too.
+        for provider in self.sudo().filtered(lambda p: p.code == "xendit"):
             if not is_allowed_api_url(provider.xendit_base_url):
                 raise ValidationError(self.env._(
                     "Xendit API URL: an https:// address is required (http:// only to this "
