@@ -195,6 +195,10 @@ class PayoutProvider(models.Model):
         providers._check_restricted_fields_at_default()
         return providers
 
+    def write(self, vals):
+        self._check_no_open_links(vals)
+        return super().write(vals)
+
     def _check_restricted_fields_at_default(self):
         """Raise an AccessError when new providers hold, in a field the user cannot write
         (the connection and credentials: administrators' only), another value than the
@@ -213,6 +217,35 @@ class PayoutProvider(models.Model):
                     fields=format_list(self.env, [
                         field._description_string(self.env) for field in given]),
                 ))
+
+    def _get_link_protocol_fields(self):
+        """The fields that decide how this provider's links are sent and followed: they
+        cannot change while it has open links (see `_check_no_open_links`)."""
+        return ["code"]
+
+    def _check_no_open_links(self, vals):
+        """Raise a UserError when ``vals`` change a link protocol field of a provider that
+        has open links (not final, or cancelled and still followed at the provider): they
+        would be followed by another protocol than the one that sent them."""
+        fnames = [fname for fname in self._get_link_protocol_fields()
+                  if fname in vals and any(value != vals[fname] for value in self.mapped(fname))]
+        if not fnames:
+            return
+        changed = self.filtered(lambda p: any(p[fname] != vals[fname] for fname in fnames))
+        open_links = self.env["payout.link"].sudo()._read_group([
+            ("provider_id", "in", changed.ids),
+            "|", ("state", "not in", const.FINAL_STATES),
+            "&", ("state", "=", "cancelled"), ("follow_after_cancel", "=", True),
+        ], ["provider_id"], ["__count"])
+        if open_links:
+            provider, count = open_links[0]
+            raise UserError(self.env._(
+                "%(provider)s has %(count)s open payout links: its %(fields)s cannot change "
+                "until they are paid, failed, expired or cancelled.",
+                provider=provider.display_name, count=count,
+                fields=format_list(self.env, [
+                    self._fields[fname]._description_string(self.env) for fname in fnames]),
+            ))
 
     @api.model
     def _create_demo_providers(self, companies):

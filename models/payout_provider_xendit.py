@@ -151,6 +151,11 @@ class PayoutProviderXendit(models.Model):
                 and bool(provider.xendit_secret_key)
                 and not provider.xendit_secret_key.startswith(xendit.TEST_KEY_PREFIX))
 
+    def _get_link_protocol_fields(self):
+        """Override of payout.provider: the claim mode decides the API a link is paid and
+        followed through (Payouts v2, or Payout Links)."""
+        return [*super()._get_link_protocol_fields(), "xendit_claim_mode"]
+
     # === Protocol glue === #
 
     def _api_client_factory(self):
