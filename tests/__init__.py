@@ -22,3 +22,4 @@ from . import test_plain_pytest
 from . import test_money_safety
 from . import test_fault_matrix
 from . import test_attack_provider_settings
+from . import test_attack_bank_data
