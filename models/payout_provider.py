@@ -1,7 +1,9 @@
+import ipaddress
 from functools import partial
+from urllib.parse import urlsplit
 
 from odoo import api, fields, models
-from odoo.exceptions import UserError, ValidationError
+from odoo.exceptions import AccessError, UserError, ValidationError
 from odoo.tools import format_list
 
 from .. import const, utils
@@ -12,6 +14,10 @@ from ..protocol.transport import ClientPool
 # shared across threads); rebuilt when the provider's settings change.
 _api_clients = ClientPool()
 MAX_CONCURRENT_CALLS = 16
+# A link lives at most a quarter (timedelta overflows past 999,999,999 days), and its
+# secret allows at most a few wrong tries before the link locks.
+MAX_LINK_VALIDITY_DAYS = 90
+MAX_SECRET_ATTEMPTS = 10
 
 
 class ProviderUnavailable(UserError):
@@ -19,9 +25,26 @@ class ProviderUnavailable(UserError):
     are not unfit, they wait and are checked again."""
 
 
-def is_http_url(url):
-    """Whether ``url`` is an http:// or https:// address (a provider's API URL)."""
-    return (url or "").startswith(("http://", "https://"))
+def is_allowed_api_url(url):
+    """Whether ``url`` may be a provider's API URL, which every call sends the secret key
+    to: https://, or http:// to this computer only (127.0.0.0/8, ::1, localhost)."""
+    try:
+        parts = urlsplit(url or "")
+        host = parts.hostname
+    except ValueError:  # e.g. an unclosed [IPv6 address
+        return False
+    if not host:
+        return False
+    if parts.scheme == "https":
+        return True
+    if parts.scheme != "http":
+        return False
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:  # a host name
+        return False
 
 
 class PayoutProvider(models.Model):
@@ -117,10 +140,16 @@ class PayoutProvider(models.Model):
     @api.constrains("link_validity_days", "max_secret_attempts", "sender_name")
     def _check_settings(self):
         for provider in self:
-            if provider.link_validity_days < 1:
-                raise ValidationError(self.env._("Link Validity: must be at least 1 day."))
-            if provider.max_secret_attempts < 1:
-                raise ValidationError(self.env._("Wrong-Secret Limit: must be at least 1."))
+            if not 1 <= provider.link_validity_days <= MAX_LINK_VALIDITY_DAYS:
+                raise ValidationError(self.env._(
+                    "Link Validity: from 1 to %(max)s days (%(given)s given).",
+                    max=MAX_LINK_VALIDITY_DAYS, given=provider.link_validity_days,
+                ))
+            if not 1 <= provider.max_secret_attempts <= MAX_SECRET_ATTEMPTS:
+                raise ValidationError(self.env._(
+                    "Wrong-Secret Limit: from 1 to %(max)s (%(given)s given).",
+                    max=MAX_SECRET_ATTEMPTS, given=provider.max_secret_attempts,
+                ))
             if provider.sender_name and len(provider.sender_name) > 50:
                 raise ValidationError(
                     self.env._("Sender Name: at most 50 characters (%s given).",
@@ -157,6 +186,66 @@ class PayoutProvider(models.Model):
                     "Concurrent Calls: from 1 to %(max)s (%(given)s given).",
                     max=MAX_CONCURRENT_CALLS, given=provider.max_concurrent_calls,
                 ))
+
+    # === CRUD methods === #
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        providers = super().create(vals_list)
+        providers._check_restricted_fields_at_default()
+        return providers
+
+    def write(self, vals):
+        self._check_no_open_links(vals)
+        return super().write(vals)
+
+    def _check_restricted_fields_at_default(self):
+        """Raise an AccessError when new providers hold, in a field the user cannot write
+        (the connection and credentials: administrators' only), another value than the
+        field's default: Odoo checks the fields' groups on write, but neither on create nor
+        for the defaults a context or an ir.default gives."""
+        if self.env.su:
+            return
+        restricted = [field for field in self._fields.values()
+                      if field.groups and not field.is_accessible(self.env)]
+        for provider in self.sudo():
+            given = [field for field in restricted if provider[field.name] != (
+                field.default(provider) if field.default else False)]
+            if given:
+                raise AccessError(self.env._(
+                    "Only an administrator sets %(fields)s on a payout provider.",
+                    fields=format_list(self.env, [
+                        field._description_string(self.env) for field in given]),
+                ))
+
+    def _get_link_protocol_fields(self):
+        """The fields that decide how this provider's links are sent and followed: they
+        cannot change while it has open links (see `_check_no_open_links`)."""
+        return ["code"]
+
+    def _check_no_open_links(self, vals):
+        """Raise a UserError when ``vals`` change a link protocol field of a provider that
+        has open links (not final, or cancelled and still followed at the provider): they
+        would be followed by another protocol than the one that sent them."""
+        fnames = [fname for fname in self._get_link_protocol_fields()
+                  if fname in vals and any(value != vals[fname] for value in self.mapped(fname))]
+        if not fnames:
+            return
+        changed = self.filtered(lambda p: any(p[fname] != vals[fname] for fname in fnames))
+        open_links = self.env["payout.link"].sudo()._read_group([
+            ("provider_id", "in", changed.ids),
+            "|", ("state", "not in", const.FINAL_STATES),
+            "&", ("state", "=", "cancelled"), ("follow_after_cancel", "=", True),
+        ], ["provider_id"], ["__count"])
+        if open_links:
+            provider, count = open_links[0]
+            raise UserError(self.env._(
+                "%(provider)s has %(count)s open payout links: its %(fields)s cannot change "
+                "until they are paid, failed, expired or cancelled.",
+                provider=provider.display_name, count=count,
+                fields=format_list(self.env, [
+                    self._fields[fname]._description_string(self.env) for fname in fnames]),
+            ))
 
     @api.model
     def _create_demo_providers(self, companies):

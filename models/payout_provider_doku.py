@@ -10,7 +10,7 @@ from ..protocol.errors import (
     ProviderError,
     ProviderMismatch,
 )
-from .payout_provider import is_http_url
+from .payout_provider import is_allowed_api_url
 
 # DOKU's field names, as the employee's link shows them in Odoo.
 FIELD_LABELS = {
@@ -70,24 +70,31 @@ class PayoutProviderDoku(models.Model):
     doku_secret_key = fields.Char(
         string="DOKU Secret Key", groups="base.group_system", required_if_provider="doku"
     )
+    # Where the credentials go and how DOKU's answers are trusted: an administrator's, as
+    # the credentials are.
     doku_environment = fields.Selection(
         selection=[("sandbox", "Sandbox"), ("production", "Production"), ("custom", "Custom URL")],
         string="DOKU Environment",
         default="sandbox",
+        groups="base.group_system",
     )
     doku_base_url = fields.Char(
-        string="DOKU Base URL", help="For a custom environment, e.g. a local DOKU sandbox."
+        string="DOKU Base URL",
+        help="For a custom environment, e.g. a local DOKU sandbox.",
+        groups="base.group_system",
     )
     doku_signature_scheme = fields.Selection(
         selection=doku.SIGNATURE_SCHEMES,
         string="DOKU Signature",
         default=doku.DEFAULT_SCHEME,
         help="DOKU's Non-SNAP HMAC-SHA256 by default; the Payout Link page names HMAC-SHA512.",
+        groups="base.group_system",
     )
     doku_verify_signatures = fields.Boolean(
         string="Verify DOKU's Signatures",
         default=True,
         help="Refuse answers whose signature does not match the Secret Key.",
+        groups="base.group_system",
     )
     doku_rate_limit = fields.Integer(
         string="Status Calls per Second",
@@ -104,11 +111,13 @@ class PayoutProviderDoku(models.Model):
 
     @api.constrains("code", "state", "doku_environment", "doku_base_url", "doku_rate_limit")
     def _check_doku_settings(self):
-        for provider in self.filtered(lambda p: p.code == "doku"):
-            if provider.doku_environment == "custom" and not is_http_url(provider.doku_base_url):
+        # sudo: a Payout Manager's change of the state checks the connection too.
+        for provider in self.sudo().filtered(lambda p: p.code == "doku"):
+            if provider.doku_environment == "custom" and not is_allowed_api_url(
+                    provider.doku_base_url):
                 raise ValidationError(self.env._(
-                    "DOKU Base URL: an http:// or https:// address is required for a custom "
-                    "environment."
+                    "DOKU Base URL: a custom environment needs an https:// address (http:// "
+                    "only to this computer: 127.0.0.1, ::1 or localhost)."
                 ))
             if provider.doku_rate_limit < 0:
                 raise ValidationError(self.env._("Status Calls per Second: 0 or more."))

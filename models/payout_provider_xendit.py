@@ -9,7 +9,7 @@ from odoo.tools import format_amount
 from ..controllers.xendit import XenditCallbackController
 from ..protocol import xendit
 from ..protocol.errors import ProviderClientError, ProviderError, ProviderMismatch
-from .payout_provider import ProviderUnavailable, is_http_url
+from .payout_provider import ProviderUnavailable, is_allowed_api_url
 
 # The prepared calls (see payout.provider's hooks): plain values and a client getter, no
 # ORM, so they may run in a worker thread.
@@ -69,10 +69,12 @@ class PayoutProviderXendit(models.Model):
         groups="base.group_system",
         help="The verification token of Xendit's dashboard; callbacks without it are refused.",
     )
+    # Where the secret key goes: an administrator's, as the key is.
     xendit_base_url = fields.Char(
         string="Xendit API URL",
         default=xendit.API_URL,
         help="Xendit's API; a local Xendit sandbox in development.",
+        groups="base.group_system",
     )
     xendit_claim_mode = fields.Selection(
         selection=[
@@ -126,10 +128,12 @@ class PayoutProviderXendit(models.Model):
 
     @api.constrains("code", "state", "xendit_base_url", "xendit_secret_key")
     def _check_xendit_settings(self):
-        for provider in self.filtered(lambda p: p.code == "xendit"):
-            if not is_http_url(provider.xendit_base_url):
+        # sudo: a Payout Manager's change of the state checks the connection too.
+        for provider in self.sudo().filtered(lambda p: p.code == "xendit"):
+            if not is_allowed_api_url(provider.xendit_base_url):
                 raise ValidationError(self.env._(
-                    "Xendit API URL: an http:// or https:// address is required."
+                    "Xendit API URL: an https:// address is required (http:// only to this "
+                    "computer: 127.0.0.1, ::1 or localhost)."
                 ))
             if provider._xendit_reaches_live_money():
                 raise ValidationError(self.env._(
@@ -146,6 +150,11 @@ class PayoutProviderXendit(models.Model):
         return (provider.state == "test" and provider.xendit_base_url == xendit.API_URL
                 and bool(provider.xendit_secret_key)
                 and not provider.xendit_secret_key.startswith(xendit.TEST_KEY_PREFIX))
+
+    def _get_link_protocol_fields(self):
+        """Override of payout.provider: the claim mode decides the API a link is paid and
+        followed through (Payouts v2, or Payout Links)."""
+        return [*super()._get_link_protocol_fields(), "xendit_claim_mode"]
 
     # === Protocol glue === #
 

@@ -24,3 +24,5 @@ from . import test_fault_matrix
 from . import test_attack_workflow
 from . import test_attack_claim
 from . import test_public_routes_property
+from . import test_attack_provider_settings
+from . import test_attack_bank_data

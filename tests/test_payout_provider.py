@@ -35,14 +35,14 @@ class TestPayoutProviderSettings(PayoutCommon):
         self.assertEqual(self.env["payout.provider"]._get_required_fields("doku"),
                          ["doku_client_id", "doku_secret_key"])
 
-    def test_api_urls_are_http(self):
+    def test_api_urls_are_https_or_loopback(self):
+        loopback_only = "(http:// only to this computer: 127.0.0.1, ::1 or localhost)."
         self.assertEqual(
             self._refused({"code": "doku", "doku_environment": "custom",
                            "doku_base_url": "ftp://127.0.0.1"}),
-            "DOKU Base URL: an http:// or https:// address is required for a custom "
-            "environment.")
+            f"DOKU Base URL: a custom environment needs an https:// address {loopback_only}")
         self.assertEqual(self._refused({"code": "xendit", "xendit_base_url": "127.0.0.1:8070"}),
-                         "Xendit API URL: an http:// or https:// address is required.")
+                         f"Xendit API URL: an https:// address is required {loopback_only}")
         self.env["payout.provider"].create({"name": "DOKU", "code": "doku",
                                             "doku_environment": "sandbox"})  # no URL needed
 
