@@ -20,7 +20,7 @@ class PayoutApprovalMixin(models.AbstractModel):
     approved_by_id = fields.Many2one("res.users", copy=False, readonly=True)
     date_approved = fields.Datetime(string="Approved On", copy=False, readonly=True)
     changed_by_ids = fields.Many2many(
-        "res.users", string="Changed By", copy=False, readonly=True,
+        "res.users", copy=False, readonly=True,
         help="Who changed what it pays, or to whom, after it was created: they cannot "
         "approve it.",
     )

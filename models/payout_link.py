@@ -209,7 +209,6 @@ class PayoutLink(models.Model):
     @api.model_create_multi
     def create(self, vals_list):
         self._check_workflow_vals(vals_list)
-        self = self._without_workflow_defaults()
         default_batch_id = self.env.context.get("default_batch_id")
         for vals in vals_list:
             if default_batch_id and "batch_id" not in vals:
@@ -229,7 +228,7 @@ class PayoutLink(models.Model):
                 vals["name"] = name
                 if not vals.get("reference"):
                     vals["reference"] = re.sub(r"[^A-Za-z0-9]", "", name)
-        links = super().create(vals_list)
+        links = super(PayoutLink, self._without_workflow_defaults()).create(vals_list)
         # Lines added to a batch are a change of the batch: their author cannot approve it.
         links.batch_id._note_change(self.env.uid)
         return links

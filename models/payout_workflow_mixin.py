@@ -35,4 +35,6 @@ class PayoutWorkflowMixin(models.AbstractModel):
         context = {key: value for key, value in self.env.context.items()
                    if not (key.startswith("default_")
                            and key.removeprefix("default_") in self._workflow_fields)}
-        return self.with_context(context) if len(context) != len(self.env.context) else self
+        # The same context less those keys (with_context(key=...) can only add or change).
+        return self.with_env(self.env(context=context)) if len(context) != len(
+            self.env.context) else self
