@@ -52,6 +52,8 @@ class PayoutPortal(CustomerPortal):
 
     @http.route("/my/payouts/<int:link_id>", type="http", auth="user", website=True)
     def portal_my_payout(self, link_id, **kwargs):
+        if not 0 < link_id <= const.MAX_RECORD_ID:
+            raise NotFound()  # past PostgreSQL's integer, the search itself would fail
         link = request.env["payout.link"].sudo().search(
             [("id", "=", link_id), *self._payout_domain()]
         )

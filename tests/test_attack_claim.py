@@ -182,6 +182,18 @@ class TestAttackBadInput(ClaimPageCommon):
         self.assertEqual(self._snapshot(), before)
         self.assertEqual(self._post_account(account_number=ACCOUNT_NUMBER).status_code, 303)
 
+    def test_portal_ids_out_of_range_are_not_found(self):
+        """The employee's portal pages with ids and pages past PostgreSQL's integer."""
+        employee_user = new_test_user(self.env, "payout_portal_employee",
+                                      groups="base.group_portal")
+        self.employee.user_id = employee_user
+        self.authenticate(employee_user.login, employee_user.login)
+        for path, status in ((f"/my/payouts/{2**31}", 404), (f"/my/payouts/{10**30}", 404),
+                             ("/my/payouts/0", 404), (f"/my/payouts/page/{10**30}", 200),
+                             (f"/my/payouts/{self.link.id}", 200)):
+            with self.subTest(path=path[:30]):
+                self.assertEqual(self.url_open(path).status_code, status)
+
     def test_unicode_digits_are_not_a_phone_number(self):
         for phone in ("62٨١٢٣٤٥٦٧٨", "０８１２３４５６７８９"):
             with self.subTest(phone=phone):

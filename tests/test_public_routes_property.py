@@ -8,7 +8,7 @@ from urllib.parse import quote
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from odoo.tests import tagged
+from odoo.tests import new_test_user, tagged
 
 from ..controllers.claim import PayoutClaimController
 from ..protocol import xendit
@@ -46,6 +46,7 @@ class TestPublicRoutesProperty(ClaimPageCommon):
         self.hosted_link = self._sent_link(self.hosted)
         self._open()  # opened, and a CSRF token for this browser's forms
         self.verified = False
+        self.portal_user = None
 
     def _links(self):
         self.env.invalidate_all()
@@ -111,6 +112,21 @@ class TestPublicRoutesProperty(ClaimPageCommon):
                              (form["bank_id"], form["account_holder"].strip()))
         else:
             self.assertEqual(self._links(), before)
+
+    @EXAMPLES
+    @given(link_id=st.one_of(st.integers(min_value=0, max_value=10**40),
+                             st.integers(min_value=0, max_value=2**31 + 10)))
+    def test_any_portal_id(self, link_id):
+        """The employee's portal page of any id: theirs (200) or not found, never a 5xx."""
+        if not self.portal_user:
+            self.portal_user = self.employee.user_id = new_test_user(
+                self.env, "payout_property_portal", groups="base.group_portal")
+            self.authenticate(self.portal_user.login, self.portal_user.login)
+        before = self._links()
+        response = self.url_open(f"/my/payouts/{link_id}")
+        self._assert_answered(response)
+        self.assertEqual(response.status_code, 200 if link_id == self.link.id else 404)
+        self.assertEqual(self._links(), before)
 
     @EXAMPLES
     @given(token=st.from_regex(r"([!-~][ -~]{0,78}[!-~])?", fullmatch=True),
