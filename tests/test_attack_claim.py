@@ -200,3 +200,38 @@ class TestAttackBadInput(ClaimPageCommon):
                 self._assert_rpc_refused(self.user_editor, "payout.link", "create", {
                     "employee_id": self.employee.id, "amount": 10.0, "recipient_phone": phone,
                 }, message="Recipient Phone")
+
+
+@tagged("post_install", "-at_install")
+class TestAttackBalanceLeak(ClaimPageCommon):
+    """Finding 13, the review's path: the batch sender found the Xendit balance too low and
+    every line's failure reason, shown on the employees' portal, gave the balance."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls._start_xendit()
+        cls.user_employee = new_test_user(cls.env, "payout_leak_employee",
+                                          groups="base.group_portal")
+        cls.employee.user_id = cls.user_employee
+
+    def test_the_balance_stays_in_the_back_office(self):
+        batch = self.env["payout.batch"].create({
+            "name": "Q4", "provider_id": self.hosted.id, "currency_id": self.idr.id,
+            "link_ids": [(0, 0, {"employee_id": self.employee.id, "amount": 1_500_000,
+                                 "recipient_email": "dewi@example.com"})]})
+        batch.action_send_all()
+        self.xendit.configure(balance=1_234_567)  # spent elsewhere before the sender runs
+        self.env["payout.link"]._cron_send_batches(with_commit=False)
+        line = batch.link_ids
+        self.assertEqual(line.state, "failed")
+        self.assertIn("1,234,567", line.failure_reason)
+
+        self.authenticate(self.user_employee.login, self.user_employee.login)
+        for page in (self.url_open(f"/my/payouts/{line.id}").text,
+                     self.url_open("/my/payouts").text):
+            self.assertIn("Not paid", page)
+            self.assertNotIn("1,234,567", page)
+            self.assertNotIn("balance", page.lower())
+        self.assertIn("The payment could not be made.",
+                      self.url_open(f"/my/payouts/{line.id}").text)

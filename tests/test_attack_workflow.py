@@ -38,6 +38,22 @@ class TestAttackWorkflowFields(AttackCommon):
             value = self._create_link().id
         return value
 
+    def test_workflow_fields_are_fields_never_copied(self):
+        """The lists name real fields (a typo would protect nothing), none of which a
+        `copy()` over RPC carries to a new record."""
+        for model, names in (("payout.link", const.LINK_WORKFLOW_FIELDS),
+                             ("payout.batch", const.BATCH_WORKFLOW_FIELDS)):
+            fields = self.env[model]._fields
+            for name in sorted(names):
+                with self.subTest(model=model, field=name):
+                    self.assertIn(name, fields)
+                    self.assertFalse(fields[name].copy)
+        link = self._claimed_link(amount=50.0)
+        copy_id = self._rpc(self.user_editor, "payout.link", "copy", [link.id])[0]
+        copy = self.env["payout.link"].browse(copy_id)
+        self.assertEqual((copy.state, copy.bank_id, copy.submission_state, copy.claim_token),
+                         ("draft", self.env["res.bank"], False, False))
+
     def test_no_user_writes_a_workflow_field(self):
         """Every workflow field, written over RPC by an Editor, a Manager and a system
         administrator, on a draft link and on a claimed one: refused, unchanged."""
