@@ -235,3 +235,29 @@ class TestAttackBalanceLeak(ClaimPageCommon):
             self.assertNotIn("balance", page.lower())
         self.assertIn("The payment could not be made.",
                       self.url_open(f"/my/payouts/{line.id}").text)
+
+
+@tagged("post_install", "-at_install")
+class TestAttackClaimTemplate(ClaimPageCommon):
+    """Finding 20: with template rendering unrestricted, every internal user may edit mail
+    templates, and could copy every claim URL and secret to themselves."""
+
+    def test_template_editor_gets_no_copy_of_the_secret(self):
+        editor = new_test_user(self.env, "payout_template_editor",
+                               groups="base.group_user,mail.group_mail_template_editor")
+        spy = self.env["res.partner"].create({"name": "Spy", "email": "spy@example.com"})
+        template = self.env.ref("hr_payout_link.mail_template_payout_link")
+        self._rpc(editor, "mail.template", "write", [template.id], {
+            "email_cc": "spy@example.com", "partner_to": str(spy.id),
+            "reply_to": "spy@example.com", "email_to": "spy@example.com",
+            "auto_delete": False})
+        self.env.invalidate_all()
+        self.assertEqual(template.email_cc, "spy@example.com", "the edit itself is allowed")
+
+        self.link = self._create_link()
+        self.secret = self._send(self.link)
+        mails = self._claim_mails(self.link)
+        self.assertEqual(len(mails), 1)
+        self.assertEqual((mails.email_to, mails.email_cc, mails.recipient_ids, mails.auto_delete),
+                         ("dewi.lestari@example.com", False, self.env["res.partner"], True))
+        self.assertNotIn("spy@example.com", mails.reply_to or "")
