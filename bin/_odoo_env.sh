@@ -8,6 +8,10 @@ mkdir -p "$BUILD/addons"
 ln -sfn "$REPO" "$BUILD/addons/hr_payout_link"
 PYTHON=${PYTHON:-python3}
 
+# No Odoo at hand: install it the upstream way into .build/odoo (or reuse that install).
+if [ -z "${ODOO_BIN:-}" ] && ! "$PYTHON" -c 'import odoo.release' 2>/dev/null; then
+    source "$REPO/bin/_setup_odoo.sh"
+fi
 if [ -n "${ODOO_BIN:-}" ]; then
     ODOO_SRC=$(cd "$(dirname "$ODOO_BIN")" && pwd)
     export PYTHONPATH="$ODOO_SRC${PYTHONPATH:+:$PYTHONPATH}"
@@ -24,7 +28,11 @@ if [ "$ODOO_VERSION" != "18.0" ]; then
     echo "error: found Odoo $ODOO_VERSION; hr_payout_link needs Odoo 18.0." >&2
     exit 3
 fi
-ODOO_ADDONS=$("$PYTHON" -c 'import os, odoo; print(os.path.join(os.path.dirname(odoo.__file__), "addons"))')
+# Odoo's own default addons path: the core's odoo/addons, and the addons/ folder beside it
+# in an upstream checkout of odoo/odoo (where web, mail, hr and portal live).
+ODOO_ADDONS=$("$PYTHON" -c 'from odoo.tools import config
+config.parse_config([], setup_logging=False)
+print(config["addons_path"])')
 ADDONS_PATH="$ODOO_ADDONS,$BUILD/addons"
 
 # Odoo refuses to run as the PostgreSQL superuser 'postgres': use a role named after the

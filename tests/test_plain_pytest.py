@@ -26,6 +26,7 @@ _logger = logging.getLogger(__name__)
 
 TESTS_DIR = Path(__file__).parent
 PLAIN_FILES = (
+    "test_install_layouts.py",
     "test_protocol_concurrency.py",
     "test_protocol_doku.py",
     "test_protocol_xendit.py",
