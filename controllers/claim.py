@@ -100,6 +100,9 @@ class PayoutClaimController(http.Controller):
         ], limit=1)
         if not link or not consteq(link.claim_token, token):
             return None
+        # The page and its messages in the employee's language, as their emails are.
+        request.update_context(lang=link._get_employee_lang())
+        link = link.with_env(request.env(su=True))
         link._expire_if_due()
         if link.state in const.UNAVAILABLE_STATES:
             return None

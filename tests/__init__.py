@@ -26,3 +26,4 @@ from . import test_attack_claim
 from . import test_public_routes_property
 from . import test_attack_provider_settings
 from . import test_attack_bank_data
+from . import test_employee_display

@@ -1,0 +1,60 @@
+from datetime import datetime
+
+from odoo.tests import new_test_user, tagged
+
+from .common import ClaimPageCommon
+
+SENT = datetime(2026, 12, 1, 5, 49, 14)
+EXPIRY = datetime(2026, 12, 4, 5, 49, 14)  # UTC
+
+
+@tagged("post_install", "-at_install")
+class TestEmployeeDisplay(ClaimPageCommon):
+    """Dates as the employee reads them: in their time zone (else the company's), in their
+    language's format, to the minute, and the same instant on the claim page, in the
+    emails and on /my/payouts."""
+
+    def setUp(self):
+        super().setUp()
+        self.employee.tz = "Asia/Jakarta"  # UTC+7
+        self.link = self._create_link()
+        self.secret = self._send(self.link)
+        self.link.write({"date_sent": SENT, "expiry_date": EXPIRY})
+
+    def test_the_same_instant_everywhere(self):
+        self.assertEqual(self.link._format_for_employee(EXPIRY), "12/04/2026 12:49")
+        page = self._open().text
+        self.assertIn("12/04/2026 12:49", page)
+        self.assertNotIn("05:49", page)
+        self.assertNotIn(":14", page.split("o_payout_claim")[1], "no seconds")
+
+        reminder = self.env.ref("hr_payout_link.mail_template_payout_reminder")
+        body = reminder._render_field("body_html", self.link.ids)[self.link.id]
+        self.assertIn("12/04/2026 12:49", body)
+
+        portal_user = new_test_user(self.env, "payout_display_portal", groups="base.group_portal")
+        self.employee.user_id = portal_user
+        self.authenticate(portal_user.login, portal_user.login)
+        for url in ("/my/payouts", f"/my/payouts/{self.link.id}"):
+            self.assertIn("12/01/2026 12:49", self.url_open(url).text, "sent, in Jakarta")
+
+    def test_the_claim_email_says_the_same(self):
+        link = self._create_link()
+        link.action_send()
+        link.write({"expiry_date": EXPIRY})
+        template = self.env.ref("hr_payout_link.mail_template_payout_link")
+        body = template._render_field("body_html", link.ids)[link.id]
+        self.assertIn("12/04/2026 12:49", body)
+
+    def test_company_zone_when_the_employee_has_none(self):
+        self.employee.tz = False
+        self.company.resource_calendar_id.tz = "Asia/Jayapura"  # UTC+9
+        self.assertEqual(self.link._format_for_employee(EXPIRY), "12/04/2026 14:49")
+
+    def test_the_language_s_own_format(self):
+        self.env["res.lang"]._activate_lang("id_ID")
+        self.employee.work_contact_id.lang = "id_ID"
+        lang = self.env["res.lang"]._lang_get("id_ID")
+        expected = EXPIRY.replace(hour=12).strftime(lang.date_format)
+        self.assertTrue(self.link._format_for_employee(EXPIRY).startswith(expected))
+        self.assertNotIn(":14", self.link._format_for_employee(EXPIRY))
