@@ -115,8 +115,10 @@ class PayoutApprovalMixin(models.AbstractModel):
             record.message_post(body=self.env._("Approved by %s.", self.env.user.name))
 
     def _note_change(self, user_id):
-        """``user_id`` changed what this pays or to whom: they cannot approve it."""
-        if changed := self.filtered(lambda record: user_id not in record.changed_by_ids.ids):
+        """``user_id`` changed what this pays or to whom: they cannot approve it (its
+        creator cannot already)."""
+        if changed := self.filtered(lambda record: record.create_uid.id != user_id
+                                    and user_id not in record.changed_by_ids.ids):
             changed.sudo().write({"changed_by_ids": [fields.Command.link(user_id)]})
 
     def _log_refusal(self, reason):
