@@ -47,3 +47,14 @@ if ! psql -d postgres -Atc 'SELECT 1' >/dev/null 2>&1; then
         || { echo "error: cannot reach PostgreSQL as $PGUSER nor create that role." >&2; exit 3; }
 fi
 ODOO_DB_ARGS=(--db_user="$PGUSER")
+
+# The key of the secrets encrypted at rest (encryption.py), outside the database. These
+# scripts make throwaway and demo databases: one key per checkout, kept in .build/. A
+# production Odoo sets payout_encryption_key in its configuration file instead.
+if [ -z "${HR_PAYOUT_LINK_ENCRYPTION_KEY:-}" ]; then
+    if [ ! -s "$BUILD/encryption.key" ]; then
+        (umask 077 && "$PYTHON" -c 'from cryptography.fernet import Fernet
+print(Fernet.generate_key().decode())' >"$BUILD/encryption.key")
+    fi
+    export HR_PAYOUT_LINK_ENCRYPTION_KEY=$(cat "$BUILD/encryption.key")
+fi

@@ -1,3 +1,4 @@
+from . import payout_encryption
 from . import payout_workflow_mixin
 from . import payout_approval_mixin
 from . import payout_provider

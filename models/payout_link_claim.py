@@ -17,6 +17,7 @@ from odoo.tools.misc import hmac
 
 from .. import const, utils
 from ..controllers.claim import PayoutClaimController
+from ..encryption import EncryptedChar
 
 _logger = logging.getLogger(__name__)
 
@@ -38,7 +39,7 @@ class PayoutLink(models.Model):
     account_holder_name = fields.Char(copy=False, readonly=True)
     account_number_masked = fields.Char(string="Account", copy=False, readonly=True)
     # What the employee typed, kept only until the payout is final; never shown.
-    account_number = fields.Char(copy=False, groups="base.group_system")
+    account_number = EncryptedChar(copy=False, groups="base.group_system")
 
     # === The claim URL === #
 

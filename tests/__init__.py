@@ -27,3 +27,4 @@ from . import test_public_routes_property
 from . import test_attack_provider_settings
 from . import test_attack_bank_data
 from . import test_employee_display
+from . import test_encryption

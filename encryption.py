@@ -1,0 +1,98 @@
+"""Secrets encrypted at rest: employees' account numbers and the providers' keys.
+
+An `EncryptedChar` field stores its value as a Fernet token (AES-128-CBC and HMAC-SHA256,
+from `cryptography`) under a key kept outside the database: the option
+``payout_encryption_key`` of Odoo's configuration file, else the environment variable
+``HR_PAYOUT_LINK_ENCRYPTION_KEY``. A database dump alone reveals none of these values.
+
+Several keys, comma-separated, rotate the key: the first encrypts, any of them decrypts;
+``payout.encryption`` re-encrypts every value under the first (bin/rotate-key), after which
+the old keys can go.
+
+A missing or wrong key is an EncryptionKeyError, a UserError that says what to do; the
+stored values are never touched by it.
+"""
+
+import os
+
+from cryptography.fernet import Fernet, InvalidToken, MultiFernet
+
+from odoo import fields
+from odoo.exceptions import UserError
+from odoo.tools import config
+
+CONFIG_OPTION = "payout_encryption_key"
+ENVIRONMENT_VARIABLE = "HR_PAYOUT_LINK_ENCRYPTION_KEY"
+# What a stored value starts with once encrypted; a value without it is clear text (from a
+# write not flushed yet, or from before the encryption, which the migration encrypts).
+PREFIX = "payout-enc:"
+
+
+class EncryptionKeyError(UserError):
+    """No key, a malformed key, or a value encrypted under another key."""
+
+
+def generate_key():
+    return Fernet.generate_key().decode()
+
+
+def _configured_keys():
+    raw = config.get(CONFIG_OPTION) or os.environ.get(ENVIRONMENT_VARIABLE) or ""
+    return [key.strip() for key in raw.split(",") if key.strip()]
+
+
+def _cipher(keys=None):
+    keys = _configured_keys() if keys is None else keys
+    if not keys:
+        raise EncryptionKeyError(
+            f"hr_payout_link keeps account numbers and provider keys encrypted, and has no "
+            f"key: set {CONFIG_OPTION} in Odoo's configuration file (or the environment "
+            f"variable {ENVIRONMENT_VARIABLE}) to a Fernet key, e.g. the output of "
+            f"`python3 -c 'from cryptography.fernet import Fernet; "
+            f"print(Fernet.generate_key().decode())'`, then restart Odoo.")
+    try:
+        return MultiFernet([Fernet(key.encode()) for key in keys])
+    except ValueError as error:
+        raise EncryptionKeyError(
+            f"{CONFIG_OPTION}: each key must be a Fernet key (32 bytes, url-safe base64): "
+            f"{error}") from error
+
+
+def is_encrypted(value):
+    return isinstance(value, str) and value.startswith(PREFIX)
+
+
+def encrypt(value, keys=None):
+    """``value`` as stored: a Fernet token under the first key, marked."""
+    if not value or is_encrypted(value):
+        return value
+    return PREFIX + _cipher(keys).encrypt(value.encode()).decode()
+
+
+def decrypt(value, keys=None):
+    """The clear text of a stored ``value`` (clear text is returned as it is)."""
+    if not is_encrypted(value):
+        return value
+    try:
+        return _cipher(keys).decrypt(value.removeprefix(PREFIX).encode()).decode()
+    except InvalidToken as error:
+        raise EncryptionKeyError(
+            f"A value was encrypted under another key than {CONFIG_OPTION} holds: set it to "
+            f"the key in use when it was stored (several keys, comma-separated, are all "
+            f"tried). Nothing was changed.") from error
+
+
+class EncryptedChar(fields.Char):
+    """A Char stored encrypted (see the module's docstring). Not searchable: the database
+    holds no clear value to compare with."""
+
+    def convert_to_column(self, value, record, values=None, validate=True):
+        return encrypt(super().convert_to_column(value, record, values, validate))
+
+    def convert_to_cache(self, value, record, validate=True):
+        if validate and is_encrypted(value):
+            raise UserError(f"{self.string}: a value cannot start with {PREFIX!r}.")
+        return super().convert_to_cache(value, record, validate)
+
+    def convert_to_record(self, value, record):
+        return decrypt(super().convert_to_record(value, record))
