@@ -19,7 +19,9 @@ from cryptography.fernet import Fernet, InvalidToken, MultiFernet
 
 from odoo import fields
 from odoo.exceptions import UserError
-from odoo.tools import config
+from odoo.tools import LazyTranslate, config
+
+_lt = LazyTranslate(__name__)
 
 CONFIG_OPTION = "payout_encryption_key"
 ENVIRONMENT_VARIABLE = "HR_PAYOUT_LINK_ENCRYPTION_KEY"
@@ -44,18 +46,18 @@ def _configured_keys():
 def _cipher(keys=None):
     keys = _configured_keys() if keys is None else keys
     if not keys:
-        raise EncryptionKeyError(
-            f"hr_payout_link keeps account numbers and provider keys encrypted, and has no "
-            f"key: set {CONFIG_OPTION} in Odoo's configuration file (or the environment "
-            f"variable {ENVIRONMENT_VARIABLE}) to a Fernet key, e.g. the output of "
-            f"`python3 -c 'from cryptography.fernet import Fernet; "
-            f"print(Fernet.generate_key().decode())'`, then restart Odoo.")
+        raise EncryptionKeyError(_lt(
+            "hr_payout_link keeps account numbers and provider keys encrypted, and has no "
+            "key: set %(option)s in Odoo's configuration file (or the environment variable "
+            "%(variable)s) to a Fernet key, e.g. the output of `python3 -c 'from "
+            "cryptography.fernet import Fernet; print(Fernet.generate_key().decode())'`, "
+            "then restart Odoo.", option=CONFIG_OPTION, variable=ENVIRONMENT_VARIABLE))
     try:
         return MultiFernet([Fernet(key.encode()) for key in keys])
     except ValueError as error:
-        raise EncryptionKeyError(
-            f"{CONFIG_OPTION}: each key must be a Fernet key (32 bytes, url-safe base64): "
-            f"{error}") from error
+        raise EncryptionKeyError(_lt(
+            "%(option)s: each key must be a Fernet key (32 bytes, url-safe base64): %(error)s",
+            option=CONFIG_OPTION, error=error)) from error
 
 
 def is_encrypted(value):
@@ -76,10 +78,10 @@ def decrypt(value, keys=None):
     try:
         return _cipher(keys).decrypt(value.removeprefix(PREFIX).encode()).decode()
     except InvalidToken as error:
-        raise EncryptionKeyError(
-            f"A value was encrypted under another key than {CONFIG_OPTION} holds: set it to "
-            f"the key in use when it was stored (several keys, comma-separated, are all "
-            f"tried). Nothing was changed.") from error
+        raise EncryptionKeyError(_lt(
+            "A value was encrypted under another key than %(option)s holds: set it to the "
+            "key in use when it was stored (several keys, comma-separated, are all tried). "
+            "Nothing was changed.", option=CONFIG_OPTION)) from error
 
 
 class EncryptedChar(fields.Char):
@@ -91,7 +93,8 @@ class EncryptedChar(fields.Char):
 
     def convert_to_cache(self, value, record, validate=True):
         if validate and is_encrypted(value):
-            raise UserError(f"{self.string}: a value cannot start with {PREFIX!r}.")
+            raise UserError(record.env._("%(field)s: a value cannot start with %(prefix)r.",
+                                         field=self.string, prefix=PREFIX))
         return super().convert_to_cache(value, record, validate)
 
     def convert_to_record(self, value, record):
