@@ -107,7 +107,7 @@ from urllib.parse import urlsplit
 
 import requests
 
-from ..protocol import xendit
+from ..protocol import xendit, xendit_codes
 from ..protocol.errors import FieldValidationError
 from ..protocol.timeutil import HOUR, MINUTE
 from .server import ProviderSandbox, Response, _check_loopback, json_response
@@ -591,8 +591,8 @@ class XenditSandbox(ProviderSandbox):
         snapshot = copy.deepcopy(item.data)
         if item.kind == "link":
             self._queue(None, snapshot)
-        elif status in xendit.PAYOUT_EVENTS:
-            self._queue(xendit.PAYOUT_EVENTS[status], snapshot, at)
+        elif status in xendit_codes.PAYOUT_EVENTS:
+            self._queue(xendit_codes.PAYOUT_EVENTS[status], snapshot, at)
 
     def _queue(self, event, data, at=None):
         body = data

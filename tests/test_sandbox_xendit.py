@@ -309,7 +309,7 @@ def test_sandbox_requires_the_v2_idempotency_key(sandbox):
         (
             {"amount": 250_000_001},
             "MAXIMUM_TRANSFER_LIMIT_ERROR",
-            "The amount is above Xendit's transfer limit.",
+            "The amount is above the maximum this bank accepts through Xendit.",
         ),
         (
             {"account_number": "4000000000"},
@@ -362,7 +362,7 @@ def test_reused_key_with_another_body_is_refused(sandbox, client):
     with pytest.raises(ProviderClientError) as caught:
         _payout(client, amount=300000)
     assert (caught.value.status, caught.value.code) == (409, "DUPLICATE_TRANSACTION_ERROR")
-    assert "look the payout up" in caught.value.message
+    assert "never pays it twice" in caught.value.message
     assert len(sandbox.payouts) == 1
 
 
@@ -599,7 +599,7 @@ def test_link_failure_reasons(sandbox, client):
     invalid, wrong = client.get_payout_link(invalid), client.get_payout_link(wrong)
     assert invalid.raw["failure_reason"] == "INVALID_DESTINATION"
     assert invalid.raw["account_number"] == "4000000001" and invalid.raw["claimed_timestamp"]
-    assert xendit.failure_message(wrong) == xendit.ERROR_MESSAGES["TOO_MANY_WRONG_PASSWORDS"]
+    assert xendit.failure_message(wrong) == xendit.message_of("TOO_MANY_WRONG_PASSWORDS")
     assert client.get_balance() == xendit_sim.DEFAULT_BALANCE  # the failed claim was refunded
 
 
