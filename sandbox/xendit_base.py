@@ -18,7 +18,7 @@ READ_ONLY_KEY = "xnd_public_development_sandbox_not_a_secret"  # GET only
 CALLBACK_TOKEN = "sandbox-callback-token-not-a-secret"
 BUSINESS_ID = "sandbox-business-1"
 DEFAULT_BALANCE = 1_000_000_000
-# /docs/payout-links-overview and the v2 examples (estimated_arrival_time = created + 15 min).
+# The v2 examples of /docs/integration-payouts: estimated_arrival_time = created + 15 min.
 DISBURSE_TIME = 15 * MINUTE
 # Statuses whose amount goes back to the balance (/docs/payout-status-lifecycle; a failed
 # link's claim, /docs/payout-links-overview).
