@@ -156,6 +156,8 @@ class PayoutProviderXendit(models.Model):
         """Read the channels the Xendit account can pay now (Payout Managers too)."""
         self.ensure_one()
         self.check_access("write")
+        if self.code != "xendit":
+            raise UserError(self.env._("%s is not a Xendit provider.", self.name))
         try:
             self._xendit_refresh_channels()
         except ProviderError as error:

@@ -93,5 +93,7 @@ class TestXenditChannels(XenditCommon):
         with self.assertRaises(AccessError):
             self.in_odoo.with_user(self.user_manager).write(
                 {"xendit_channel_codes": ["ID_BCA", "ID_NOWHERE"]})
+        with self.assertRaisesRegex(UserError, "not a Xendit provider"):
+            self.provider.with_user(self.user_manager).action_xendit_refresh_channels()
         self.assertFalse(self._channel_calls())
         self.assertFalse(self.in_odoo.sudo().xendit_channel_codes)
