@@ -420,9 +420,12 @@ BEFORE_EXPIRY, AT_EXPIRY = "2025-01-04T09:59:59.999Z", LINK["expiration_timestam
     ],
 )
 def test_expiry_is_told_from_a_void_by_the_expiration_timestamp(raw_status, changed, state):
-    status = xendit.parse_link({**LINK, "status": raw_status, **changed})
+    status = xendit.parse_link({**LINK, "status": raw_status, **changed,
+                                "failure_reason": "INVALID_DESTINATION"})
     assert status.state == state
-    assert status.reason == (None if state != "failed" else status.reason)
+    # Only a failure has a reason: an expiry, a void or a payment has none.
+    assert status.reason == (xendit.message_of("INVALID_DESTINATION") if state == "failed"
+                             else None)
 
 
 def test_expiry_without_a_change_time_is_read_at_the_answer_time():
