@@ -5,6 +5,7 @@ from werkzeug.exceptions import Forbidden
 
 from odoo import http
 from odoo.http import request
+from odoo.osv import expression
 
 from ..protocol import xendit
 from ..protocol.errors import ProviderBadSignature, ProviderError
@@ -34,15 +35,20 @@ class XenditCallbackController(http.Controller):
             status = xendit.parse_callback(json.loads(request.httprequest.get_data() or b"null"))
         except (ValueError, ProviderError):
             return request.make_json_response({"error": "not a Xendit callback"}, status=400)
-        # By its id, or by its external id for a link whose creation's answer was lost.
-        link_sudo = request.env["payout.link"].sudo().search([
-            ("provider_id", "in", providers.ids),
-            "|", ("provider_reference", "=", status.provider_reference or ""),
-            ("submission_reference", "=", xendit.our_reference(status) or ""),
-        ], limit=1)
+        # By its id, or by our external id: a link whose creation's answer was lost, or
+        # a Payout Link event (it names the disbursement, not the link). Only by the
+        # references given: an empty one would match every link without one.
+        references = [[(fname, "=", reference)] for fname, reference in (
+            ("provider_reference", status.provider_reference),
+            ("submission_reference", xendit.our_reference(status)))
+            if reference and isinstance(reference, str)]
+        link_sudo = request.env["payout.link"].sudo().search(expression.AND([
+            [("provider_id", "in", providers.ids)], expression.OR(references)]), limit=1
+        ) if references else None
         if not link_sudo:
             # Acknowledged all the same, or Xendit would retry it for a day.
-            _logger.info("Xendit callback for an unknown payout %s", status.provider_reference)
+            _logger.info("Xendit callback for an unknown payout %s (%s)",
+                         status.provider_reference, xendit.our_reference(status))
             return request.make_json_response({"status": "ignored"})
         link_sudo._follow_callback(status.provider_reference)
         return request.make_json_response({"status": "accepted"})

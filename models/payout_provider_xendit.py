@@ -1,15 +1,18 @@
+import logging
 from functools import partial
 
 from werkzeug.urls import url_join
 
 from odoo import api, fields, models
 from odoo.exceptions import UserError, ValidationError
-from odoo.tools import format_amount
+from odoo.tools import format_amount, format_datetime
 
 from ..controllers.xendit import XenditCallbackController
 from ..protocol import xendit
 from ..protocol.errors import ProviderClientError, ProviderError, ProviderMismatch
 from .payout_provider import ProviderUnavailable, is_allowed_api_url
+
+_logger = logging.getLogger(__name__)
 
 # The prepared calls (see payout.provider's hooks): plain values and a client getter, no
 # ORM, so they may run in a worker thread.
@@ -87,6 +90,14 @@ class PayoutProviderXendit(models.Model):
         "account through Xendit Payouts v2. At Xendit: Xendit emails the employee and hosts "
         "the claim; Odoo follows the link.",
     )
+    # The bank channels the account can pay (GET /payouts_channels), refreshed weekly and
+    # by a button; the shipped list until Xendit answers. Written by the refresh only.
+    xendit_channel_codes = fields.Json(
+        string="Xendit Channels", readonly=True, copy=False, groups="base.group_system")
+    xendit_channels_date = fields.Datetime(
+        string="Channels Read On", readonly=True, copy=False, groups="base.group_system")
+    xendit_channels_info = fields.Char(
+        string="Payout Channels", compute="_compute_xendit_channels_info")
     xendit_payouts_callback_url = fields.Char(
         string="Payouts v2 Callback URL", compute="_compute_xendit_callback_urls"
     )
@@ -118,13 +129,66 @@ class PayoutProviderXendit(models.Model):
                 base_url, XenditCallbackController._payout_link_url
             )
 
+    @api.depends("code", "xendit_channel_codes", "xendit_channels_date")
+    @api.depends_context("lang")
+    def _compute_xendit_channels_info(self):
+        for provider in self:
+            read = provider.sudo()
+            provider.xendit_channels_info = self.env._(
+                "%(count)s bank channels, read from Xendit on %(date)s",
+                count=len(read.xendit_channel_codes),
+                date=format_datetime(self.env, read.xendit_channels_date),
+            ) if read.xendit_channel_codes else self.env._(
+                "The shipped list of %s banks (not read from Xendit yet)",
+                len(xendit.CHANNEL_CODES))
+
     def _get_payout_banks(self):
-        """Override of payout.provider: only the banks Xendit has a channel for."""
+        """Override of payout.provider: only the banks the Xendit account can pay."""
         banks = super()._get_payout_banks()
         if self.code != "xendit":
             return banks
-        # Payouts v2 pays to Xendit's channels only: offer no bank it would refuse.
-        return banks.filtered(lambda bank: bank.payout_bank_code in xendit.CHANNEL_CODES)
+        # Payouts v2 pays to the account's channels only: offer no bank it would refuse.
+        channels = set(self.sudo().xendit_channel_codes or xendit.CHANNEL_CODES.values())
+        return banks.filtered(
+            lambda bank: xendit.CHANNEL_CODES.get(bank.payout_bank_code) in channels)
+
+    def action_xendit_refresh_channels(self):
+        """Read the channels the Xendit account can pay now (Payout Managers too)."""
+        self.ensure_one()
+        self.check_access("write")
+        if self.code != "xendit":
+            raise UserError(self.env._("%s is not a Xendit provider.", self.name))
+        try:
+            self._xendit_refresh_channels()
+        except ProviderError as error:
+            raise UserError(self.env._(
+                "Xendit did not list its payout channels (%s): the banks offered stay as "
+                "they were.", error.message,
+            )) from error
+        return {
+            "type": "ir.actions.client",
+            "tag": "display_notification",
+            "params": {"type": "success", "message": self.xendit_channels_info,
+                       "next": {"type": "ir.actions.client", "tag": "soft_reload"}},
+        }
+
+    @api.model
+    def _cron_refresh_xendit_channels(self):
+        """Weekly: each Xendit provider in use reads its channels; one that fails keeps
+        the banks it offered."""
+        for provider in self.sudo().search([("code", "=", "xendit"), ("state", "!=", "disabled")]):
+            try:
+                provider._xendit_refresh_channels()
+            except (ProviderError, UserError) as error:  # UserError: a live key in Test Mode
+                _logger.warning("Xendit provider %s: channels not refreshed: %s",
+                                provider.id, error)
+
+    def _xendit_refresh_channels(self):
+        """Store the channel codes Xendit lists now; a ProviderError keeps what was."""
+        self.ensure_one()
+        codes = self._api_client().get_payout_channels()
+        self.sudo().write({"xendit_channel_codes": codes,
+                           "xendit_channels_date": fields.Datetime.now()})
 
     @api.constrains("code", "state", "xendit_base_url", "xendit_secret_key")
     def _check_xendit_settings(self):

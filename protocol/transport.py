@@ -35,17 +35,18 @@ class ApiResponse:
     status: int
     headers: Mapping[str, str]
     body: bytes
-    data: dict
+    data: dict | list  # a list only when the call asked for one (`send(array=True)`)
     replayed: bool = False  # the provider answered a repeat with the original result
 
 
-def decode_json(body):
-    """Return the JSON object in `body`, or None if it is not one."""
+def decode_json(body, *, array=False):
+    """Return the JSON object in `body` (with `array`, a JSON array too), or None if it is
+    not one."""
     try:
         data = json.loads(body)
     except ValueError:
         return None
-    return data if isinstance(data, dict) else None
+    return data if isinstance(data, (dict, list) if array else dict) else None
 
 
 class ApiClient:
@@ -76,12 +77,14 @@ class ApiClient:
         self.sleep = sleep
         self.last_response = None
 
-    def send(self, method, path, payload=None, *, request_id=None):
+    def send(self, method, path, payload=None, *, request_id=None, array=False):
+        """The provider's answer (ApiResponse) to one call; with `array`, the answer may be
+        a JSON array as well as the JSON object every answer is otherwise."""
         body = b"" if payload is None else json.dumps(payload, separators=(",", ":")).encode()
         attempt = 0
         while True:
             try:
-                self.last_response = self._send_once(method, path, body, request_id)
+                self.last_response = self._send_once(method, path, body, request_id, array)
                 return self.last_response
             except ProviderError as error:
                 if not error.retryable or attempt >= self.max_retries:
@@ -103,7 +106,7 @@ class ApiClient:
     def close(self):
         self.session.close()
 
-    def _send_once(self, method, path, body, request_id):
+    def _send_once(self, method, path, body, request_id, array=False):
         try:
             response = self.session.request(
                 method,
@@ -130,11 +133,12 @@ class ApiClient:
         replayed = self._is_replay(response)
         if response.status_code >= 400 and not replayed:
             raise self._parse_error(response)
+        items = decode_json(response.content, array=True) if array else None
         return ApiResponse(
             status=response.status_code,
             headers=response.headers,
             body=response.content,
-            data=self._parse_response(response),
+            data=items if isinstance(items, list) else self._parse_response(response),
             replayed=replayed,
         )
 

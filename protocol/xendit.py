@@ -1,30 +1,38 @@
 """Xendit: the Payout Link API (legacy `/payouts`) and Payouts v2 (`/v2/payouts`).
 
-Sources: research/providers.md §2. Both APIs use HTTP Basic auth with the secret API key
-as the user name and an empty password; answers are plain JSON (not signed). Errors have
-the body `{"error_code": ..., "message": ..., "errors": [...]}`.
+Sources (docs.xendit.co as copied on 2026-04-23 in Adianjayaditya/xendit-docs-rag, and
+Xendit's SDKs): research/2026-12-review/providers-audit.md, items X1-X24. Both APIs use
+HTTP Basic auth with the secret API key as the user name and an empty password; answers
+are plain JSON (not signed). Errors have the body `{"error_code", "message", "errors"}`.
 
 Payout Link: `POST /payouts` {external_id, amount, email} creates a link that Xendit
 emails to the employee with a secret password; `GET /payouts/{id}`; `POST
-/payouts/{id}/void` while it is not claimed. Idempotency header `X-IDEMPOTENCY-KEY`.
+/payouts/{id}/void` while it is PENDING. Idempotency header `X-IDEMPOTENCY-KEY` (legacy
+xendit-python only; the docs promise none for links). A reused external_id is refused
+with DUPLICATE_PAYOUT_ERROR (/docs/integration-payout-links).
 
 Payouts v2: `POST /v2/payouts` pays a bank account now (idempotency header
-`Idempotency-key`, required); `GET /v2/payouts/{id}`; `GET /v2/payouts?reference_id=`;
-`POST /v2/payouts/{id}/cancel` only while ACCEPTED; `GET /balance`.
+`Idempotency-key`, required); `GET /v2/payouts/{id}`; `GET /v2/payouts?reference_id=`
+(a bare JSON array in the docs, `{"data": [...]}` in the SDKs: both are read);
+`POST /v2/payouts/{id}/cancel` only while ACCEPTED; `GET /payouts_channels` (a JSON
+array of channels, xendit-python docs/PayoutApi.md); `GET /balance`.
 
 Callbacks carry the header `x-callback-token`, to compare with the dashboard's token
-(`verify_callback_token`). v2 callbacks are `{event, business_id, created, data}` with
-event `payout.succeeded` / `payout.failed` / `payout.reversed`; a link's callback is the
-Payout Link object itself (its shape is not documented: re-fetch it before trusting it).
+(`verify_callback_token`). They are `{event, business_id, created, data}`: v2 events
+`payout.succeeded` / `payout.failed` / `payout.reversed`; Payout Link events
+`disbursement.completed` / `disbursement.failed`, whose data is the disbursement (its id
+is not the link's: it is matched by its external_id). A Payout Link object posted as is
+(the legacy callback) is read too. A callback is a hint: the payout is fetched again.
 
 A repeat of a successful call (same idempotency key, same body) answered with HTTP 409
-and the original object counts as the original answer (`last_response.replayed`); a 409
-`DUPLICATE_TRANSACTION_ERROR` without it means "key already used": look the payout up
-(`find_payouts(reference_id)`) rather than send it again under a new key.
+and the original object counts as the original answer (`last_response.replayed`); every
+duplicate code (DUPLICATE_CODES) means "Xendit may hold it already": look it up, never
+send it again under a new key.
 """
 
 import hmac
 import re
+from datetime import datetime, timezone
 from decimal import Decimal
 from urllib.parse import urlencode
 
@@ -35,116 +43,31 @@ from .errors import (
     ProviderMalformedResponse,
     ProviderServerError,
 )
+from .timeutil import parse_timestamp
 from .transport import ApiClient, decode_json
 from .validation import exact_float, positive_amount
 from .validation import text as check_text
+from .xendit_codes import (
+    CHANNEL_CODES,
+    CODES,
+    EXPIRABLE_LINK_STATUSES,
+    LINK_EVENTS,
+    LINK_STATUS_MAPPING,
+    PAYOUT_STATUS_MAPPING,
+    UNKNOWN,
+)
 
 API_URL = "https://api.xendit.co"  # test and live alike: the key tells them apart
 TEST_KEY_PREFIX = "xnd_development_"
 LINK_PATH = "/payouts"
 PAYOUT_PATH = "/v2/payouts"
 BALANCE_PATH = "/balance"
+CHANNELS_PATH = "/payouts_channels"
 LINK_IDEMPOTENCY_HEADER = "X-IDEMPOTENCY-KEY"
 PAYOUT_IDEMPOTENCY_HEADER = "Idempotency-key"
 CALLBACK_TOKEN_HEADER = "x-callback-token"
-PAYOUT_EVENTS = {  # v2 callback events, by the payout status they announce
-    "SUCCEEDED": "payout.succeeded",
-    "FAILED": "payout.failed",
-    "REVERSED": "payout.reversed",
-}
 DEFAULT_CURRENCY = "IDR"
 
-LINK_STATUS_MAPPING = {
-    "PENDING": "sent",
-    "ISSUED": "sent",  # legacy name of PENDING
-    "DISBURSING": "processing",  # claimed, money moving
-    "LOCKED": "processing",
-    "COMPLETED": "done",
-    "FAILED": "failed",  # final: create a new link
-    "EXPIRED": "expired",  # not claimed in time
-    "VOIDED": "cancelled",
-}
-
-PAYOUT_STATUS_MAPPING = {
-    "ACCEPTED": "processing",
-    "REQUESTED": "processing",
-    "PENDING_COMPLIANCE_ASSESSMENT": "processing",
-    "SUCCEEDED": "done",
-    "FAILED": "failed",
-    "COMPLIANCE_REJECTED": "failed",
-    "REVERSED": "failed",  # after SUCCEEDED: the bank sent the money back
-    # Cancelled at Xendit (only possible before any money moved): the employee was not
-    # paid and has already claimed, so the link fails and can be reissued.
-    "CANCELLED": "failed",
-}
-
-# Bank clearing code (res.bank.payout_bank_code) -> Xendit channel code, for the
-# Indonesian banks shipped in data/res_bank_data.xml.
-CHANNEL_CODES = {
-    "014": "ID_BCA",
-    "008": "ID_MANDIRI",
-    "009": "ID_BNI",
-    "002": "ID_BRI",
-    "022": "ID_CIMB",
-    "013": "ID_PERMATA",
-    "011": "ID_DANAMON",
-    "451": "ID_BSI",
-    "200": "ID_BTN",
-    "016": "ID_MAYBANK",
-    "028": "ID_OCBC",
-    "019": "ID_PANIN",
-    "426": "ID_MEGA",
-    "213": "ID_BTPN",
-    "536": "ID_BCA_SYR",
-    "542": "ID_JAGO",
-    "535": "ID_SEABANK",
-    "110": "ID_BJB",
-}
-
-# Error codes (and failure codes of failed payouts) -> what to tell the user.
-ERROR_MESSAGES = {
-    "API_VALIDATION_ERROR": "Xendit refused a field of the request.",
-    "INVALID_JSON_FORMAT": "Xendit could not read the request.",
-    "RECIPIENT_ACCOUNT_NUMBER_ERROR": "The bank account number is not valid for this bank.",
-    "RECIPIENT_AMOUNT_ERROR": (
-        "The amount is outside what this bank accepts (minimum, maximum or increment)."
-    ),
-    "MAXIMUM_TRANSFER_LIMIT_ERROR": "The amount is above Xendit's transfer limit.",
-    "CHANNEL_CODE_NOT_SUPPORTED_ERROR": "Xendit cannot pay to this bank.",
-    "DUPLICATE_TRANSACTION_ERROR": (
-        "This idempotency key was already used for another request: look the payout up "
-        "instead of sending it again."
-    ),
-    "DUPLICATE_ERROR": (
-        "Xendit already has a payout with this idempotency key: look it up instead of "
-        "sending it again."
-    ),
-    "DUPLICATE_PAYOUT_ERROR": (
-        "Xendit already has a payout link with this external id: Odoo waits for its "
-        "callback instead of creating another."
-    ),
-    "INSUFFICIENT_BALANCE": "The Xendit balance is too low for this payout.",
-    "REQUEST_FORBIDDEN_ERROR": (
-        "The Xendit API key may not do this: it needs the Money-out write permission."
-    ),
-    "INVALID_API_KEY": "The Xendit API key is wrong or missing.",
-    "CANNOT_VOID_PAYOUT": (
-        "The payout link can no longer be voided: the employee already claimed it, or it "
-        "is finished."
-    ),
-    "CANNOT_CANCEL_PAYOUT": "The payout can no longer be cancelled: Xendit already sent it.",
-    "PAYOUT_NOT_FOUND": "Xendit has no payout with this id.",
-    "DATA_NOT_FOUND": "Xendit has no payout with this id.",
-    "SERVER_ERROR": "Xendit had an internal error; the same request can be sent again.",
-    # Failure codes of payouts and links that failed after they were accepted.
-    "INVALID_DESTINATION": "The destination bank account does not exist or cannot receive.",
-    "TOO_MANY_WRONG_PASSWORDS": (
-        "The employee entered a wrong secret password too many times; create a new link."
-    ),
-}
-# Xendit may hold the payout already: its outcome is unknown until looked up, never a
-# refusal (the current name of each, and the legacy v2 one).
-DUPLICATE_CODES = {"DUPLICATE_ERROR", "DUPLICATE_PAYOUT_ERROR", "DUPLICATE_TRANSACTION_ERROR"}
 _DETAILED = {"API_VALIDATION_ERROR", "INVALID_JSON_FORMAT"}  # the provider's text names the field
 
 _EXTERNAL_ID = re.compile(r"[A-Za-z0-9]{1,30}")
@@ -241,11 +164,11 @@ def channel_code(bank_code):
 # Responses --------------------------------------------------------------------------
 
 
-def _parse(data, mapping, what):
+def _parse(data, mapping, what, state_of=None):
     status = data.get("status") if isinstance(data, dict) else None
     if not isinstance(status, str) or not status:
         raise ProviderMalformedResponse(f"Xendit's answer has no {what} status.")
-    state = mapping.get(status.upper())
+    state = (state_of or mapping.get)(status.upper())
     return ProviderAnswer(
         state=state,
         raw_status=status,
@@ -255,9 +178,31 @@ def _parse(data, mapping, what):
     )
 
 
-def parse_link(data):
-    """ProviderAnswer of a Payout Link object (a GET answer or a link callback)."""
-    return _parse(data, LINK_STATUS_MAPPING, "payout link")
+def _timestamp(value):
+    try:
+        return parse_timestamp(value)
+    except (AttributeError, TypeError, ValueError):
+        return None
+
+
+def _link_state(data, status, now):
+    """A link's Odoo state: FAILED or VOIDED given at or after its expiration_timestamp
+    is an expiry, told by when Xendit says it changed (its `<status>_timestamp`, else
+    `updated`), else by ``now``."""
+    state = LINK_STATUS_MAPPING.get(status)
+    if status not in EXPIRABLE_LINK_STATUSES:
+        return state
+    expires = _timestamp(data.get("expiration_timestamp"))
+    changed = (_timestamp(data.get(f"{status.lower()}_timestamp"))
+               or _timestamp(data.get("updated")) or now or datetime.now(timezone.utc))
+    return "expired" if expires and changed >= expires else state
+
+
+def parse_link(data, now=None):
+    """ProviderAnswer of a Payout Link object (a GET answer or a legacy link callback);
+    ``now`` (an aware datetime) is when the answer came, for a status without its time."""
+    return _parse(data, LINK_STATUS_MAPPING, "payout link",
+                  lambda status: _link_state(data, status, now))
 
 
 def parse_payout(data):
@@ -266,14 +211,51 @@ def parse_payout(data):
 
 
 def parse_callback(data):
-    """ProviderAnswer of a callback body: a v2 event envelope or a Payout Link object."""
+    """ProviderAnswer of a callback body: a v2 payout event, a Payout Link event (whose
+    answer names no link: the disbursement's id is not the link's), or a Payout Link
+    object. Only its references are trusted, to find the payout and fetch it."""
     if not isinstance(data, dict):
         raise ProviderMalformedResponse("Xendit's callback is not a JSON object.")
-    if "event" in data:
-        if not isinstance(data.get("data"), dict):
-            raise ProviderMalformedResponse("Xendit's payout event has no data.")
-        return parse_payout(data["data"])
-    return parse_link(data)
+    if "event" not in data:
+        return parse_link(data)
+    event = data["event"]
+    if not isinstance(data.get("data"), dict):
+        raise ProviderMalformedResponse("Xendit's payout event has no data.")
+    if event in LINK_EVENTS:
+        disbursement = data["data"]
+        state = LINK_EVENTS[event]
+        return ProviderAnswer(
+            state=state,
+            raw_status=str(disbursement.get("status") or event),
+            reason=failure_message(disbursement) if state == "failed" else None,
+            raw=disbursement,
+        )
+    return parse_payout(data["data"])
+
+
+def _listed(data, what):
+    """The items of a list answer: a bare JSON array, or `{"data": [...]}`."""
+    items = data.get("data") if isinstance(data, dict) else data
+    if not isinstance(items, list):
+        raise ProviderMalformedResponse(f"Xendit's {what} list has no data.")
+    return items
+
+
+def parse_channels(data, currency=DEFAULT_CURRENCY):
+    """The sorted channel codes of a `GET /payouts_channels` answer that pay bank
+    accounts in ``currency`` (xendit-python docs/payout/Channel.md: channel_code,
+    channel_category, currency, channel_name, amount_limits). A list with no such channel
+    is malformed: it would leave employees no bank to choose."""
+    codes = set()
+    for channel in _listed(data, "channel"):
+        code = channel.get("channel_code") if isinstance(channel, dict) else None
+        if not (isinstance(code, str) and _CHANNEL_CODE.fullmatch(code)):
+            raise ProviderMalformedResponse("Xendit listed a payout channel without its code.")
+        if channel.get("channel_category") == "BANK" and channel.get("currency") == currency:
+            codes.add(code)
+    if not codes:
+        raise ProviderMalformedResponse(f"Xendit listed no bank channel paying {currency}.")
+    return sorted(codes)
 
 
 def failure_message(answer):
@@ -283,7 +265,12 @@ def failure_message(answer):
     code = raw.get("failure_code") or raw.get("failure_reason")
     if not code:
         return None
-    return ERROR_MESSAGES.get(code, f"Xendit reports: {code}.")
+    return message_of(code) or f"Xendit reports: {code}."
+
+
+def message_of(code):
+    """What HR reads for a Xendit error or failure code (None for a code not in CODES)."""
+    return CODES.get(code, (None, None))[1]
 
 
 def our_reference(answer):
@@ -372,11 +359,16 @@ class XenditClient(ApiClient):
     def find_payouts(self, reference_id):
         """The payouts created with `reference_id` (how to reconcile a lost answer)."""
         reference_id = check_text("reference_id", reference_id, limit=MAX_REFERENCE)
-        response = self.send("GET", f"{PAYOUT_PATH}?{urlencode({'reference_id': reference_id})}")
-        items = response.data.get("data")
-        if not isinstance(items, list):
-            raise ProviderMalformedResponse("Xendit's payout list has no data.")
-        return [parse_payout(item) for item in items]
+        query = urlencode({"reference_id": reference_id})
+        response = self.send("GET", f"{PAYOUT_PATH}?{query}", array=True)
+        return [parse_payout(item) for item in _listed(response.data, "payout")]
+
+    def get_payout_channels(self, currency=DEFAULT_CURRENCY):
+        """The codes of the bank channels this account can pay in ``currency``."""
+        currency = check_text("currency", currency, _CURRENCY, "3 capital letters")
+        query = urlencode({"currency": currency, "channel_category": "BANK"})
+        response = self.send("GET", f"{CHANNELS_PATH}?{query}", array=True)
+        return parse_channels(response.data, currency)
 
     def cancel_payout(self, payout_id):
         """Cancel a v2 payout while Xendit has not sent it. Odoo never does (a claimed link
@@ -407,7 +399,7 @@ class XenditClient(ApiClient):
 
     def _is_replay(self, response):
         # A repeat with the same key and body answered with the original object; a 409
-        # error (DUPLICATE_TRANSACTION_ERROR) has an error_code and no status.
+        # error (a duplicate code) has an error_code and no status.
         if response.status_code != 409:
             return False
         data = decode_json(response.content) or {}
@@ -422,7 +414,8 @@ class XenditClient(ApiClient):
         return error
 
     def _is_refusal(self, status, code):
-        return super()._is_refusal(status, code) and code not in DUPLICATE_CODES
+        # A code's kind decides (a duplicate is never a refusal, whatever its status).
+        return super()._is_refusal(status, code) and CODES.get(code, (None,))[0] != UNKNOWN
 
     def _error_details(self, data):
         nested = data.get("error") if isinstance(data.get("error"), dict) else {}
@@ -430,7 +423,7 @@ class XenditClient(ApiClient):
         detail = data.get("message") or nested.get("message")
         code = str(code) if code else None
         detail = str(detail) if detail else None
-        message = ERROR_MESSAGES.get(code)
+        message = message_of(code)
         if message and detail and code in _DETAILED:
             message = f"{message} {detail}"
         return message or detail, code

@@ -3,6 +3,7 @@
 import base64
 import json
 import xml.etree.ElementTree as ET
+from datetime import datetime, timezone
 from decimal import Decimal
 from pathlib import Path
 
@@ -37,6 +38,7 @@ LINK = {
     "status": "PENDING",
     "expiration_timestamp": "2025-01-04T10:00:00.000Z",
     "created": "2025-01-01T10:00:00.000Z",
+    "updated": "2025-01-01T10:00:00.000Z",
     "payout_url": "https://payout.xendit.co/web/a6ee1bf1-ffcd-4bda-a7ab-99c1d5cd0472",
 }
 PAYOUT = {
@@ -77,6 +79,17 @@ def test_create_payout_link_request():
         LINK["id"],
     )
     assert isinstance(status, ProviderAnswer) and not response.replayed
+
+
+def test_basic_auth_header_is_xendits_published_example():
+    # xendit.github.io/apireference, Authentication (audit T5): this key gives this header.
+    prepared = requests.Request(
+        "GET", xendit.API_URL + "/balance", auth=xendit.XenditClient("x", KEY)._build_auth()
+    ).prepare()
+    assert prepared.headers["Authorization"] == (
+        "Basic eG5kX2RldmVsb3BtZW50X1A0cURmT3NzME9DcGw4UnRLclJPSGphUVlOQ2s5ZE41bFNmaytSMWw5V2JlK3"
+        "JTaUN3WjNqdz09Og=="
+    )
 
 
 def test_basic_auth_header_is_the_key_and_an_empty_password():
@@ -148,6 +161,79 @@ def test_malformed_balance_or_listing(content):
     client, _session = _client((200, content))
     with pytest.raises(ProviderMalformedResponse):
         client.get_balance() if b"data" not in content else client.find_payouts("R1")
+
+
+@pytest.mark.parametrize(
+    "listing",
+    [
+        [PAYOUT],  # the docs' example (/docs/integration-payouts): a bare array
+        {"data": [PAYOUT], "has_more": False},  # xendit-python GetPayouts200Response
+    ],
+    ids=["bare array", "data"],
+)
+def test_lookup_by_reference_reads_both_shapes(listing):
+    client, _session = _client((200, json.dumps(listing).encode()))
+    [found] = client.find_payouts("PL-2025-0001")
+    assert (found.provider_reference, found.state) == (PAYOUT["id"], "processing")
+    client, _session = _client((200, b"[]"))
+    assert client.find_payouts("PL-2025-0001") == []
+
+
+@pytest.mark.parametrize("content", [b'{"data":{}}', b"{}", b'"text"', b"[1]", b"null"])
+def test_malformed_lookup_by_reference(content):
+    client, _session = _client((200, content))
+    with pytest.raises(ProviderMalformedResponse):
+        client.find_payouts("R1")
+
+
+def test_only_lists_answer_a_list_call():
+    # Every other call still takes a JSON object only.
+    client, _session = _client((200, json.dumps([LINK]).encode()))
+    with pytest.raises(ProviderMalformedResponse):
+        client.get_payout_link(LINK["id"])
+
+
+def _channel(code, category="BANK", currency="IDR", name=None):
+    """A Channel as xendit-python docs/payout/Channel.md describes it."""
+    return {"channel_code": code, "channel_category": category, "currency": currency,
+            "channel_name": name or code, "amount_limits": {
+                "minimum": 10000, "maximum": 100000000, "minimum_increment": 1}}
+
+
+CHANNELS = [_channel("ID_MANDIRI"), _channel("ID_BCA"), _channel("ID_OVO", "EWALLET"),
+            _channel("PH_BDO", currency="PHP")]
+
+
+@pytest.mark.parametrize("shape", [list, lambda items: {"data": items}], ids=["array", "data"])
+def test_channel_list(shape):
+    client, session = _client((200, json.dumps(shape(CHANNELS)).encode()))
+    assert client.get_payout_channels() == ["ID_BCA", "ID_MANDIRI"]  # IDR banks, sorted
+    [call] = session.calls
+    assert (call["method"], call["url"], call["headers"]) == (
+        "GET", "https://api.xendit.co/payouts_channels?currency=IDR&channel_category=BANK", {})
+
+
+@pytest.mark.parametrize(
+    "listing",
+    [
+        [],  # no channel at all: employees would have no bank to choose
+        [_channel("ID_OVO", "EWALLET")],  # none paying bank accounts
+        [_channel("ID_BCA"), {"channel_name": "no code"}],
+        [_channel("ID_BCA"), _channel("bca")],
+        [_channel("ID_BCA"), "ID_BNI"],
+        {"channels": []},
+    ],
+)
+def test_malformed_channel_list(listing):
+    client, _session = _client((200, json.dumps(listing).encode()))
+    with pytest.raises(ProviderMalformedResponse):
+        client.get_payout_channels()
+
+
+def test_channel_list_of_another_currency():
+    assert xendit.parse_channels(CHANNELS, "PHP") == ["PH_BDO"]
+    with pytest.raises(FieldValidationError):
+        _client()[0].get_payout_channels("peso")
 
 
 # Validation: nothing leaves before the fields are right ---------------------------------
@@ -280,26 +366,85 @@ def test_unknown_bank_code():
 @pytest.mark.parametrize(
     "raw_status, state",
     [
+        # Current (/docs/payout-links-overview).
         ("PENDING", "sent"),
+        ("CLAIMED", "processing"),
+        ("COMPLETED", "done"),
+        ("FAILED", "failed"),
+        ("VOIDED", "cancelled"),
+        # Variants: the void section's VOID, the test scenarios' ACTIVE, CANCELED, EXPIRED.
+        ("VOID", "cancelled"),
+        ("ACTIVE", "sent"),
+        ("CANCELED", "cancelled"),
+        ("EXPIRED", "expired"),
+        # Legacy.
         ("ISSUED", "sent"),
         ("DISBURSING", "processing"),
         ("LOCKED", "processing"),
-        ("COMPLETED", "done"),
-        ("FAILED", "failed"),
-        ("EXPIRED", "expired"),
-        ("VOIDED", "cancelled"),
         ("completed", "done"),
-        ("CLAIMED", None),
-        ("SUCCEEDED", None),
+        ("SUCCEEDED", None),  # a v2 word: unknown for a link, which keeps its state
+        ("READY", None),
     ],
 )
 def test_link_status_mapping(raw_status, state):
-    status = xendit.parse_link({**LINK, "status": raw_status})
+    # Before the link's expiry (LINK's expiration_timestamp is 2025-01-04T10:00).
+    status = xendit.parse_link({**LINK, "status": raw_status, "updated": "2025-01-02T10:00:00Z"})
     assert (status.raw_status, status.state, status.provider_reference) == (
         raw_status,
         state,
         LINK["id"],
     )
+
+
+BEFORE_EXPIRY, AT_EXPIRY = "2025-01-04T09:59:59.999Z", LINK["expiration_timestamp"]
+
+
+@pytest.mark.parametrize(
+    "raw_status, changed, state",
+    [
+        # FAILED / VOIDED / VOID given at or after expiration_timestamp: an expiry.
+        ("FAILED", {"failed_timestamp": AT_EXPIRY}, "expired"),
+        ("FAILED", {"updated": "2025-01-05T00:00:00Z"}, "expired"),
+        ("VOIDED", {"updated": AT_EXPIRY}, "expired"),
+        ("VOID", {"void_timestamp": "2025-01-04T10:00:00+00:00"}, "expired"),
+        ("VOIDED", {"voided_timestamp": "2025-01-04T17:00:00+07:00"}, "expired"),
+        # Before it: a real failure (wrong passwords, a bank) or a void by Odoo.
+        ("FAILED", {"failed_timestamp": BEFORE_EXPIRY}, "failed"),
+        ("VOIDED", {"updated": BEFORE_EXPIRY}, "cancelled"),
+        ("VOID", {"updated": "2025-01-04T16:59:59+07:00"}, "cancelled"),
+        # The status's own time wins over `updated`.
+        ("FAILED", {"failed_timestamp": BEFORE_EXPIRY, "updated": AT_EXPIRY}, "failed"),
+        # Other statuses never turn into an expiry.
+        ("COMPLETED", {"updated": "2025-02-01T00:00:00Z"}, "done"),
+        ("CANCELED", {"updated": "2025-02-01T00:00:00Z"}, "cancelled"),
+    ],
+)
+def test_expiry_is_told_from_a_void_by_the_expiration_timestamp(raw_status, changed, state):
+    status = xendit.parse_link({**LINK, "status": raw_status, **changed,
+                                "failure_reason": "INVALID_DESTINATION"})
+    assert status.state == state
+    # Only a failure has a reason: an expiry, a void or a payment has none.
+    assert status.reason == (xendit.message_of("INVALID_DESTINATION") if state == "failed"
+                             else None)
+
+
+def test_expiry_without_a_change_time_is_read_at_the_answer_time():
+    voided = {key: value for key, value in LINK.items() if key != "updated"}
+    voided["status"] = "VOIDED"
+    assert xendit.parse_link(voided, now=datetime(2025, 1, 4, 10, tzinfo=timezone.utc)).state == (
+        "expired")
+    assert xendit.parse_link(voided, now=datetime(2025, 1, 3, tzinfo=timezone.utc)).state == (
+        "cancelled")
+    # No (readable) expiration_timestamp: the status as it is.
+    for expiry in (None, "soon", 12):
+        data = {**voided, "expiration_timestamp": expiry, "updated": "2099-01-01T00:00:00Z"}
+        assert xendit.parse_link(data).state == "cancelled"
+
+
+def test_an_expired_link_carries_no_failure_reason():
+    status = xendit.parse_link({**LINK, "status": "FAILED", "failure_reason": "EXPIRED_LINK",
+                                "failed_timestamp": AT_EXPIRY})
+    assert (status.state, status.reason) == ("expired", None)
 
 
 @pytest.mark.parametrize(
@@ -343,11 +488,51 @@ def test_parse_callback():
         "created": "2025-01-01T10:15:00.000Z",
         "data": {**PAYOUT, "status": "SUCCEEDED"},
     }
-    assert xendit.parse_callback(event).state == "done"
-    assert xendit.parse_callback({**LINK, "status": "COMPLETED"}).state == "done"
-    for bad in ({"event": "payout.failed"}, {"event": "x", "data": []}, "text"):
+    answer = xendit.parse_callback(event)
+    assert (answer.state, answer.provider_reference) == ("done", PAYOUT["id"])
+    legacy = xendit.parse_callback({**LINK, "status": "COMPLETED"})  # a link object as is
+    assert (legacy.state, legacy.provider_reference, xendit.our_reference(legacy)) == (
+        "done", LINK["id"], "PAY83921251")
+    for bad in ({"event": "payout.failed"}, {"event": "x", "data": []}, "text",
+                {"event": "disbursement.completed", "data": "PAY83921251"}):
         with pytest.raises(ProviderMalformedResponse):
             xendit.parse_callback(bad)
+
+
+DISBURSEMENT = {  # what a Payout Link event carries: the disbursement made for the claim
+    "id": "disb-5f3d2a4c-0000-4c1b-8d7e-123456789abc",
+    "external_id": "PAY83921251",
+    "amount": 250000,
+    "bank_code": "BCA",
+    "account_holder_name": "Siti Rahma",
+}
+
+
+@pytest.mark.parametrize(
+    "event, status, extra, state, reason",
+    [
+        ("disbursement.completed", "SUCCEEDED", {}, "done", None),  # the events table's word
+        ("disbursement.completed", "COMPLETED", {}, "done", None),  # the legacy one
+        ("disbursement.failed", "FAILED", {"failure_code": "REJECTED_BY_CHANNEL"}, "failed",
+         ("The employee's bank refused the transfer; check that the account is active, then "
+         "reissue.")),
+        ("disbursement.failed", "FAILED", {}, "failed", None),
+    ],
+)
+def test_payout_link_events_name_the_link_by_its_external_id(event, status, extra, state, reason):
+    body = {"event": event, "business_id": "5f27a14a9bf05c73dd040bc8",
+            "created": "2025-01-02T10:15:00.000Z",
+            "data": {**DISBURSEMENT, "status": status, **extra}}
+    answer = xendit.parse_callback(body)
+    assert (answer.state, answer.raw_status, answer.reason) == (state, status, reason)
+    # The disbursement's id is not the link's: only our external_id names the link.
+    assert answer.provider_reference is None
+    assert xendit.our_reference(answer) == "PAY83921251"
+
+
+def test_payout_link_event_without_a_status_says_its_event():
+    body = {"event": "disbursement.completed", "data": {"external_id": "PAY1"}}
+    assert xendit.parse_callback(body).raw_status == "disbursement.completed"
 
 
 def test_failure_message():
@@ -367,9 +552,8 @@ def test_failed_answers_carry_the_reason():
     failed = xendit.parse_payout(
         {**PAYOUT, "status": "FAILED", "failure_code": "INVALID_DESTINATION"}
     )
-    assert failed.reason == xendit.failure_message(failed) == xendit.ERROR_MESSAGES[
-        "INVALID_DESTINATION"
-    ]
+    reason = xendit.message_of("INVALID_DESTINATION")
+    assert failed.reason == xendit.failure_message(failed) == reason
     link = xendit.parse_link({**LINK, "status": "FAILED", "failure_reason": "NEW_CODE"})
     assert link.reason == "Xendit reports: NEW_CODE."
     assert xendit.parse_payout({**PAYOUT, "status": "FAILED"}).reason is None  # none given
@@ -444,7 +628,7 @@ def _error_body(code, message="provider text"):
             400,
             _error_body("MAXIMUM_TRANSFER_LIMIT_ERROR"),
             ProviderRefusal,
-            "The amount is above Xendit's transfer limit.",
+            "The amount is above the maximum this bank accepts through Xendit.",
             "MAXIMUM_TRANSFER_LIMIT_ERROR",
         ),
         (
@@ -458,7 +642,7 @@ def _error_body(code, message="provider text"):
             400,
             _error_body("CANNOT_VOID_PAYOUT"),
             ProviderRefusal,
-            xendit.ERROR_MESSAGES["CANNOT_VOID_PAYOUT"],
+            xendit.message_of("CANNOT_VOID_PAYOUT"),
             "CANNOT_VOID_PAYOUT",
         ),
         (
@@ -472,7 +656,7 @@ def _error_body(code, message="provider text"):
             403,
             _error_body("REQUEST_FORBIDDEN_ERROR"),
             ProviderRefusal,
-            xendit.ERROR_MESSAGES["REQUEST_FORBIDDEN_ERROR"],
+            xendit.message_of("REQUEST_FORBIDDEN_ERROR"),
             "REQUEST_FORBIDDEN_ERROR",
         ),
         (
@@ -486,13 +670,8 @@ def _error_body(code, message="provider text"):
             409,
             _error_body("DUPLICATE_TRANSACTION_ERROR"),
             ProviderConflict,
-            xendit.ERROR_MESSAGES["DUPLICATE_TRANSACTION_ERROR"],
+            xendit.message_of("DUPLICATE_TRANSACTION_ERROR"),
             "DUPLICATE_TRANSACTION_ERROR",
-        ),
-        # A duplicate is never a refusal, whatever its status: Xendit may hold the payout.
-        *(
-            (400, _error_body(code), ProviderConflict, xendit.ERROR_MESSAGES[code], code)
-            for code in sorted(xendit.DUPLICATE_CODES)
         ),
         (
             400,
@@ -506,21 +685,21 @@ def _error_body(code, message="provider text"):
             500,
             _error_body("SERVER_ERROR"),
             ProviderServerError,
-            xendit.ERROR_MESSAGES["SERVER_ERROR"],
+            xendit.message_of("SERVER_ERROR"),
             "SERVER_ERROR",
         ),
         (
             400,
             _error_body("SERVER_ERROR"),
             ProviderServerError,
-            xendit.ERROR_MESSAGES["SERVER_ERROR"],
+            xendit.message_of("SERVER_ERROR"),
             "SERVER_ERROR",
         ),
         (
             503,
             b'{"error":{"code":"SERVER_ERROR","message":"Injected server error."}}',
             ProviderServerError,
-            xendit.ERROR_MESSAGES["SERVER_ERROR"],
+            xendit.message_of("SERVER_ERROR"),
             "SERVER_ERROR",
         ),
         (
@@ -541,6 +720,74 @@ def test_error_answers(status, content, error_class, message, code):
         error_class, message, code, status, content.decode(), retryable
     )
     assert len(session.calls) == 1
+
+
+# Every code Xendit publishes, current and legacy, with its outcome kind: a refusal (the
+# link fails), unknown (looked up, never failed) or a failure code of a failed payout.
+CODE_KINDS = {
+    "API_VALIDATION_ERROR": "refusal",
+    "CHANNEL_CODE_NOT_SUPPORTED": "refusal",
+    "RECIPIENT_ACCOUNT_NUMBER_ERROR": "refusal",
+    "MINIMUM_TRANSFER_LIMIT_ERROR": "refusal",
+    "MAXIMUM_TRANSFER_LIMIT_ERROR": "refusal",
+    "AMOUNT_INCREMENT_NOT_SUPPORTED": "refusal",
+    "INSUFFICIENT_BALANCE": "refusal",
+    "DUPLICATE_ERROR": "unknown",
+    "DUPLICATE_PAYOUT_ERROR": "unknown",
+    "INVALID_JSON_FORMAT": "refusal",
+    "CHANNEL_CODE_NOT_SUPPORTED_ERROR": "refusal",
+    "RECIPIENT_AMOUNT_ERROR": "refusal",
+    "DUPLICATE_TRANSACTION_ERROR": "unknown",
+    "REQUEST_FORBIDDEN_ERROR": "refusal",
+    "INVALID_API_KEY": "refusal",
+    "SERVER_ERROR": "unknown",
+    "PAYOUT_NOT_FOUND": "unknown",
+    "DATA_NOT_FOUND": "unknown",
+    "CANNOT_VOID_PAYOUT": "refusal",
+    "CANNOT_CANCEL_PAYOUT": "refusal",
+    "INVALID_DESTINATION": "failure",
+    "DESTINATION_MAXIMUM_LIMIT": "failure",
+    "ACCOUNT_NAME_MISMATCH": "failure",
+    "REJECTED_BY_CHANNEL": "failure",
+    "TEMPORARY_TRANSFER_ERROR": "failure",
+    "TRANSFER_ERROR": "failure",
+    "TOO_MANY_WRONG_PASSWORDS": "failure",
+}
+
+
+def test_every_code_has_its_kind():
+    assert {code: kind for code, (kind, _message) in xendit.CODES.items()} == CODE_KINDS
+
+
+@pytest.mark.parametrize("code", sorted(CODE_KINDS))
+@pytest.mark.parametrize("status", [400, 403, 409])
+def test_an_error_answer_is_what_its_code_says(code, status):
+    client, _session = _client((status, _error_body(code, "Xendit's own words")), max_retries=0)
+    with pytest.raises(ProviderError) as caught:
+        client.create_payout_link("PAY1", 250000, "siti@example.com", "k1")
+    error = caught.value
+    assert (error.code, error.status) == (code, status)
+    assert error.message.startswith(xendit.message_of(code))
+    if code == "SERVER_ERROR":
+        assert isinstance(error, ProviderServerError) and error.retryable
+    elif CODE_KINDS[code] == "unknown" or status == 409:  # a 409 proves nothing
+        assert type(error) is ProviderConflict and not error.refusal
+    else:
+        assert type(error) is ProviderRefusal and error.refusal
+
+
+@pytest.mark.parametrize("code", sorted(CODE_KINDS))
+def test_every_message_is_for_hr(code):
+    message = xendit.message_of(code)
+    assert message[0].isupper() and message.endswith(".")
+    assert code not in message and "_" not in message  # plain words, not Xendit's codes
+    assert "idempotency" not in message.lower()
+
+
+@pytest.mark.parametrize("code", [c for c, kind in sorted(CODE_KINDS.items()) if kind == "failure"])
+def test_failure_codes_are_the_reason_of_a_failed_payout(code):
+    failed = xendit.parse_payout({**PAYOUT, "status": "FAILED", "failure_code": code})
+    assert failed.reason == xendit.message_of(code)
 
 
 def test_server_error_code_is_retried_with_the_same_key():

@@ -298,18 +298,18 @@ def test_sandbox_requires_the_v2_idempotency_key(sandbox):
     [
         (
             {"channel_code": "ID_NOWHERE"},
-            "CHANNEL_CODE_NOT_SUPPORTED_ERROR",
+            "CHANNEL_CODE_NOT_SUPPORTED",
             "Xendit cannot pay to this bank.",
         ),
         (
             {"amount": 9999},
-            "RECIPIENT_AMOUNT_ERROR",
-            "The amount is outside what this bank accepts (minimum, maximum or increment).",
+            "MINIMUM_TRANSFER_LIMIT_ERROR",
+            "The amount is below the minimum this bank accepts through Xendit.",
         ),
         (
             {"amount": 250_000_001},
             "MAXIMUM_TRANSFER_LIMIT_ERROR",
-            "The amount is above Xendit's transfer limit.",
+            "The amount is above the maximum this bank accepts through Xendit.",
         ),
         (
             {"account_number": "4000000000"},
@@ -361,8 +361,8 @@ def test_reused_key_with_another_body_is_refused(sandbox, client):
     _payout(client)
     with pytest.raises(ProviderClientError) as caught:
         _payout(client, amount=300000)
-    assert (caught.value.status, caught.value.code) == (409, "DUPLICATE_TRANSACTION_ERROR")
-    assert "look the payout up" in caught.value.message
+    assert (caught.value.status, caught.value.code) == (409, "DUPLICATE_ERROR")
+    assert "never pays it twice" in caught.value.message and not caught.value.refusal
     assert len(sandbox.payouts) == 1
 
 
@@ -372,11 +372,29 @@ def test_keys_of_the_two_apis_are_separate(sandbox, client):
     assert (len(sandbox.links), len(sandbox.payouts)) == (1, 1)
 
 
-def test_legacy_link_without_key_is_not_idempotent(sandbox):
+def test_reused_external_id_is_refused(sandbox, client):
     body = {"external_id": "PAY1", "amount": 1000, "email": "a@example.com"}
     first, second = _post(sandbox, "/payouts", body), _post(sandbox, "/payouts", body)
-    assert (first.status_code, second.status_code) == (200, 200)
-    assert len(sandbox.links) == 2
+    assert (first.status_code, second.status_code) == (200, 400)
+    assert second.json()["error_code"] == "DUPLICATE_PAYOUT_ERROR"
+    # Under another key too: Xendit may hold the link, so it is never a refusal.
+    with pytest.raises(ProviderClientError) as caught:
+        client.create_payout_link("PAY1", 1000, "a@example.com", "another-key")
+    assert (caught.value.code, caught.value.refusal) == ("DUPLICATE_PAYOUT_ERROR", False)
+    assert len(sandbox.links) == 1
+
+
+def test_link_key_without_replays_is_not_honoured(sandbox, client):
+    """Where Xendit does not replay a link's key (the docs promise no key for links), a
+    repeat is refused by its external_id: one link, an unknown outcome."""
+    sandbox.configure(replays=False)
+    link_id = _link(client)
+    with pytest.raises(ProviderClientError) as caught:
+        _link(client)
+    assert (caught.value.code, caught.value.refusal) == ("DUPLICATE_PAYOUT_ERROR", False)
+    assert list(sandbox.links) == [link_id]
+    assert client.void_payout_link(link_id, "v1").raw_status == "VOIDED"
+    assert client.void_payout_link(link_id, "v1").raw_status == "VOIDED"  # a no-op again
 
 
 def test_refused_request_does_not_use_up_its_key(sandbox, client):
@@ -405,7 +423,7 @@ def test_strict_keys_reconcile_by_lookup(sandbox, sleeps):
     sandbox.server.inject("timeout", seconds=1)
     with pytest.raises(ProviderClientError) as caught:
         client.create_payout(**PAYOUT_ARGS)
-    assert caught.value.code == "DUPLICATE_TRANSACTION_ERROR"
+    assert caught.value.code == "DUPLICATE_ERROR"
     [found] = client.find_payouts(PAYOUT_ARGS["reference_id"])
     assert found.raw_status == "ACCEPTED" and len(sandbox.payouts) == 1
 
@@ -564,22 +582,22 @@ def test_connection_refused(sleeps):
     [
         (
             "siti@example.com",
-            [(0, "PENDING"), (DAY, "PENDING"), (3 * DAY - 1, "PENDING"), (3 * DAY, "EXPIRED")],
+            [(0, "PENDING"), (DAY, "PENDING"), (3 * DAY - 1, "PENDING"), (3 * DAY, "VOIDED")],
         ),
         (
             "claim.siti@example.com",
             [
                 (0, "PENDING"),
                 (HOUR - 1, "PENDING"),
-                (HOUR, "DISBURSING"),
-                (HOUR + 14 * MINUTE, "DISBURSING"),
+                (HOUR, "CLAIMED"),
+                (HOUR + 14 * MINUTE, "CLAIMED"),
                 (HOUR + 15 * MINUTE, "COMPLETED"),
                 (10 * DAY, "COMPLETED"),
             ],
         ),
         (
             "invalid@example.com",
-            [(0, "PENDING"), (HOUR, "DISBURSING"), (HOUR + 15 * MINUTE, "FAILED")],
+            [(0, "PENDING"), (HOUR, "CLAIMED"), (HOUR + 15 * MINUTE, "FAILED")],
         ),
         ("wrongpass@example.com", [(HOUR - 1, "PENDING"), (HOUR, "FAILED"), (5 * DAY, "FAILED")]),
     ],
@@ -589,7 +607,19 @@ def test_link_lifecycle_follows_the_clock(sandbox, client, email, timeline):
     for at, raw_status in follow_clock(sandbox.server.clock, timeline):
         status = client.get_payout_link(link_id)
         assert (at, status.raw_status) == (at, raw_status)
-        assert status.state == xendit.LINK_STATUS_MAPPING[raw_status]
+        expected = "expired" if at >= 3 * DAY and email == "siti@example.com" else (
+            xendit.LINK_STATUS_MAPPING[raw_status])
+        assert status.state == expected
+
+
+@pytest.mark.parametrize("expiry_status", ["VOIDED", "FAILED", "EXPIRED"])
+def test_an_expiry_reads_expired_whatever_status_tells_it(sandbox, client, expiry_status):
+    sandbox.configure(expiry_status=expiry_status)
+    link_id = _link(client)
+    sandbox.server.clock.advance(3 * DAY)
+    status = client.get_payout_link(link_id)
+    assert (status.raw_status, status.state, status.reason) == (expiry_status, "expired", None)
+    assert status.raw["updated"] == status.raw["expiration_timestamp"]
 
 
 def test_link_failure_reasons(sandbox, client):
@@ -599,7 +629,7 @@ def test_link_failure_reasons(sandbox, client):
     invalid, wrong = client.get_payout_link(invalid), client.get_payout_link(wrong)
     assert invalid.raw["failure_reason"] == "INVALID_DESTINATION"
     assert invalid.raw["account_number"] == "4000000001" and invalid.raw["claimed_timestamp"]
-    assert xendit.failure_message(wrong) == xendit.ERROR_MESSAGES["TOO_MANY_WRONG_PASSWORDS"]
+    assert xendit.failure_message(wrong) == xendit.message_of("TOO_MANY_WRONG_PASSWORDS")
     assert client.get_balance() == xendit_sim.DEFAULT_BALANCE  # the failed claim was refunded
 
 
@@ -610,7 +640,7 @@ def test_claim_control_endpoint(sandbox, client):
         json={"id": link_id, "bank_code": "MANDIRI", "account_number": "1300012345678"},
         timeout=5,
     )
-    assert answer.json()["status"] == "DISBURSING"
+    assert answer.json()["status"] == "CLAIMED"
     assert answer.json()["bank_code"] == "MANDIRI"
     assert client.get_balance() == xendit_sim.DEFAULT_BALANCE - 250000
     sandbox.server.clock.advance(15 * MINUTE)
@@ -625,7 +655,9 @@ def test_claim_control_endpoint(sandbox, client):
         ({"wrong_passwords": 3}, "FAILED"),
         ({"wrong_passwords": 2}, "COMPLETED"),
         ({"account_number": "4000000002"}, "FAILED"),
-        ({"account_number": "4000000003"}, "DISBURSING"),
+        ({"account_number": "4000000003"}, "CLAIMED"),
+        ({"account_number": "121212"}, "FAILED"),  # Xendit's test accounts, as for v2
+        ({"account_number": "999999"}, "FAILED"),
     ],
 )
 def test_claim_outcomes(sandbox, client, claim, status):
@@ -677,16 +709,20 @@ def test_void_after_claim_is_refused(sandbox, client):
         "The payout link can no longer be voided: the employee already claimed it, or it "
         "is finished."
     )
-    assert "DISBURSING" in error.body
+    assert "CLAIMED" in error.body
     sandbox.server.clock.advance(HOUR)
     assert client.get_payout_link(link_id).raw_status == "COMPLETED"  # still paid
 
 
-def test_void_of_an_expired_link_is_refused(sandbox, client):
+def test_void_of_an_expired_link_tells_the_expiry(sandbox, client):
     link_id = _link(client)
+    sandbox.server.clock.advance(3 * DAY)  # voided by its expiry: a void is a no-op
+    assert client.void_payout_link(link_id, "void-1").state == "expired"
+    sandbox.configure(expiry_status="FAILED")
+    link_id = _link(client, external_id="PAY2", key="k2")
     sandbox.server.clock.advance(3 * DAY)
     with pytest.raises(ProviderClientError, match="no longer be voided"):
-        client.void_payout_link(link_id, "void-1")
+        client.void_payout_link(link_id, "void-2")
 
 
 # Payouts v2 lifecycle --------------------------------------------------------------------
@@ -783,6 +819,68 @@ def test_cancel_a_fresh_payout(sandbox, client):
     assert client.get_payout(payout_id).raw_status == "CANCELLED"  # nothing more happens
 
 
+# Channels and listings ---------------------------------------------------------------------
+
+
+def test_channel_list_is_the_accounts(sandbox, client):
+    assert client.get_payout_channels() == sorted(xendit.CHANNEL_CODES.values())
+    [call] = sandbox.server.requests
+    assert (call.path, call.query) == ("/payouts_channels",
+                                       {"currency": "IDR", "channel_category": "BANK"})
+    sandbox.configure(channels=["ID_BNI", "ID_BCA", "ID_OVO"])
+    assert client.get_payout_channels() == ["ID_BCA", "ID_BNI"]
+    # What the account cannot pay, Xendit refuses (no payout, no debit).
+    with pytest.raises(ProviderClientError) as caught:
+        _payout(client, channel_code="ID_MANDIRI")
+    assert (caught.value.code, caught.value.refusal) == ("CHANNEL_CODE_NOT_SUPPORTED", True)
+    assert sandbox.payouts == {}
+
+
+def test_channel_list_is_an_array_of_channels(sandbox):
+    answer = requests.get(sandbox.url + "/payouts_channels",
+                          headers={"Authorization": _basic(sandbox.secret_key)}, timeout=5)
+    channels = answer.json()
+    assert isinstance(channels, list) and len(channels) == len(xendit_sim.DEFAULT_CHANNELS)
+    assert channels[0] == {
+        "channel_code": "ID_BCA", "channel_category": "BANK", "currency": "IDR",
+        "channel_name": "BCA", "amount_limits": {
+            "minimum": 10000, "maximum": 250000000, "minimum_increment": 1}}
+    ovo = requests.get(sandbox.url + "/payouts_channels", params={"channel_category": "EWALLET"},
+                       headers={"Authorization": _basic(sandbox.secret_key)}, timeout=5)
+    assert [c["channel_code"] for c in ovo.json()] == ["ID_OVO"]
+
+
+@pytest.mark.parametrize("listing", ["array", "data"])
+def test_lookup_by_reference_in_either_shape(sandbox, client, listing):
+    sandbox.configure(listing=listing)
+    payout_id = _payout(client)
+    answer = requests.get(sandbox.url + "/v2/payouts", params={"reference_id": "PL-2025-0001"},
+                          headers={"Authorization": _basic(sandbox.secret_key)}, timeout=5)
+    assert isinstance(answer.json(), list if listing == "array" else dict)
+    assert [s.provider_reference for s in client.find_payouts("PL-2025-0001")] == [payout_id]
+
+
+@pytest.mark.parametrize(
+    "account, failure_code",
+    [("121212", "INVALID_DESTINATION"), ("123456", "TEMPORARY_TRANSFER_ERROR"),
+     ("999999", "REJECTED_BY_CHANNEL")],
+)
+def test_xendits_own_test_accounts(sandbox, client, account, failure_code):
+    payout_id = _payout(client, account_number=account)
+    sandbox.server.clock.advance(15 * MINUTE)
+    status = client.get_payout(payout_id)
+    assert (status.state, status.raw["failure_code"]) == ("failed", failure_code)
+    assert status.reason == xendit.message_of(failure_code)
+
+
+def test_xendits_reversal_test_account(sandbox, client):
+    payout_id = _payout(client, account_number="654321")
+    sandbox.server.clock.advance(15 * MINUTE)
+    assert client.get_payout(payout_id).raw_status == "SUCCEEDED"
+    sandbox.server.clock.advance(5 * MINUTE)
+    assert client.get_payout(payout_id).raw_status == "REVERSED"
+
+
 # Callbacks ------------------------------------------------------------------------------
 
 
@@ -819,20 +917,25 @@ def test_payout_callbacks_are_delivered_with_the_token(sandbox, client, receiver
     assert len(sandbox.deliveries) == 4
 
 
-def test_link_callbacks_are_the_link_object(sandbox, client, receiver):
+def test_link_callbacks_are_disbursement_events(sandbox, client, receiver):
     sandbox.configure(callback_url=receiver.url, callback_token="tok-odoo")
-    link_id = _link(client, "claim@example.com")
-    expired = _link(client, external_id="PAY2", key="k2")
+    paid = _link(client, "claim@example.com")
+    failed = _link(client, "invalid@example.com", external_id="PAY2", key="k2")
+    _link(client, "wrongpass@example.com", external_id="PAY3", key="k3")  # never claimed
+    _link(client, external_id="PAY4", key="k4")  # expires
     sandbox.server.clock.advance(3 * DAY)
     attempts = sandbox.deliver()
+    links = sandbox.links
     assert [(a["event"], a["id"], a["status"]) for a in attempts] == [
-        (None, link_id, "DISBURSING"),
-        (None, link_id, "COMPLETED"),
-        (None, expired, "EXPIRED"),
+        ("disbursement.completed", links[paid].data["disbursement_id"], "SUCCEEDED"),
+        ("disbursement.failed", links[failed].data["disbursement_id"], "FAILED"),
     ]
     bodies = [json.loads(body) for _path, _headers, body in receiver.received]
-    assert [xendit.parse_callback(b).state for b in bodies] == ["processing", "done", "expired"]
-    assert bodies[0]["id"] == link_id and bodies[0]["external_id"] == "PAY1"
+    assert [set(b) for b in bodies] == [{"event", "business_id", "created", "data"}] * 2
+    answers = [xendit.parse_callback(b) for b in bodies]
+    assert [(a.state, xendit.our_reference(a), a.provider_reference) for a in answers] == [
+        ("done", "PAY1", None), ("failed", "PAY2", None)]
+    assert answers[1].reason == xendit.message_of("INVALID_DESTINATION")
     assert {h["x-callback-token"] for _path, h, _body in receiver.received} == {"tok-odoo"}
 
 
@@ -899,6 +1002,9 @@ def test_deliver_control_endpoint(sandbox, client, receiver):
         {"callback_url": "ftp://127.0.0.1/hook"},
         {"colour": "red"},
         {"balance": "lots"},
+        {"expiry_status": "LATE"},
+        {"channels": "ID_BCA"},
+        {"listing": "xml"},
     ],
 )
 def test_config_errors(sandbox, settings):

@@ -7,6 +7,7 @@ from odoo.exceptions import UserError, ValidationError
 from odoo.tests import HttpCase, tagged
 from odoo.tools import config
 
+from .. import const
 from ..controllers.xendit import XenditCallbackController
 from ..protocol import xendit
 from ..protocol.timeutil import DAY, HOUR, MINUTE
@@ -39,11 +40,13 @@ class TestXenditPayoutLinks(XenditCommon):
 
     def test_every_link_status_mapping(self):
         scenarios = {
-            "claim@example.com": [(HOUR, "DISBURSING", "processing"),
+            # CLAIMED: the employee claimed it at Xendit, the money is on its way.
+            "claim@example.com": [(HOUR, "CLAIMED", "processing"),
                                   (HOUR + 15 * MINUTE, "COMPLETED", "done")],
             "invalid@example.com": [(HOUR + 15 * MINUTE, "FAILED", "failed")],
             "wrongpass@example.com": [(HOUR, "FAILED", "failed")],
-            "idle@example.com": [(3 * DAY + MINUTE, "EXPIRED", "expired")],
+            # Voided by its expiry: HR reads "expired", not "cancelled".
+            "idle@example.com": [(3 * DAY + MINUTE, "VOIDED", "expired")],
         }
         for email, steps in scenarios.items():
             with self.subTest(email=email):
@@ -51,6 +54,55 @@ class TestXenditPayoutLinks(XenditCommon):
                 link = self._sent_link(self.hosted, recipient_email=email)
                 self._assert_lifecycle(link, self.xendit.server.clock, steps,
                                        lambda link: self._poll())
+
+    def test_an_expiry_reads_expired_however_xendit_tells_it(self):
+        for expiry_status in ("VOIDED", "FAILED", "EXPIRED"):
+            with self.subTest(expiry_status=expiry_status):
+                self.xendit.server.reset()
+                self.xendit.configure(expiry_status=expiry_status)
+                link = self._sent_link(self.hosted, recipient_email="idle@example.com")
+                self.xendit.server.clock.advance(3 * DAY - MINUTE)
+                self._poll()
+                self.assertEqual((link.state, link.provider_status), ("sent", "PENDING"))
+                self.xendit.server.clock.advance(2 * MINUTE)
+                self._poll()
+                self.assertEqual((link.state, link.provider_status), ("expired", expiry_status))
+                self.assertFalse(link.failure_reason, "an expiry is no failure")
+
+    def test_a_link_locked_before_its_expiry_failed(self):
+        link = self._sent_link(self.hosted, recipient_email="wrongpass@example.com")
+        self.xendit.server.clock.advance(HOUR)
+        self._poll()
+        self.assertEqual((link.state, link.provider_status), ("failed", "FAILED"))
+        self.assertEqual(link.failure_reason, xendit.message_of("TOO_MANY_WRONG_PASSWORDS"))
+
+    def test_a_failure_code_reads_for_hr(self):
+        link = self._sent_link(self.hosted)
+        self.xendit.claim(link.provider_reference, account_number="999999")
+        self.xendit.server.clock.advance(15 * MINUTE)
+        self._poll()
+        self.assertEqual(link.state, "failed")
+        self.assertEqual(link.failure_reason, xendit.message_of("REJECTED_BY_CHANNEL"))
+
+    def test_reused_external_id_is_never_a_failure(self):
+        # A link under our reference exists at Xendit already (created elsewhere with
+        # another key): Xendit answers DUPLICATE_PAYOUT_ERROR, whose outcome is unknown.
+        link = self._create_link(self.hosted)
+        link.action_send()
+        self.xendit.client().create_payout_link(
+            link.submission_reference, link.amount, "dewi@example.com", "another-key")
+        self._submit()
+        self.assertEqual((link.state, link.submission_state), ("sent", "submitting"))
+        self.assertIn("creates no other", link.message_ids[0].body)
+        for _run in range(const.MAX_UNCLEAR_CALLS):
+            self._retry_submissions()
+        self.assertEqual((link.state, link.submission_state, link.needs_attention),
+                         ("sent", "submitting", True), "a Payout Manager decides")
+        self.assertFalse(link.failure_reason or link.can_reissue)
+        creates = self._calls("POST", xendit.LINK_PATH)
+        self.assertEqual({json.loads(r.body)["external_id"] for r in creates[1:]},
+                         {link.submission_reference}, "never under another reference")
+        self.assertEqual(len(self.xendit.links), 1)
 
     def test_cancel_voids_at_xendit(self):
         link = self._sent_link(self.hosted)
@@ -180,6 +232,22 @@ class TestXenditPayoutsV2(XenditCommon):
                 self.assertEqual((link.state, link.submission_state), ("processing", "accepted"))
                 self.assertEqual(len(self.xendit.payouts), 1)
 
+    def test_a_refusal_code_fails_the_link_with_a_reason(self):
+        link = self._claimed_link(provider=self.in_odoo, amount=5000)  # under the minimum
+        self._submit()
+        self.assertEqual((link.state, link.submission_state), ("failed", "refused"))
+        self.assertEqual(link.failure_reason, xendit.message_of("MINIMUM_TRANSFER_LIMIT_ERROR"))
+        self.assertFalse(self.xendit.payouts)
+        self.assertTrue(link.can_reissue)
+
+    def test_a_failure_code_after_acceptance_reads_for_hr(self):
+        link = self._claimed_link("123456", provider=self.in_odoo)  # Xendit's test account
+        self._submit()
+        self.xendit.server.clock.advance(15 * MINUTE)
+        self._poll()
+        self.assertEqual((link.state, link.provider_status), ("failed", "FAILED"))
+        self.assertEqual(link.failure_reason, xendit.message_of("TEMPORARY_TRANSFER_ERROR"))
+
     def test_refused_account_fails_the_link(self):
         link = self._claimed_link("4000000000", provider=self.in_odoo)
         self._submit()
@@ -281,6 +349,48 @@ class TestXenditCallbacks(XenditCommon, HttpCase):
     def test_malformed_callback(self):
         response = self._post({"nothing": "useful"}, self.xendit.callback_token)
         self.assertEqual(response.status_code, 400)
+
+
+@tagged("post_install", "-at_install")
+class TestXenditPayoutLinkCallbacks(XenditCommon, HttpCase):
+    """Payout Link events (disbursement.*) name the disbursement: matched by external id."""
+
+    def setUp(self):
+        super().setUp()
+        self.xendit.configure(callback_url=f"http://127.0.0.1:{config['http_port']}"
+                                           f"{XenditCallbackController._payout_link_url}")
+
+    def test_disbursement_completed_pays_the_link_found_by_its_external_id(self):
+        link = self._sent_link(self.hosted, recipient_email="claim@example.com")
+        self.xendit.server.clock.advance(HOUR + 15 * MINUTE)  # claimed, then paid
+        [delivery] = self.xendit.deliver()
+        self.assertEqual((delivery["event"], delivery["http_status"]),
+                         ("disbursement.completed", 200))
+        self.assertNotEqual(delivery["id"], link.provider_reference, "the disbursement's id")
+        link.invalidate_recordset()
+        self.assertEqual((link.state, link.provider_status), ("done", "COMPLETED"))
+        # The link itself was fetched, once: the callback is only a hint.
+        self.assertEqual(len(self._calls("GET", f"{xendit.LINK_PATH}/{link.provider_reference}")),
+                         1)
+
+    def test_disbursement_failed_fails_the_link_with_a_reason(self):
+        link = self._sent_link(self.hosted, recipient_email="invalid@example.com")
+        self.xendit.server.clock.advance(HOUR + 15 * MINUTE)
+        self.assertEqual([d["event"] for d in self.xendit.deliver()], ["disbursement.failed"])
+        link.invalidate_recordset()
+        self.assertEqual(link.state, "failed")
+        self.assertEqual(link.failure_reason, xendit.message_of("INVALID_DESTINATION"))
+
+    def test_an_event_without_references_touches_no_link(self):
+        draft = self._create_link(self.hosted)  # no reference at Xendit, none given yet
+        body = {"event": "disbursement.completed", "data": {"status": "SUCCEEDED"}}
+        response = self.url_open(
+            XenditCallbackController._payout_link_url, data=json.dumps(body),
+            headers={"Content-Type": "application/json",
+                     xendit.CALLBACK_TOKEN_HEADER: self.xendit.callback_token})
+        self.assertEqual(response.json(), {"status": "ignored"})
+        self.assertFalse(self.xendit.server.requests, "nothing was looked up")
+        self.assertEqual(draft.state, "draft")
 
 
 @tagged("post_install", "-at_install")
