@@ -231,8 +231,9 @@ class TestFaultMatrix(FaultMatrixMixin, PayoutCommon):
     FAULTS = {
         "answer_lost": {"inject": ("reset", 3), "first": ("submitting", 1)},
         "answer_lost_no_replay": {
-            # Xendit answers a reused key with DUPLICATE_TRANSACTION_ERROR: v2 finds the
-            # payout by its reference; a Payout Link has no lookup, so a person looks.
+            # Xendit answers a reused key with DUPLICATE_ERROR (a reused External ID with
+            # DUPLICATE_PAYOUT_ERROR): v2 finds the payout by its reference; a Payout Link
+            # has no lookup, so a person looks.
             # DOKU always replays (and looks its payouts up first).
             "replays": False, "inject": ("reset", 3), "first": ("submitting", 1),
             "end": {"xendit_link": "attention"},
