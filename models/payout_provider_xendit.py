@@ -8,6 +8,7 @@ from odoo.exceptions import UserError, ValidationError
 from odoo.tools import format_amount, format_datetime
 
 from ..controllers.xendit import XenditCallbackController
+from ..encryption import EncryptedChar
 from ..protocol import xendit
 from ..protocol.errors import ProviderClientError, ProviderError, ProviderMismatch
 from .payout_provider import ProviderUnavailable, is_allowed_api_url
@@ -67,8 +68,8 @@ class PayoutProviderXendit(models.Model):
     code = fields.Selection(
         selection_add=[("xendit", "Xendit")], ondelete={"xendit": "set default"}
     )
-    xendit_secret_key = fields.Char(groups="base.group_system", required_if_provider="xendit")
-    xendit_callback_token = fields.Char(
+    xendit_secret_key = EncryptedChar(groups="base.group_system", required_if_provider="xendit")
+    xendit_callback_token = EncryptedChar(
         groups="base.group_system",
         help="The verification token of Xendit's dashboard; callbacks without it are refused.",
     )
