@@ -26,6 +26,7 @@ the Non-SNAP paths and bodies, the CHANNEL-ID, and that SNAP answers are unsigne
 import base64
 import hashlib
 import hmac
+import threading
 import time
 from datetime import datetime, timedelta, timezone
 
@@ -139,40 +140,72 @@ def parse_token(data):
 # Client -------------------------------------------------------------------------------
 
 
+class TokenStore:
+    """B2B tokens by DOKU account (base URL, client id), shared by the clients of every
+    thread: a client serves one thread (transport.ClientPool), a token serves them all,
+    so a scheduled run's worker threads do not each ask DOKU for one."""
+
+    def __init__(self):
+        self._lock = threading.Lock()
+        self._tokens = {}  # account: (access token, monotonic time to renew it at)
+
+    def get(self, account, now):
+        with self._lock:
+            token, renew_at = self._tokens.get(account, (None, 0))
+        return token if now < renew_at else None
+
+    def put(self, account, token, renew_at):
+        with self._lock:
+            self._tokens[account] = (token, renew_at)
+
+    def discard(self, account, token=None):
+        """Forget the account's token; when ``token`` is given (DOKU refused it), only if
+        it is still that one: another thread may have renewed it already."""
+        with self._lock:
+            if token is None or self._tokens.get(account, (None,))[0] == token:
+                self._tokens.pop(account, None)
+
+
+TOKENS = TokenStore()
+
+
 class DokuSnapClient(DokuClient):
     """DokuClient's calls, signed the SNAP way. The B2B token is fetched when first needed,
-    kept until `TOKEN_MARGIN` seconds before it expires, and renewed once when DOKU
-    answers a call 401 (revoked, or expired early). The idempotency key is sent as
+    kept in `tokens` until `TOKEN_MARGIN` seconds before it expires, and renewed once when
+    DOKU answers a call 401 (revoked, or expired early). The idempotency key is sent as
     X-EXTERNAL-ID. SNAP publishes no signature of a service's answer: none is checked."""
 
     def __init__(self, base_url, client_id, secret_key, private_key, *,
-                 channel_id=CHANNEL_ID, monotonic=time.monotonic, **options):
+                 channel_id=CHANNEL_ID, tokens=TOKENS, monotonic=time.monotonic, **options):
         super().__init__(base_url, client_id, secret_key, verify_responses=False, **options)
         self.private_key = load_private_key(private_key)
         self.channel_id = channel_id
+        self.tokens = tokens
         self.monotonic = monotonic
-        self._token = None  # (access token, monotonic time to renew it at)
+        self._account = (self.base_url, client_id)
+        self._token = None  # the token this attempt signs with
 
     def _send_once(self, method, path, body, request_id):
         if path == TOKEN_PATH:
             return super()._send_once(method, path, body, request_id)
-        self._access_token()
+        self._token = self._access_token()
         try:
             return super()._send_once(method, path, body, request_id)
         except ProviderClientError as error:
             if error.status != 401:
                 raise
         # DOKU no longer takes the cached token: a new one, once (a 401 again is raised).
-        self._token = None
-        self._access_token()
+        self.tokens.discard(self._account, self._token)
+        self._token = self._access_token()
         return super()._send_once(method, path, body, request_id)
 
     def _access_token(self):
-        if self._token is None or self.monotonic() >= self._token[1]:
+        token = self.tokens.get(self._account, self.monotonic())
+        if token is None:
             token, expires_in = parse_token(self.send("POST", TOKEN_PATH, TOKEN_BODY).data)
             margin = min(TOKEN_MARGIN, expires_in // 2)
-            self._token = (token, self.monotonic() + expires_in - margin)
-        return self._token[0]
+            self.tokens.put(self._account, token, self.monotonic() + expires_in - margin)
+        return token
 
     def _signature_headers(self, method, path, body, request_id):
         timestamp = snap_timestamp()
@@ -182,7 +215,7 @@ class DokuSnapClient(DokuClient):
                 "X-TIMESTAMP": timestamp,
                 "X-SIGNATURE": sign_token_request(self.private_key, self.client_id, timestamp),
             }
-        token = self._token[0]
+        token = self._token
         return {
             "X-TIMESTAMP": timestamp,
             "X-PARTNER-ID": self.client_id,

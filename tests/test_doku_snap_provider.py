@@ -35,8 +35,8 @@ class TestDokuSnapProvider(AttackCommon):
     def setUp(self):
         super().setUp()
         self.snap.server.reset()
-        # The reset forgot the tokens issued: the client kept for the provider forgets its.
-        self.snap_provider._api_client()._token = None
+        # The reset forgot the tokens it issued: so do the provider's clients.
+        doku_snap.TOKENS.discard((self.snap.url, self.snap.client_id))
 
     def _calls(self, path):
         return [r for r in self.snap.server.requests if r.path == path]

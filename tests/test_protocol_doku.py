@@ -676,7 +676,8 @@ TOKEN_ANSWER = (200, b'{"responseCode":"2007300","accessToken":"T1","expiresIn":
 def _snap_client(key_pair, *replies):
     session = FakeSession(TOKEN_ANSWER, *replies)
     client = doku_snap.DokuSnapClient(doku.SANDBOX_URL, CLIENT_ID, KEY, key_pair[0],
-                                      session=session, max_retries=0)
+                                      session=session, max_retries=0,
+                                      tokens=doku_snap.TokenStore())
     return client, session
 
 
@@ -734,7 +735,8 @@ def test_snap_headers_and_signature(key_pair):
 )
 def test_snap_token_answer_without_a_token(key_pair, content):
     client = doku_snap.DokuSnapClient(doku.SANDBOX_URL, CLIENT_ID, KEY, key_pair[0],
-                                      session=FakeSession((200, content)), max_retries=0)
+                                      session=FakeSession((200, content)), max_retries=0,
+                                      tokens=doku_snap.TokenStore())
     with pytest.raises(ProviderMalformedResponse, match="accessToken"):
         client.status("PAY_1")
 
@@ -742,9 +744,24 @@ def test_snap_token_answer_without_a_token(key_pair, content):
 def test_snap_token_refused_is_a_refusal(key_pair):
     session = FakeSession((401, b'{"responseCode":"4017300","responseMessage":"Unauthorized."}'))
     client = doku_snap.DokuSnapClient(doku.SANDBOX_URL, CLIENT_ID, KEY, key_pair[0],
-                                      session=session, max_retries=0)
+                                      session=session, max_retries=0,
+                                      tokens=doku_snap.TokenStore())
     with pytest.raises(ProviderClientError) as caught:
         client.initiate(FIELDS, REQUEST_ID)
     assert (caught.value.status, caught.value.code, caught.value.refusal) == (
         401, "4017300", True)
     assert len(session.calls) == 1, "no initiate without a token"
+
+
+def test_snap_token_is_shared_by_the_clients_of_one_account(key_pair):
+    """Each thread has its own client (transport.ClientPool); one token serves them all."""
+    tokens = doku_snap.TokenStore()
+    first, second = (
+        doku_snap.DokuSnapClient(doku.SANDBOX_URL, CLIENT_ID, KEY, key_pair[0], tokens=tokens,
+                                 session=FakeSession(TOKEN_ANSWER, (200, RESPONSE_BODY)))
+        for _ in range(2))
+    first.status("PAY_1")
+    second.session.replies = [(200, RESPONSE_BODY)]
+    second.status("PAY_1")
+    assert [len(client.session.calls) for client in (first, second)] == [2, 1]
+    assert second.session.calls[0]["headers"]["Authorization"] == "Bearer T1"
