@@ -141,9 +141,9 @@ def parse_token(data):
 
 
 class TokenStore:
-    """B2B tokens by DOKU account (base URL, client id), shared by the clients of every
-    thread: a client serves one thread (transport.ClientPool), a token serves them all,
-    so a scheduled run's worker threads do not each ask DOKU for one."""
+    """B2B tokens by DOKU account (base URL, client id, public key), shared by the clients
+    of every thread: a client serves one thread (transport.ClientPool), a token serves
+    them all, so a scheduled run's worker threads do not each ask DOKU for one."""
 
     def __init__(self):
         self._lock = threading.Lock()
@@ -182,7 +182,9 @@ class DokuSnapClient(DokuClient):
         self.channel_id = channel_id
         self.tokens = tokens
         self.monotonic = monotonic
-        self._account = (self.base_url, client_id)
+        # Another key is another account's token: Test Connection tries a new key for real.
+        self.account = (self.base_url, client_id, self.private_key.public_key().public_bytes(
+            serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo))
         self._token = None  # the token this attempt signs with
 
     def _send_once(self, method, path, body, request_id):
@@ -195,16 +197,16 @@ class DokuSnapClient(DokuClient):
             if error.status != 401:
                 raise
         # DOKU no longer takes the cached token: a new one, once (a 401 again is raised).
-        self.tokens.discard(self._account, self._token)
+        self.tokens.discard(self.account, self._token)
         self._token = self._access_token()
         return super()._send_once(method, path, body, request_id)
 
     def _access_token(self):
-        token = self.tokens.get(self._account, self.monotonic())
+        token = self.tokens.get(self.account, self.monotonic())
         if token is None:
             token, expires_in = parse_token(self.send("POST", TOKEN_PATH, TOKEN_BODY).data)
             margin = min(TOKEN_MARGIN, expires_in // 2)
-            self.tokens.put(self._account, token, self.monotonic() + expires_in - margin)
+            self.tokens.put(self.account, token, self.monotonic() + expires_in - margin)
         return token
 
     def _signature_headers(self, method, path, body, request_id):

@@ -36,7 +36,8 @@ class TestDokuSnapProvider(AttackCommon):
         super().setUp()
         self.snap.server.reset()
         # The reset forgot the tokens it issued: so do the provider's clients.
-        doku_snap.TOKENS.discard((self.snap.url, self.snap.client_id))
+        client = self.snap_provider._api_client()
+        client.tokens.discard(client.account)
 
     def _calls(self, path):
         return [r for r in self.snap.server.requests if r.path == path]
