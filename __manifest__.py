@@ -2,14 +2,14 @@
 {
     "name": "HR Payout Links",
     "summary": "Pay bonuses and commissions to employees through secure payout links",
-    "version": "18.0.1.3.0",
+    "version": "18.0.1.4.0",
     "category": "Human Resources/Payouts",
     "website": "https://github.com/hr-payout-link/hr_payout_link",
     "author": "hr_payout_link contributors",
     "license": "LGPL-3",
     "development_status": "Alpha",
     "depends": ["hr", "portal", "mail"],
-    "external_dependencies": {"python": ["requests"]},
+    "external_dependencies": {"python": ["cryptography", "requests"]},
     # Order matters: groups before access rights, sequences and templates before views.
     "data": [
         "security/hr_payout_link_security.xml",

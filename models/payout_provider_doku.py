@@ -3,9 +3,10 @@ from functools import partial
 from odoo import api, fields, models
 from odoo.exceptions import UserError, ValidationError
 
-from ..protocol import doku
+from ..protocol import doku, doku_snap
 from ..protocol.errors import (
     FieldValidationError,
+    ProviderBadSignature,
     ProviderClientError,
     ProviderError,
     ProviderMismatch,
@@ -87,13 +88,23 @@ class PayoutProviderDoku(models.Model):
         selection=doku.SIGNATURE_SCHEMES,
         string="DOKU Signature",
         default=doku.DEFAULT_SCHEME,
-        help="DOKU's Non-SNAP HMAC-SHA256 by default; the Payout Link page names HMAC-SHA512.",
+        help="Non-SNAP (HMAC-SHA256 with the Secret Key) by default. SNAP, which the Payout "
+        "Link page's HMAC_SHA512 names, signs with a B2B access token obtained with the "
+        "Private Key.",
         groups="base.group_system",
+    )
+    doku_private_key = fields.Text(
+        string="DOKU Private Key",
+        help="SNAP only: the RSA private key (PEM, unencrypted) whose public key is "
+        "registered at DOKU; it signs the requests for an access token.",
+        groups="base.group_system",
+        copy=False,
     )
     doku_verify_signatures = fields.Boolean(
         string="Verify DOKU's Signatures",
         default=True,
-        help="Refuse answers whose signature does not match the Secret Key.",
+        help="Non-SNAP: an answer that carries a signature must match the Secret Key; "
+        "unsigned answers are taken and logged.",
         groups="base.group_system",
     )
     doku_rate_limit = fields.Integer(
@@ -108,6 +119,37 @@ class PayoutProviderDoku(models.Model):
         super()._compute_is_polled()
         for provider in self.filtered(lambda p: p.code == "doku"):
             provider.is_polled = True
+
+    @api.constrains("code", "state", "doku_signature_scheme", "doku_private_key")
+    def _check_doku_private_key(self):
+        # sudo: the key is an administrator's field, checked whoever changes the state.
+        for provider in self.sudo().filtered(lambda p: p.code == "doku"):
+            key = provider.doku_private_key
+            if provider.doku_signature_scheme == "snap" and provider.state != "disabled" and (
+                    not key):
+                raise ValidationError(self.env._(
+                    "DOKU Private Key: required to sign the access token requests of SNAP."))
+            if key:
+                try:
+                    doku_snap.load_private_key(key)
+                except doku_snap.PrivateKeyError as error:
+                    raise ValidationError(self._doku_private_key_problem(error)) from None
+
+    def _doku_private_key_problem(self, error):
+        """What a user is told of a PrivateKeyError."""
+        return {
+            "public_key": self.env._(
+                "DOKU Private Key: this is a public key or a certificate; paste the private "
+                "key whose public key is registered at DOKU."),
+            "encrypted": self.env._(
+                "DOKU Private Key: the key is encrypted with a passphrase, which Odoo does "
+                "not keep; paste it unencrypted (e.g. openssl pkey -in key.pem)."),
+            "not_rsa": self.env._(
+                "DOKU Private Key: SNAP signs with an RSA key (SHA256withRSA); this key is "
+                "of another type."),
+        }.get(error.reason) or self.env._(
+            "DOKU Private Key: not a PEM private key (the text between -----BEGIN PRIVATE "
+            "KEY----- and -----END PRIVATE KEY-----, those lines included).")
 
     @api.constrains("code", "state", "doku_environment", "doku_base_url", "doku_rate_limit")
     def _check_doku_settings(self):
@@ -141,10 +183,15 @@ class PayoutProviderDoku(models.Model):
             else doku.SANDBOX_URL,
         }.get(provider.doku_environment) or provider.doku_base_url
         settings = (base_url, provider.doku_client_id, provider.doku_secret_key,
-                    provider.doku_signature_scheme, provider.doku_verify_signatures)
+                    provider.doku_signature_scheme, provider.doku_private_key,
+                    provider.doku_verify_signatures)
+        if provider.doku_signature_scheme == "snap":
+            return settings, partial(
+                doku_snap.DokuSnapClient, base_url, provider.doku_client_id,
+                provider.doku_secret_key, provider.doku_private_key or "",
+            )
         return settings, partial(
             doku.DokuClient, base_url, provider.doku_client_id, provider.doku_secret_key,
-            scheme=provider.doku_signature_scheme,
             verify_responses=provider.doku_verify_signatures,
         )
 
@@ -227,16 +274,23 @@ class PayoutProviderDoku(models.Model):
     # === Actions === #
 
     def action_doku_test_connection(self):
-        """Ask DOKU for an unknown payout: a signed 'not found' proves the credentials."""
+        """Ask DOKU for an unknown payout: any answer DOKU gives proves the credentials
+        (DokuClient.check_credentials), a 401 or 403 disproves them."""
         self.ensure_one()
         self.check_access("write")
         try:
-            self._api_client().status("ODOOCONNECTIONTEST")
+            self._api_client().check_credentials()
+        except doku_snap.PrivateKeyError as error:
+            raise UserError(self._doku_private_key_problem(error)) from error
         except ProviderClientError as error:
-            if error.status != 404:
-                raise UserError(self.env._(
-                    "DOKU refused the connection: %s", error.message
-                )) from error
+            raise UserError(self.env._(
+                "DOKU refused the credentials: %s", error.message
+            )) from error
+        except ProviderBadSignature as error:
+            raise UserError(self.env._(
+                "DOKU answered, but its signature does not match the Secret Key (%s): check "
+                "the Secret Key.", error.message,
+            )) from error
         except ProviderError as error:
             raise UserError(self.env._("Could not reach DOKU: %s", error.message)) from error
         return {

@@ -3,18 +3,21 @@
 Endpoints (developers.doku.com/payout/payout-link): `POST /v1/payout/initiate` creates a
 link that DOKU emails to the employee; `POST /v1/payout/status` reads its status.
 
-Signature (DOKU Non-SNAP, research/providers.md §1.2): the lines
-`Client-Id:…`, `Request-Id:…`, `Request-Timestamp:…`, `Request-Target:<path>` and, when
-there is a body, `Digest:<base64(SHA-256(body bytes))>`, joined by "\\n" without a
-trailing newline, HMAC'd with the Secret Key; header `Signature: HMACSHA256=<base64>`.
-The Payout Link page itself says HMAC_SHA512, so that variant is selectable. Responses
-are signed the same way with `Response-Timestamp`; notifications with the notification
-path as Request-Target.
+Signature (DOKU Non-SNAP, research/providers.md §1.2; jokul-php `Common/Utils.php`,
+jokul-java `GenerateSignature.java`): the lines `Client-Id:…`, `Request-Id:…`,
+`Request-Timestamp:…`, `Request-Target:<path>` and, when there is a body,
+`Digest:<base64(SHA-256(body bytes))>`, joined by "\\n" without a trailing newline,
+HMAC-SHA256'd with the Secret Key; header `Signature: HMACSHA256=<base64>`. Responses are
+signed the same way with `Response-Timestamp` (developers.doku.com, "signature component
+from response header"), when DOKU signs them at all: no DOKU SDK checks them, so an
+unsigned answer is taken and logged. The Payout Link page's "HMAC_SHA512(clientSecret,
+stringToSign)" is DOKU's SNAP scheme: doku_snap.py.
 """
 
 import base64
 import hashlib
 import hmac
+import logging
 import re
 import secrets
 from datetime import datetime, timezone
@@ -22,11 +25,18 @@ from decimal import Decimal
 from urllib.parse import urlsplit
 
 from .answers import ProviderAnswer
-from .errors import FieldValidationError, ProviderBadSignature, ProviderMalformedResponse
+from .errors import (
+    FieldValidationError,
+    ProviderBadSignature,
+    ProviderClientError,
+    ProviderMalformedResponse,
+)
 from .timeutil import MINUTE, format_timestamp, parse_timestamp
 from .transport import ApiClient, decode_json
 from .validation import exact_float, positive_amount
 from .validation import text as check_text
+
+_logger = logging.getLogger(__name__)
 
 SANDBOX_URL = "https://api-sandbox.doku.com"
 PRODUCTION_URL = "https://api.doku.com"
@@ -44,15 +54,15 @@ STATUS_MAPPING = {
     "EXPIRED": "expired",  # never opened
 }
 
+# How the calls are signed: DOKU's Non-SNAP lines (here), or SNAP (doku_snap.py).
 SIGNATURE_SCHEMES = [
-    ("hmac_sha256", "HMAC-SHA256 (Non-SNAP)"),
-    ("hmac_sha512", "HMAC-SHA512"),
+    ("hmac_sha256", "Non-SNAP (HMAC-SHA256)"),
+    ("snap", "SNAP (B2B token, HMAC-SHA512)"),
 ]
-_SCHEMES = {
-    "hmac_sha256": ("HMACSHA256", hashlib.sha256),
-    "hmac_sha512": ("HMACSHA512", hashlib.sha512),
-}
 DEFAULT_SCHEME = "hmac_sha256"
+# Test Connection asks for this payout: none has it (Odoo's references start with a tag of
+# the database), and any answer DOKU gives about it proves the credentials.
+CONNECTION_TEST_REFERENCE = "ODOOCONNECTIONTEST"
 TOLERANCE = 5 * MINUTE  # clock skew accepted on signed timestamps, in seconds
 DEFAULT_CURRENCY = "IDR"
 MAX_AMOUNT_DIGITS = 16  # before the decimal point
@@ -64,7 +74,7 @@ _TEXT_RULES = {
     "receiver_phone_number": (
         14,
         re.compile(r"62[0-9]{7,12}"),  # ASCII digits: \d takes any script
-        "62 followed by digits, 9 to 14 digits in all",
+        "62 (or 0) followed by digits, 9 to 14 digits in all",
     ),
     "receiver_email": (50, re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+"), "not a valid email address"),
     "reference_id": (30, None, None),
@@ -86,13 +96,6 @@ def new_request_id():
 # Signature --------------------------------------------------------------------------
 
 
-def _scheme(name):
-    try:
-        return _SCHEMES[name]
-    except KeyError:
-        raise ValueError(f"Unknown DOKU signature scheme {name!r}") from None
-
-
 def component_string(
     client_id, request_id, timestamp, target, body=None, *, timestamp_name="Request-Timestamp"
 ):
@@ -109,21 +112,13 @@ def component_string(
     return "\n".join(lines)
 
 
-def sign(secret_key, components, scheme=DEFAULT_SCHEME):
-    prefix, digestmod = _scheme(scheme)
-    mac = hmac.new(secret_key.encode(), components.encode(), digestmod).digest()
-    return f"{prefix}={base64.b64encode(mac).decode()}"
+def sign(secret_key, components):
+    mac = hmac.new(secret_key.encode(), components.encode(), hashlib.sha256).digest()
+    return f"HMACSHA256={base64.b64encode(mac).decode()}"
 
 
 def signature_headers(
-    client_id,
-    secret_key,
-    request_id,
-    target,
-    body,
-    *,
-    timestamp,
-    scheme=DEFAULT_SCHEME,
+    client_id, secret_key, request_id, target, body, *, timestamp,
     timestamp_name="Request-Timestamp",
 ):
     """The four DOKU headers of a signed request (or response, with Response-Timestamp)."""
@@ -134,7 +129,7 @@ def signature_headers(
         "Client-Id": client_id,
         "Request-Id": request_id,
         timestamp_name: timestamp,
-        "Signature": sign(secret_key, components, scheme),
+        "Signature": sign(secret_key, components),
     }
 
 
@@ -144,13 +139,13 @@ def verify_signature(
     target,
     body,
     *,
-    scheme=DEFAULT_SCHEME,
     timestamp_name="Request-Timestamp",
     tolerance=TOLERANCE,
     now=None,
 ):
     """Check a signed message's headers (any case-insensitive mapping) against its exact
-    body bytes; raise ProviderBadSignature (with a `code`) if anything is off."""
+    body bytes; raise ProviderBadSignature (with a `code`) if anything is off. A
+    `tolerance` of None checks no freshness (a replayed answer keeps its old timestamp)."""
     names = ("Client-Id", "Request-Id", timestamp_name, "Signature")
     values = [headers.get(name) for name in names]
     if not all(values):
@@ -165,14 +160,14 @@ def verify_signature(
             f"{timestamp_name} is not a valid timestamp.", code="INVALID_TIMESTAMP"
         ) from None
     skew = abs(((now or datetime.now(timezone.utc)) - signed_at).total_seconds())
-    if skew > tolerance:
+    if tolerance is not None and skew > tolerance:
         raise ProviderBadSignature(
             f"{timestamp_name} is more than {tolerance} seconds off.", code="STALE_TIMESTAMP"
         )
     components = component_string(
         client_id, request_id, timestamp, target, body, timestamp_name=timestamp_name
     )
-    if not hmac.compare_digest(sign(secret_key, components, scheme).encode(), signature.encode()):
+    if not hmac.compare_digest(sign(secret_key, components).encode(), signature.encode()):
         raise ProviderBadSignature("The DOKU signature does not match.", code="INVALID_SIGNATURE")
 
 
@@ -182,6 +177,14 @@ def verify_signature(
 def _text(field, value, *, required=True):
     limit, pattern, rule = _TEXT_RULES[field]
     return check_text(field, value, pattern, rule, limit=limit, required=required)
+
+
+def _phone(value):
+    """DOKU's `62…` form of ``value``; the page's own example, `0816291271826`, is the
+    national form, whose leading 0 stands for the country code 62."""
+    if isinstance(value, str) and value.startswith("0"):
+        value = "62" + value[1:]
+    return _text("receiver_phone_number", value)
 
 
 def _amount(value):
@@ -215,7 +218,7 @@ def build_initiate_body(
         "amount": _amount(amount),
         "sender_name": _text("sender_name", sender_name),
         "receiver_name": _text("receiver_name", receiver_name),
-        "receiver_phone_number": _text("receiver_phone_number", receiver_phone_number),
+        "receiver_phone_number": _phone(receiver_phone_number),
         "receiver_email": _text("receiver_email", receiver_email),
         "reference_id": _text("reference_id", reference_id),
     }
@@ -277,9 +280,23 @@ def is_same_payout(answer, body):
 # Client -----------------------------------------------------------------------------
 
 
+class DokuUnverifiedAcceptance(ProviderBadSignature):
+    """DOKU answered an initiate with an accepted payout link whose signature does not
+    check out: the link may exist at DOKU (and be paid), or the answer is not DOKU's.
+    Neither adopted nor refused: a person checks at DOKU at once.
+
+    `mismatch` is how a ProviderError asks for that person now (errors.py names it for a
+    payout under our reference that is not ours, the other answer nobody may adopt)."""
+
+    mismatch = True
+
+
 class DokuClient(ApiClient):
     """Both calls return a ProviderAnswer; `last_response.replayed` says DOKU answered a
-    repeat (same Request-Id and body) with the original result."""
+    repeat (same Request-Id and body) with the original result.
+
+    Answers that carry a `Signature` are verified (unless `verify_responses` is off);
+    unsigned ones are taken and logged, as no DOKU SDK checks them."""
 
     name = "DOKU"
 
@@ -289,16 +306,13 @@ class DokuClient(ApiClient):
         client_id,
         secret_key,
         *,
-        scheme=DEFAULT_SCHEME,
         verify_responses=True,
         tolerance=TOLERANCE,
         **options,
     ):
-        _scheme(scheme)  # an unknown scheme fails here, not on the first payout
         super().__init__(base_url, **options)
         self.client_id = client_id
         self.secret_key = secret_key
-        self.scheme = scheme
         self.verify_responses = verify_responses
         self.tolerance = tolerance
 
@@ -306,9 +320,15 @@ class DokuClient(ApiClient):
         """Create a payout link. `body` holds build_initiate_body's fields (validated again
         here, before anything is sent); `request_id` is the idempotency key, persisted by
         the caller and reused on every retry."""
-        response = self.send(
-            "POST", INITIATE_PATH, build_initiate_body(**body), request_id=request_id
-        )
+        try:
+            response = self.send(
+                "POST", INITIATE_PATH, build_initiate_body(**body), request_id=request_id
+            )
+        except ProviderBadSignature as error:
+            acceptance = _unverified_acceptance(error)
+            if acceptance is None:
+                raise
+            raise acceptance from error
         return parse_status(response.data)
 
     def status(self, reference_id):
@@ -318,19 +338,38 @@ class DokuClient(ApiClient):
         )
         return parse_status(response.data)
 
+    def check_credentials(self):
+        """Ask for a payout that does not exist: any DOKU answer (a JSON envelope, found or
+        not) proves the credentials. Raises ProviderClientError when DOKU refuses them
+        (401, 403), another ProviderError when DOKU was not reached or did not answer as
+        DOKU does (no JSON envelope, a bad signature)."""
+        try:
+            self.send(
+                "POST", STATUS_PATH, build_status_body(CONNECTION_TEST_REFERENCE),
+                request_id=new_request_id(),
+            )
+        except ProviderClientError as error:
+            if error.status in (401, 403) or decode_json(error.body or "") is None:
+                raise
+
     def _build_headers(self, method, path, body, request_id):
         headers = super()._build_headers(method, path, body, request_id)
-        headers.update(
-            signature_headers(
-                self.client_id,
-                self.secret_key,
-                request_id,
-                path,
-                body if method == "POST" else None,
-                timestamp=format_timestamp(datetime.now(timezone.utc)),
-                scheme=self.scheme,
-            )
+        headers.update(self._signature_headers(method, path, body, request_id))
+        return headers
+
+    def _signature_headers(self, method, path, body, request_id):
+        """The headers that authenticate a call (rebuilt for every attempt)."""
+        headers = signature_headers(
+            self.client_id,
+            self.secret_key,
+            request_id,
+            path,
+            body if method == "POST" else None,
+            timestamp=format_timestamp(datetime.now(timezone.utc)),
         )
+        # Signed as a line, and also sent as a header as DOKU's SDKs send it (jokul-php
+        # `PaycodeGeneratorVa.php`, jokul-java `ClientSetup.java`).
+        headers["Request-Target"] = path
         return headers
 
     def _is_replay(self, response):
@@ -347,24 +386,51 @@ class DokuClient(ApiClient):
 
     def _verify(self, response):
         sent = response.request
-        for name in ("Client-Id", "Request-Id"):
-            # Signed ids that are not ours: an answer captured from another request.
-            if response.headers.get(name) != sent.headers[name]:
-                raise ProviderBadSignature(
-                    f"DOKU's answer does not echo our {name}.", status=response.status_code
-                )
-        verify_signature(
-            self.secret_key,
-            response.headers,
-            urlsplit(sent.url).path,
-            response.content if sent.method == "POST" else None,
-            scheme=self.scheme,
-            timestamp_name="Response-Timestamp",
-            tolerance=self.tolerance,
-        )
+        if not response.headers.get("Signature"):
+            _logger.info("DOKU answered %s unsigned (HTTP %s): taken as it is.",
+                         urlsplit(sent.url).path, response.status_code)
+            return
+        try:
+            for name in ("Client-Id", "Request-Id"):
+                # Signed ids that are not ours: an answer captured from another request.
+                if response.headers.get(name) != sent.headers[name]:
+                    raise ProviderBadSignature(
+                        f"DOKU's answer does not echo our {name}.", code="OTHER_REQUEST"
+                    )
+            verify_signature(
+                self.secret_key,
+                response.headers,
+                urlsplit(sent.url).path,
+                response.content if sent.method == "POST" else None,
+                timestamp_name="Response-Timestamp",
+                # A replay is the original answer, signed when it was first given.
+                tolerance=None if response.status_code == 409 else self.tolerance,
+            )
+        except ProviderBadSignature as error:
+            raise ProviderBadSignature(
+                error.message, status=response.status_code, code=error.code,
+                body=response.text,
+            ) from None
 
     def _error_details(self, data):
         error = data.get("error") if isinstance(data.get("error"), dict) else {}
         message = error.get("message") or data.get("message")
+        if isinstance(message, list):  # as DOKU's Checkout answers (doku-magento-plugin)
+            message = "; ".join(str(item) for item in message)
         code = error.get("code") or data.get("code") or data.get("status")
         return (str(message) if message else None), (str(code) if code else None)
+
+
+def _unverified_acceptance(error):
+    """A DokuUnverifiedAcceptance when the badly signed answer ``error`` accepted a payout
+    (HTTP 200, or a replay of one), else None."""
+    data = decode_json(error.body or "")
+    if error.status not in (200, 201, 409) or data is None or _find_status(data) is None:
+        return None
+    answer = parse_status(data)
+    return DokuUnverifiedAcceptance(
+        f"DOKU answered that it holds the payout link (status {answer.raw_status}), but "
+        f"the answer's signature does not check out ({error.message}): check the link at "
+        "DOKU.",
+        status=error.status, code=error.code, body=error.body,
+    )

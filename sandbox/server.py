@@ -7,25 +7,8 @@ every provider needs: a journal of the requests received (`requests`), a control
 `clock`, fault injection (`inject`), and how many provider requests it handles at once
 (`stats()`: now, and at most since the last reset or restart of the count).
 
-Faults are consumed in order, the first whose `path` matches (None = any path) and
-whose `body_contains` is in the request body (None = any body; a reference targets one
-payout even when many are sent at once):
-
-    http_500, http_503  answer 500 / 503 without calling the provider
-    latency             the provider handles the request; the answer waits `seconds` (1)
-    timeout             same, waiting longer than a client's default timeout
-    reset               handled, then the connection is dropped (RST) without an answer
-    malformed_json      handled, the answer body is replaced by non-JSON
-    bad_signature       handled, the answer is signed with a wrong key
-
-All but the first two model a lost or damaged answer: the provider did the work and the
-client does not know it, which is what idempotency keys are for.
-
-A fault rate (`inject_rate(rate, kinds, path, method, seconds, seed)`) adds random faults
-on top, for a soak run: each provider request that matches `path` and `method` (None =
-any) and takes no queued fault gets one with probability `rate`, its kind drawn from
-`kinds` (all of them by default); `fault_rate()` counts the faults it injected by kind.
-A rate of 0 turns it off, as a reset does.
+Faults (kinds, queue and random rate) are described in faults.py; `inject`,
+`inject_rate` and `fault_rate` here are theirs.
 
 Control endpoints (JSON) let another process (the Odoo demo, a benchmark) drive it:
 
@@ -49,7 +32,6 @@ Control requests are neither journaled nor subject to faults.
 import ipaddress
 import json
 import logging
-import random
 import re
 import socket
 import struct
@@ -66,22 +48,12 @@ from urllib.parse import parse_qsl, urlsplit
 from requests.structures import CaseInsensitiveDict
 
 from ..protocol.timeutil import format_timestamp, parse_timestamp
-from ..protocol.transport import DEFAULT_TIMEOUT
+from .faults import Faults
 
 _logger = logging.getLogger(__name__)
 
 CONTROL_PREFIX = "/_sandbox/"
 JOURNAL_SIZE = 5000
-FAULT_KINDS = (
-    "latency",
-    "http_500",
-    "http_503",
-    "timeout",
-    "reset",
-    "malformed_json",
-    "bad_signature",
-)
-_DEFAULT_DELAY = {"latency": 1.0, "timeout": DEFAULT_TIMEOUT + 1.0}
 
 
 class Clock:
@@ -147,55 +119,9 @@ def error_response(status, code, message):
 
 
 @dataclass
-class Fault:
-    kind: str
-    count: int = 1
-    path: str | None = None
-    seconds: float | None = None
-    body_contains: str | None = None
-
-
-@dataclass
 class _Route:
     handler: Callable  # (Request) -> Response
     sign: Callable | None  # (Request, Response, wrong: bool) -> None, sets headers
-
-
-@dataclass
-class FaultRate:
-    """Random faults: a share `rate` of the matching requests, of random `kinds`."""
-
-    rate: float = 0.0
-    kinds: tuple = FAULT_KINDS
-    path: str | None = None
-    method: str | None = None
-    seconds: float | None = None
-    rng: random.Random = field(default_factory=random.Random)
-    injected: dict = field(default_factory=dict)  # kind: count
-
-    def draw(self, request):
-        """A fault for ``request``, or None."""
-        if not (
-            self.rate
-            and self.path in (None, request.path)
-            and self.method in (None, request.method)
-            and self.rng.random() < self.rate
-        ):
-            return None
-        kind = self.rng.choice(self.kinds)
-        self.injected[kind] = self.injected.get(kind, 0) + 1
-        seconds = self.seconds if self.seconds is not None else _DEFAULT_DELAY.get(kind)
-        return Fault(kind, seconds=seconds)
-
-    def as_dict(self):
-        return {
-            "rate": self.rate,
-            "kinds": list(self.kinds),
-            "path": self.path,
-            "method": self.method,
-            "seconds": self.seconds,
-            "injected": dict(self.injected),
-        }
 
 
 class _HTTPServer(ThreadingHTTPServer):
@@ -261,8 +187,7 @@ class SandboxServer:
         self._routes = {}
         self._patterns = {}  # (method, path with {name}): (regex, _Route)
         self._resets = []
-        self._faults = []
-        self._fault_rate = FaultRate()
+        self.faults = Faults()
         self.clock = Clock()
         self.in_flight = self.max_in_flight = 0
         # The journal, in arrival order; bounded, so a long run (the demo, a benchmark)
@@ -327,33 +252,15 @@ class SandboxServer:
     # For tests -------------------------------------------------------------------------
 
     def inject(self, kind, count=1, path=None, seconds=None, body_contains=None):
-        if kind not in FAULT_KINDS:
-            raise ValueError(f"Unknown fault {kind!r}; one of {', '.join(FAULT_KINDS)}.")
-        if seconds is None:
-            seconds = _DEFAULT_DELAY.get(kind)
-        with self._lock:
-            self._faults.append(Fault(kind, int(count), path, seconds, body_contains))
+        """Queue a fault (see faults.py); returns how many are queued."""
+        return self.faults.inject(kind, count, path, seconds, body_contains)
 
     def inject_rate(self, rate, kinds=None, path=None, method=None, seconds=None, seed=None):
-        """Fault a share ``rate`` (0 to 1) of the matching provider requests from now on,
-        each with a kind drawn from ``kinds`` (every kind by default); ``seed`` makes the
-        draws repeatable. Returns `fault_rate()`."""
-        rate = float(rate)
-        if not 0 <= rate <= 1:
-            raise ValueError(f"The fault rate is a share from 0 to 1, not {rate}.")
-        kinds = tuple(kinds or FAULT_KINDS)
-        if unknown := set(kinds) - set(FAULT_KINDS):
-            raise ValueError(f"Unknown fault(s) {', '.join(sorted(unknown))}.")
-        with self._lock:
-            self._fault_rate = FaultRate(
-                rate, kinds, path, method and method.upper(), seconds, random.Random(seed)
-            )
-        return self.fault_rate()
+        """Fault a share of the requests from now on (see faults.py)."""
+        return self.faults.inject_rate(rate, kinds, path, method, seconds, seed)
 
     def fault_rate(self):
-        """The fault rate's settings, and the faults it injected so far by kind."""
-        with self._lock:
-            return self._fault_rate.as_dict()
+        return self.faults.rate_info()
 
     def stats(self, restart=False):
         """Provider requests in flight now, and at most since the last restart."""
@@ -367,8 +274,7 @@ class SandboxServer:
         self.stats(restart=True)
         with self._lock:
             self.requests.clear()
-            self._faults.clear()
-            self._fault_rate = FaultRate()
+        self.faults.clear()
         self.clock.reset()
         for callback in self._resets:
             callback()
@@ -410,23 +316,11 @@ class SandboxServer:
             self.in_flight += change
             self.max_in_flight = max(self.max_in_flight, self.in_flight)
 
-    def _take_fault(self, request):
-        with self._lock:
-            for fault in self._faults:
-                if fault.path in (None, request.path) and (
-                    fault.body_contains is None or fault.body_contains.encode() in request.body
-                ):
-                    fault.count -= 1
-                    if fault.count <= 0:
-                        self._faults.remove(fault)
-                    return fault
-            return self._fault_rate.draw(request)
-
     def _serve(self, request):
         """The provider's answer with any fault applied; None to drop the connection."""
         with self._lock:
             self.requests.append(request)
-        fault = self._take_fault(request)
+        fault = self.faults.take(request)
         kind = fault.kind if fault else None
         route = self._find_route(request)
         if kind in ("http_500", "http_503"):
@@ -478,8 +372,7 @@ class SandboxServer:
             return error_response(400, "BAD_CONTROL", str(error))
 
     def _control_fault(self, params):
-        self.inject(**params)
-        return {"faults": len(self._faults)}
+        return {"faults": self.inject(**params)}
 
     def _control_clock(self, params):
         if "advance" in params:

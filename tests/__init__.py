@@ -10,6 +10,7 @@ from . import test_access
 from . import test_claim_http
 from . import test_claim_tour
 from . import test_doku_provider
+from . import test_doku_snap_provider
 from . import test_xendit_provider
 from . import test_xendit_channels
 from . import test_payout_batch

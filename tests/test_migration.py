@@ -107,3 +107,22 @@ class TestMigration(PayoutCommon):
         (failed | sent).invalidate_recordset()
         self.assertEqual((failed.employee_reason, sent.employee_reason),
                          ("The payment could not be made.", False))
+
+    def test_18_0_1_4_0_moves_dokus_hmac_sha512_to_non_snap(self):
+        """The invented `hmac_sha512` scheme is gone: its providers sign the Non-SNAP way,
+        and the others keep theirs."""
+        providers = self.env["payout.provider"].create([
+            {"name": f"DOKU {index}", "code": "doku"} for index in range(3)])
+        self.env.flush_all()
+        self.env.cr.execute(
+            "UPDATE payout_provider SET doku_signature_scheme = CASE id WHEN %s THEN "
+            "'hmac_sha512' WHEN %s THEN 'snap' ELSE 'hmac_sha256' END WHERE id IN %s",
+            (providers[0].id, providers[1].id, tuple(providers.ids)))
+        messages = self.env["mail.message"].search_count([])
+
+        self._migrate("18.0.1.4.0", "pre")
+
+        providers.invalidate_recordset()
+        self.assertEqual(providers.sudo().mapped("doku_signature_scheme"),
+                         ["hmac_sha256", "snap", "hmac_sha256"])
+        self.assertEqual(self.env["mail.message"].search_count([]), messages, "posts nothing")

@@ -1,6 +1,7 @@
 """Plain pytest tests of DokuClient against the DOKU sandbox, over real loopback HTTP."""
 
 import json
+import logging
 import threading
 import time
 from datetime import datetime, timedelta, timezone
@@ -8,13 +9,15 @@ from datetime import datetime, timedelta, timezone
 import pytest
 import requests
 
-from odoo.addons.hr_payout_link.protocol import doku
+from odoo.addons.hr_payout_link.protocol import doku, doku_snap
 from odoo.addons.hr_payout_link.protocol.errors import (
     FieldValidationError,
     ProviderBadSignature,
     ProviderClientError,
+    ProviderConflict,
     ProviderMalformedResponse,
     ProviderNetworkError,
+    ProviderRefusal,
     ProviderServerError,
     ProviderTimeout,
 )
@@ -48,7 +51,6 @@ def _post(
     client_id=None,
     secret=None,
     clock_skew=timedelta(0),
-    scheme="hmac_sha256",
 ):
     """A hand-signed request, to send what DokuClient never would."""
     body = payload if isinstance(payload, bytes) else json.dumps(payload).encode()
@@ -59,7 +61,6 @@ def _post(
         path,
         body,
         timestamp=format_timestamp(datetime.now(timezone.utc) + clock_skew),
-        scheme=scheme,
     )
     return requests.post(sandbox.url + path, data=body, headers=headers, timeout=5)
 
@@ -93,22 +94,10 @@ def test_initiate_then_status(sandbox, client):
     )
     assert received.headers["Request-Id"] == "1001"
     assert received.headers["Signature"].startswith("HMACSHA256=")
+    assert received.headers["Request-Target"] == doku.INITIATE_PATH
 
     assert client.status("PAY_1").raw_status == "PENDING"
     assert sandbox.server.requests[1].json == {"transaction_id": "PAY_1"}
-
-
-def test_sha512_scheme():
-    sandbox = doku_sim.start(scheme="hmac_sha512")
-    try:
-        status = sandbox.client().initiate(_fields(), "1001")
-        assert status.raw_status == "PENDING"
-        assert sandbox.server.requests[0].headers["Signature"].startswith("HMACSHA512=")
-        with pytest.raises(ProviderClientError) as caught:
-            doku.DokuClient(sandbox.url, sandbox.client_id, sandbox.secret_key).status("PAY_1")
-        assert (caught.value.status, caught.value.code) == (401, "INVALID_SIGNATURE")
-    finally:
-        sandbox.server.stop()
 
 
 # Validation: nothing leaves before the fields are right ---------------------------------
@@ -122,7 +111,7 @@ def test_sha512_scheme():
         ("amount", 10**16),
         ("sender_name", "x" * 51),
         ("receiver_name", "x" * 51),
-        ("receiver_phone_number", "0812345678"),
+        ("receiver_phone_number", "0812345"),  # 62812345 once normalised: too short
         ("receiver_phone_number", "62" + "1" * 13),
         ("receiver_email", "not-an-email"),
         ("receiver_email", "a@b.co" + "m" * 45),
@@ -166,7 +155,6 @@ def test_sandbox_checks_fields_itself(sandbox, payload, message):
     "options, status, code",
     [
         ({"secret": "SK-wrong"}, 401, "INVALID_SIGNATURE"),
-        ({"scheme": "hmac_sha512"}, 401, "INVALID_SIGNATURE"),
         ({"client_id": "SOMEONE-ELSE"}, 401, "UNKNOWN_CLIENT"),
         # A skew, not a timestamp: parameters are built at collection, long before the run.
         ({"clock_skew": timedelta(minutes=-6)}, 401, "STALE_TIMESTAMP"),
@@ -225,10 +213,13 @@ def test_replay_returns_the_original_answer(sandbox, client):
     first_status = client.initiate(_fields(), "1001")
     first = client.last_response
     sandbox.server.clock.advance(2 * HOUR)  # the link moved on meanwhile
+    time.sleep(1.1)  # a replay signed now would show a later Response-Timestamp
     status = client.initiate(_fields(), "1001")
     again = client.last_response
     assert (again.status, again.replayed) == (409, True)
     assert again.body == first.body
+    signed = ("Response-Timestamp", "Signature")
+    assert [again.headers[name] for name in signed] == [first.headers[name] for name in signed]
     assert status == first_status and status.raw_status == "PENDING"
     assert list(sandbox.payouts) == ["PAY_1"]
 
@@ -399,6 +390,16 @@ def test_response_verification_can_be_off(sandbox, client):
     assert sandbox.client(verify_responses=False).status("PAY_1").raw_status == "PENDING"
 
 
+def test_unsigned_answers_are_taken_and_logged(sandbox, client, caplog):
+    sandbox.signs_answers = False
+    with caplog.at_level(logging.INFO, logger=doku.__name__):
+        assert client.initiate(_fields(), "1001").raw_status == "PENDING"
+    assert "Signature" not in client.last_response.headers
+    assert "DOKU answered /v1/payout/initiate unsigned (HTTP 200)" in caplog.text
+    sandbox.server.reset()
+    assert sandbox.signs_answers, "a reset signs again"
+
+
 def test_answer_for_another_request_is_refused(sandbox, client):
     original = sandbox._sign
 
@@ -527,3 +528,163 @@ def test_server_as_context_manager():
         answer = requests.get(server.url + "/v1/anything", timeout=5)
         assert answer.status_code == 404
         assert [r.path for r in server.requests] == ["/v1/anything"]
+
+
+# SNAP ------------------------------------------------------------------------------------
+
+
+@pytest.fixture(name="snap")
+def snap_sandbox():
+    """A sandbox of a DOKU account on SNAP, with a key pair it made."""
+    started = doku_sim.start(scheme="snap")
+    yield started
+    started.server.stop()
+
+
+def _paths(sandbox):
+    return [r.path for r in sandbox.server.requests]
+
+
+def test_snap_initiate_then_status_with_one_token(snap, sleeps):
+    client = snap.client(sleep=sleeps.append)
+    assert client.initiate(_fields(), "1001").raw_status == "PENDING"
+    assert client.status("PAY_1").raw_status == "PENDING"
+    assert _paths(snap) == [doku_snap.TOKEN_PATH, doku.INITIATE_PATH, doku.STATUS_PATH]
+    token_call, initiate, status = snap.server.requests
+    assert doku_snap.verify_token_request(snap.public_key, snap.client_id,
+                                          token_call.headers["X-TIMESTAMP"],
+                                          token_call.headers["X-SIGNATURE"])
+    assert initiate.headers["X-EXTERNAL-ID"] == "1001"
+    assert initiate.headers["Authorization"] == status.headers["Authorization"], "cached"
+    assert initiate.body == json.dumps(doku.build_initiate_body(**_fields()),
+                                       separators=(",", ":")).encode()
+    assert "Signature" not in client.last_response.headers  # SNAP answers are not signed
+    assert list(snap.payouts) == ["PAY_1"] and sleeps == []
+
+
+def test_snap_revoked_token_is_renewed_once(snap):
+    client = snap.client()
+    client.initiate(_fields(), "1001")
+    snap.revoke_tokens()
+    assert client.status("PAY_1").raw_status == "PENDING"
+    assert _paths(snap) == [doku_snap.TOKEN_PATH, doku.INITIATE_PATH, doku.STATUS_PATH,
+                            doku_snap.TOKEN_PATH, doku.STATUS_PATH]
+    refused, renewed = snap.server.requests[2], snap.server.requests[4]
+    assert refused.headers["Authorization"] != renewed.headers["Authorization"]
+    assert client.status("PAY_1").raw_status == "PENDING"
+    assert len(snap.server.requests) == 6, "the new token is kept"
+
+
+def test_snap_second_401_is_an_error_not_a_loop(snap):
+    class Forgetful(dict):
+        def __setitem__(self, token, expires):
+            pass  # DOKU takes no token it issues: every call is answered 401
+
+    client = snap.client()
+    snap.tokens = Forgetful()
+    with pytest.raises(ProviderRefusal) as caught:
+        client.initiate(_fields(), "1001")
+    assert (caught.value.status, caught.value.code) == (401, "4010001")
+    assert caught.value.message == "Invalid Token (B2B)"
+    assert _paths(snap) == [doku_snap.TOKEN_PATH, doku.INITIATE_PATH] * 2
+    assert snap.payouts == {}
+
+
+def test_snap_token_is_renewed_before_it_expires(snap):
+    now = [1000.0]
+    client = snap.client(monotonic=lambda: now[0])
+    client.initiate(_fields(), "1001")
+    now[0] += doku_sim.TOKEN_TTL - doku_snap.TOKEN_MARGIN - 1
+    client.status("PAY_1")
+    assert _paths(snap).count(doku_snap.TOKEN_PATH) == 1
+    now[0] += 1
+    client.status("PAY_1")
+    assert _paths(snap) == [doku_snap.TOKEN_PATH, doku.INITIATE_PATH, doku.STATUS_PATH,
+                            doku_snap.TOKEN_PATH, doku.STATUS_PATH], "no 401 on the way"
+
+
+def test_snap_token_needs_the_matching_private_key(snap):
+    other_private, _public = doku_sim.new_key_pair()
+    client = doku_snap.DokuSnapClient(snap.url, snap.client_id, snap.secret_key, other_private)
+    with pytest.raises(ProviderRefusal) as caught:
+        client.status("PAY_1")
+    assert (caught.value.status, caught.value.code) == (401, "4017300")
+    assert _paths(snap) == [doku_snap.TOKEN_PATH], "no call without a token"
+
+
+def _snap_post(snap, path, body, **headers):
+    """A hand-made SNAP call with a fresh token, to send what DokuSnapClient never would."""
+    client = snap.client()
+    token = client._access_token()
+    timestamp = doku_snap.snap_timestamp()
+    values = {
+        "X-TIMESTAMP": timestamp, "X-PARTNER-ID": snap.client_id, "X-EXTERNAL-ID": "77",
+        "CHANNEL-ID": "H2H", "Authorization": f"Bearer {token}",
+        "X-SIGNATURE": doku_snap.sign(
+            snap.secret_key, doku_snap.string_to_sign("POST", path, token, body, timestamp)),
+        "Content-Type": "application/json",
+    }
+    values.update(headers)
+    return requests.post(snap.url + path, data=body, timeout=5,
+                         headers={k: v for k, v in values.items() if v is not None})
+
+
+@pytest.mark.parametrize(
+    "headers, status, code",
+    [
+        ({}, 200, None),
+        ({"X-SIGNATURE": "bad"}, 401, "4010000"),
+        ({"X-PARTNER-ID": "SOMEONE-ELSE"}, 401, "4010000"),
+        ({"Authorization": "Bearer forged"}, 401, "4010001"),
+        ({"X-EXTERNAL-ID": "REQ-1"}, 400, "4000000"),
+        ({"CHANNEL-ID": None}, 400, "4000000"),
+        ({"X-TIMESTAMP": "2024-01-01T10:00:00+07:00"}, 401, "4010000"),
+    ],
+)
+def test_snap_sandbox_checks_each_header(snap, headers, status, code):
+    body = json.dumps(doku.build_initiate_body(**_fields()), separators=(",", ":")).encode()
+    answer = _snap_post(snap, doku.INITIATE_PATH, body, **headers)
+    assert answer.status_code == status
+    assert answer.json().get("responseCode") == code
+    assert len(snap.payouts) == (1 if status == 200 else 0)
+
+
+def test_snap_sandbox_refuses_a_tampered_body(snap):
+    body = json.dumps(doku.build_initiate_body(**_fields())).encode()
+    client = snap.client()
+    token = client._access_token()
+    timestamp = doku_snap.snap_timestamp()
+    signature = doku_snap.sign(snap.secret_key, doku_snap.string_to_sign(
+        "POST", doku.INITIATE_PATH, token, body, timestamp))
+    answer = requests.post(snap.url + doku.INITIATE_PATH, timeout=5,
+                           data=body.replace(b"250000", b"950000"), headers={
+                               "X-TIMESTAMP": timestamp, "X-PARTNER-ID": snap.client_id,
+                               "X-EXTERNAL-ID": "78", "CHANNEL-ID": "H2H",
+                               "Authorization": f"Bearer {token}", "X-SIGNATURE": signature})
+    assert (answer.status_code, answer.json()["responseMessage"]) == (
+        401, "Unauthorized. Invalid Signature")
+    assert snap.payouts == {}
+
+
+def test_snap_lost_answer_then_reused_external_id_is_a_conflict(snap, sleeps):
+    """SNAP answers a reused X-EXTERNAL-ID with 409 Conflict, not the original answer:
+    the client says so (Odoo then looks the payout up), and DOKU holds one payout."""
+    client = snap.client(timeout=0.3, sleep=sleeps.append)
+    snap.server.inject("reset", path=doku.INITIATE_PATH)
+    with pytest.raises(ProviderConflict) as caught:
+        client.initiate(_fields(), "1001")
+    assert (caught.value.status, caught.value.code) == (409, "4090000")
+    initiates = [r for r in snap.server.requests if r.path == doku.INITIATE_PATH]
+    assert [r.headers["X-EXTERNAL-ID"] for r in initiates] == ["1001", "1001"]
+    assert list(snap.payouts) == ["PAY_1"]
+    assert client.status("PAY_1").raw_status == "PENDING"
+
+
+def test_snap_refusal_keeps_its_external_id_free(snap):
+    client = snap.client()
+    with pytest.raises(FieldValidationError):
+        client.initiate(_fields(amount=0), "1001")
+    body = json.dumps({**doku.build_initiate_body(**_fields()), "amount": 0}).encode()
+    refused = _snap_post(snap, doku.INITIATE_PATH, body, **{"X-EXTERNAL-ID": "1001"})
+    assert (refused.status_code, refused.json()["responseCode"]) == (400, "4000001")
+    assert client.initiate(_fields(), "1001").raw_status == "PENDING"
