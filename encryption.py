@@ -84,9 +84,9 @@ def decrypt(value, keys=None):
             "Nothing was changed.", option=CONFIG_OPTION)) from error
 
 
-class EncryptedChar(fields.Char):
-    """A Char stored encrypted (see the module's docstring). Not searchable: the database
-    holds no clear value to compare with."""
+class _Encrypted:
+    """Stored encrypted, read in clear (see the module's docstring). Not searchable: the
+    database holds no clear value to compare with."""
 
     def convert_to_column(self, value, record, values=None, validate=True):
         return encrypt(super().convert_to_column(value, record, values, validate))
@@ -99,3 +99,11 @@ class EncryptedChar(fields.Char):
 
     def convert_to_record(self, value, record):
         return decrypt(super().convert_to_record(value, record))
+
+
+class EncryptedChar(_Encrypted, fields.Char):
+    """A Char stored encrypted."""
+
+
+class EncryptedText(_Encrypted, fields.Text):
+    """A Text stored encrypted (a PEM key)."""

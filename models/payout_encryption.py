@@ -13,12 +13,12 @@ class PayoutEncryption(models.AbstractModel):
 
     @api.model
     def _encrypted_columns(self):
-        """(table, column) of every stored EncryptedChar field of the registry."""
+        """(table, column) of every stored encrypted field of the registry."""
         return sorted({
             (model._table, field.name)
             for model in self.env.registry.values() if not model._abstract
             for field in model._fields.values()
-            if isinstance(field, encryption.EncryptedChar) and field.store
+            if isinstance(field, encryption._Encrypted) and field.store
             and field.model_name == model._name
         })
 

@@ -254,12 +254,15 @@ class PayoutLink(models.Model):
             # The call may or may not have reached the provider: stay 'submitting' so a
             # later run looks the payout up instead of sending it again.
             self.write({"submission_state": "submitting",
-                        "date_provider_call": fields.Datetime.now()})
+                        "date_provider_call": fields.Datetime.now(),
+                        # What the provider seemed to say, for the person who checks.
+                        **({"provider_status": error.answer.raw_status} if error.answer
+                           else {})})
             self.message_post(body=self.env._(
                 "%(provider)s did not answer clearly (%(error)s); the next run checks "
                 "what happened.", provider=provider.name, error=error.message,
             ))
-            self._note_unclear_answer(error.message, at_once=error.mismatch)
+            self._note_unclear_answer(error.message, at_once=error.needs_person)
         else:
             self.submission_state = "accepted"
             self._clear_unclear_answers()

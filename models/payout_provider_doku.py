@@ -3,6 +3,7 @@ from functools import partial
 from odoo import api, fields, models
 from odoo.exceptions import UserError, ValidationError
 
+from ..encryption import EncryptedChar, EncryptedText
 from ..protocol import doku, doku_snap
 from ..protocol.errors import (
     FieldValidationError,
@@ -68,7 +69,7 @@ class PayoutProviderDoku(models.Model):
     doku_client_id = fields.Char(
         string="DOKU Client-Id", groups="base.group_system", required_if_provider="doku"
     )
-    doku_secret_key = fields.Char(
+    doku_secret_key = EncryptedChar(
         string="DOKU Secret Key", groups="base.group_system", required_if_provider="doku"
     )
     # Where the credentials go and how DOKU's answers are trusted: an administrator's, as
@@ -93,7 +94,7 @@ class PayoutProviderDoku(models.Model):
         "Private Key.",
         groups="base.group_system",
     )
-    doku_private_key = fields.Text(
+    doku_private_key = EncryptedText(
         string="DOKU Private Key",
         help="SNAP only: the RSA private key (PEM, unencrypted) whose public key is "
         "registered at DOKU; it signs the requests for an access token.",

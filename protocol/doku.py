@@ -283,12 +283,9 @@ def is_same_payout(answer, body):
 class DokuUnverifiedAcceptance(ProviderBadSignature):
     """DOKU answered an initiate with an accepted payout link whose signature does not
     check out: the link may exist at DOKU (and be paid), or the answer is not DOKU's.
-    Neither adopted nor refused: a person checks at DOKU at once.
+    Neither adopted nor refused: a person checks at DOKU at once."""
 
-    `mismatch` is how a ProviderError asks for that person now (errors.py names it for a
-    payout under our reference that is not ours, the other answer nobody may adopt)."""
-
-    mismatch = True
+    needs_person = True
 
 
 class DokuClient(ApiClient):
@@ -432,5 +429,5 @@ def _unverified_acceptance(error):
         f"DOKU answered that it holds the payout link (status {answer.raw_status}), but "
         f"the answer's signature does not check out ({error.message}): check the link at "
         "DOKU.",
-        status=error.status, code=error.code, body=error.body,
+        status=error.status, code=error.code, body=error.body, answer=answer,
     )

@@ -187,19 +187,19 @@ class DokuSnapClient(DokuClient):
             serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo))
         self._token = None  # the token this attempt signs with
 
-    def _send_once(self, method, path, body, request_id):
+    def _send_once(self, method, path, body, request_id, array=False):
         if path == TOKEN_PATH:
-            return super()._send_once(method, path, body, request_id)
+            return super()._send_once(method, path, body, request_id, array)
         self._token = self._access_token()
         try:
-            return super()._send_once(method, path, body, request_id)
+            return super()._send_once(method, path, body, request_id, array)
         except ProviderClientError as error:
             if error.status != 401:
                 raise
         # DOKU no longer takes the cached token: a new one, once (a 401 again is raised).
         self.tokens.discard(self.account, self._token)
         self._token = self._access_token()
-        return super()._send_once(method, path, body, request_id)
+        return super()._send_once(method, path, body, request_id, array)
 
     def _access_token(self):
         token = self.tokens.get(self.account, self.monotonic())

@@ -14,14 +14,19 @@ payout; an unknown outcome is looked up, never sent again under a new key.
 class ProviderError(Exception):
     retryable = False
     refusal = False  # a proven refusal (see the module docstring)
-    mismatch = False  # the provider holds a payout under our reference that is not ours
+    # The outcome is unknown and no later lookup can settle it alone (a payout under our
+    # reference that is not ours, an acceptance that cannot be verified): a person looks now.
+    needs_person = False
 
-    def __init__(self, message, *, status=None, code=None, body=None):
+    def __init__(self, message, *, status=None, code=None, body=None, answer=None):
         super().__init__(message)
         self.message = message
         self.status = status  # HTTP status, if a response came back
         self.code = code  # provider's error code, if it gave one
         self.body = body  # raw response text, for the record; never logged
+        # What the provider seemed to answer (a ProviderAnswer), when it cannot be taken
+        # as its answer (e.g. unverifiable): stored for the person who looks, never applied.
+        self.answer = answer
 
 
 class ProviderNetworkError(ProviderError):
@@ -61,7 +66,7 @@ class ProviderMismatch(ProviderError):
     """The provider holds a payout under our reference whose amount or recipient are not
     ours: it is never adopted, and a person must look."""
 
-    mismatch = True
+    needs_person = True
 
 
 class ProviderMalformedResponse(ProviderError):

@@ -208,6 +208,7 @@ class TestDokuProvider(PayoutCommon):
         self.assertEqual((link.state, link.submission_state, link.needs_attention),
                          ("sent", "submitting", True))
         self.assertFalse(link.failure_reason)
+        self.assertEqual(link.provider_status, "PENDING", "what DOKU seemed to say, stored")
         self.assertIn("holds the payout link (status PENDING)", link.message_ids[1].body)
         self.assertIn("Needs attention", link.message_ids[0].body)
         self.assertEqual(link.activity_ids.summary, "Payout outcome unknown: check at the provider")

@@ -10,6 +10,9 @@ from .common import ACCOUNT_NUMBER, HOLDER, PayoutCommon
 
 KEY_A = encryption.generate_key()
 KEY_B = encryption.generate_key()
+# The key the database's other secrets (the demo providers') were stored under.
+INSTALL_KEY = config.get(encryption.CONFIG_OPTION) or os.environ.get(
+    encryption.ENVIRONMENT_VARIABLE, "")
 
 
 @contextmanager
@@ -27,7 +30,7 @@ class TestEncryptionAtRest(PayoutCommon):
 
     def setUp(self):
         super().setUp()
-        self.enterContext(_keys(KEY_A))
+        self.enterContext(_keys(f"{KEY_A},{INSTALL_KEY}"))
 
     def _stored(self, link):
         self.env.flush_all()
@@ -46,9 +49,17 @@ class TestEncryptionAtRest(PayoutCommon):
 
     def test_the_whole_database_holds_no_clear_secret(self):
         self._claimed_link()
+        self.env["payout.provider"].create({
+            "name": "Xendit", "code": "xendit", "xendit_secret_key": "xnd_development_k",
+            "xendit_callback_token": "token-1"})
+        self.env["payout.provider"].create({
+            "name": "DOKU", "code": "doku", "doku_client_id": "MCH-1", "doku_secret_key": "SK-1"})
         self.env.flush_all()
         columns = self.env["payout.encryption"]._encrypted_columns()
-        self.assertIn(("payout_link", "account_number"), columns)
+        self.assertEqual(set(columns), {
+            ("payout_link", "account_number"), ("payout_provider", "xendit_secret_key"),
+            ("payout_provider", "xendit_callback_token"), ("payout_provider", "doku_secret_key"),
+            ("payout_provider", "doku_private_key")})
         for table, column in columns:
             rows = self.env.execute_query(SQL("SELECT %s FROM %s WHERE %s IS NOT NULL",
                                               SQL.identifier(column), SQL.identifier(table),
@@ -81,8 +92,8 @@ class TestEncryptionAtRest(PayoutCommon):
     def test_rotation_re_encrypts_under_the_new_key(self):
         link = self._claimed_link()
         under_a = self._stored(link)
-        with _keys(f"{KEY_B},{KEY_A}"):
-            self.assertEqual(self.env["payout.encryption"]._reencrypt_all(), 1)
+        with _keys(f"{KEY_B},{KEY_A},{INSTALL_KEY}"):
+            self.assertGreaterEqual(self.env["payout.encryption"]._reencrypt_all(), 1)
         under_b = self._stored(link)
         self.assertNotEqual(under_b, under_a)
         with _keys(KEY_B):

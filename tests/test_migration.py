@@ -126,3 +126,24 @@ class TestMigration(PayoutCommon):
         self.assertEqual(providers.sudo().mapped("doku_signature_scheme"),
                          ["hmac_sha256", "snap", "hmac_sha256"])
         self.assertEqual(self.env["mail.message"].search_count([]), messages, "posts nothing")
+
+    def test_18_0_1_4_0_encrypts_secrets_and_gives_emails_the_employee_s_language(self):
+        link = self._claimed_link()
+        self.env.flush_all()
+        cr = self.env.cr
+        cr.execute("UPDATE payout_link SET account_number = '9876543210' WHERE id = %s",
+                   (link.id,))
+        claim = self.env.ref("hr_payout_link.mail_template_payout_link")
+        reminder = self.env.ref("hr_payout_link.mail_template_payout_reminder")
+        claim.lang = "{{ object.employee_id.work_contact_id.lang }}"
+        reminder.lang = "{{ 'fr_FR' }}"  # changed by someone: left alone
+        self.env.flush_all()
+
+        self._migrate("18.0.1.4.0", "post")
+
+        cr.execute("SELECT account_number FROM payout_link WHERE id = %s", (link.id,))
+        self.assertTrue(cr.fetchone()[0].startswith("payout-enc:"))
+        self.env.invalidate_all()
+        self.assertEqual(link.sudo().account_number, "9876543210")
+        self.assertEqual((claim.lang, reminder.lang),
+                         ("{{ object._get_employee_lang() }}", "{{ 'fr_FR' }}"))

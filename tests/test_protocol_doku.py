@@ -518,7 +518,7 @@ def test_bad_signature_on_an_accepted_initiate_keeps_the_acceptance(status):
         _doku_like((status, RESPONSE_BODY, "wrong")).initiate(FIELDS, REQUEST_ID)
     error = caught.value
     assert "holds the payout link (status PENDING)" in error.message
-    assert (error.mismatch, error.refusal, error.status, error.body) == (
+    assert (error.needs_person, error.refusal, error.status, error.body) == (
         True, False, status, RESPONSE_BODY.decode())
 
 
@@ -526,7 +526,7 @@ def test_bad_signature_on_an_answer_without_a_payout_is_plain():
     content = b'{"status":"0","message":"Success"}'
     with pytest.raises(ProviderBadSignature) as caught:
         _doku_like((200, content, "wrong")).initiate(FIELDS, REQUEST_ID)
-    assert type(caught.value) is ProviderBadSignature and not caught.value.mismatch
+    assert type(caught.value) is ProviderBadSignature and not caught.value.needs_person
 
 
 # Test Connection ---------------------------------------------------------------------------
