@@ -49,3 +49,10 @@ class PayoutLink(models.Model):
                                                locale=locale))
         return format_datetime(self.env, value, tz=self._get_employee_tz(), dt_format=pattern,
                                lang_code=lang.code)
+
+    def _get_payout_kind(self):
+        """What the email calls the payout ("sent you a bonus"), in the employee's words."""
+        self.ensure_one()
+        env = self.with_context(lang=self._get_employee_lang()).env
+        return {"bonus": env._("bonus"), "commission": env._("commission")}.get(
+            self.payout_type, env._("payment"))

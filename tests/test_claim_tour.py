@@ -10,7 +10,7 @@ from .common import PayoutCommon
 class TestClaimTour(PayoutCommon, HttpCase):
     """The whole claim in a real browser: static/tests/tours/payout_claim_tour.js."""
 
-    def test_claim_tour(self):
+    def _claim_in_a_browser(self, tour):
         link = self._create_link()
         # The tour's steps are static: make the secret ABCDEFGH.
         with patch(
@@ -19,8 +19,19 @@ class TestClaimTour(PayoutCommon, HttpCase):
         ):
             link.action_send()
         self.assertEqual(self._secret_in_mail(link), "ABCDEFGH")
+        self.start_tour(link._get_claim_path(), tour, login=None)
+        return link
 
-        self.start_tour(link._get_claim_path(), "payout_claim_tour", login=None)
+    def test_claim_tour_in_indonesian(self):
+        """An employee whose language is Indonesian claims in Indonesian."""
+        self.env["res.lang"]._activate_lang("id_ID")
+        self.env["ir.module.module"]._load_module_terms(["hr_payout_link"], ["id_ID"])
+        self.employee.work_contact_id.lang = "id_ID"
+        link = self._claim_in_a_browser("payout_claim_tour_id")
+        self.assertEqual((link.state, link.account_number_masked), ("processing", "•••• 7890"))
+
+    def test_claim_tour(self):
+        link = self._claim_in_a_browser("payout_claim_tour")
 
         link.invalidate_recordset()
         self.assertEqual(link.state, "processing")

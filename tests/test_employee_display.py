@@ -58,3 +58,42 @@ class TestEmployeeDisplay(ClaimPageCommon):
         expected = EXPIRY.replace(hour=12).strftime(lang.date_format)
         self.assertTrue(self.link._format_for_employee(EXPIRY).startswith(expected))
         self.assertNotIn(":14", self.link._format_for_employee(EXPIRY))
+
+
+@tagged("post_install", "-at_install")
+class TestIndonesian(ClaimPageCommon):
+    """An employee whose language is Indonesian reads the claim email and the claim page in
+    Indonesian, with Indonesian dates, whatever the sender's language."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.env["res.lang"]._activate_lang("id_ID")
+        cls.env["ir.module.module"]._load_module_terms(["hr_payout_link"], ["id_ID"])
+        cls.employee.write({"tz": "Asia/Jakarta"})
+        cls.employee.work_contact_id.lang = "id_ID"
+
+    def setUp(self):
+        super().setUp()
+        self.link = self._create_link(payout_type="commission")
+        self.secret = self._send(self.link)
+
+    def test_the_claim_email_in_indonesian(self):
+        mail = self._get_claim_mail(self.link)
+        self.assertIn("mengirimi Anda komisi", mail.body_html)
+        self.assertNotIn("sent you", mail.body_html)
+        self.assertIn(self.secret, mail.body_html)
+        self.link.expiry_date = EXPIRY
+        self.assertEqual(self.link._format_for_employee(EXPIRY), "04/12/2026 12:49", "day first")
+
+    def test_the_claim_page_in_indonesian(self):
+        page = self._open().text
+        self.assertIn("Kode rahasia dari email Anda", page)
+        self.assertNotIn("Secret from your email", page)
+        response = self._post("secret", secret="WRONGSEC")
+        self.assertEqual(response.status_code, 403)
+        self.assertIn("Kode rahasia ini salah. Sisa 2 percobaan", response.text)
+        self._verify()
+        self.assertIn("Ke rekening mana kami harus membayar Anda?", self._open().text)
+        self.assertEqual(self._post_account().status_code, 303)
+        self.assertIn("Sedang diproses", self._open().text)

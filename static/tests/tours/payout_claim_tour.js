@@ -2,10 +2,9 @@
 
 import { registry } from "@web/core/registry";
 
-// The whole claim of a payout link, as the employee does it. The Python test
-// (tests/test_claim_tour.py) makes the link's secret "ABCDEFGH".
-registry.category("web_tour.tours").add("payout_claim_tour", {
-    steps: () => [
+// The whole claim of a payout link, as the employee does it, in the employee's language
+// (`texts`). The Python test (tests/test_claim_tour.py) makes the link's secret "ABCDEFGH".
+const claimSteps = (texts) => [
         {
             content: "The link shows who pays how much",
             trigger: ".o_payout_claim .o_payout_amount",
@@ -22,7 +21,7 @@ registry.category("web_tour.tours").add("payout_claim_tour", {
         },
         {
             content: "The page says the secret is wrong",
-            trigger: ".o_payout_error:contains(This secret is not right)",
+            trigger: `.o_payout_error:contains(${texts.wrongSecret})`,
         },
         {
             content: "Type the right secret, as people do: lower case, with a space",
@@ -56,11 +55,17 @@ registry.category("web_tour.tours").add("payout_claim_tour", {
         },
         {
             content: "The payment is on its way",
-            trigger: ".o_payout_status .o_payout_on_its_way, .o_payout_status .o_payout_paid",
+            trigger: `.o_payout_status .o_payout_on_its_way:contains(${texts.onItsWay}), .o_payout_status .o_payout_paid`,
         },
         {
             content: "The account is shown masked",
             trigger: ".o_payout_account:contains(7890)",
         },
-    ],
+    ];
+
+registry.category("web_tour.tours").add("payout_claim_tour", {
+    steps: () => claimSteps({wrongSecret: "This secret is not right", onItsWay: "On its way"}),
+});
+registry.category("web_tour.tours").add("payout_claim_tour_id", {
+    steps: () => claimSteps({wrongSecret: "Kode rahasia ini salah", onItsWay: "Sedang diproses"}),
 });
