@@ -5,6 +5,8 @@ One server speaks every provider's API (DOKU and Xendit) on the same port.
 
 import argparse
 import logging
+import os
+import tempfile
 import threading
 
 from ..protocol import doku
@@ -25,6 +27,11 @@ def main():
     parser.add_argument(
         "--doku-scheme", default=doku.DEFAULT_SCHEME, choices=[s for s, _ in doku.SIGNATURE_SCHEMES]
     )
+    parser.add_argument(
+        "--doku-public-key", type=argparse.FileType("r"), default=None,
+        help="SNAP: the PEM public key of the merchant's private key (default: a new key "
+        "pair, whose private key is written to a file for the provider)",
+    )
     parser.add_argument("--xendit-secret", default=xendit_sandbox.SECRET_KEY)
     parser.add_argument("--xendit-callback-url", default=None, help="loopback URL for callbacks")
     parser.add_argument("--xendit-callback-token", default=xendit_sandbox.CALLBACK_TOKEN)
@@ -32,8 +39,15 @@ def main():
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
     server = SandboxServer(args.host, args.port)
     dokus = doku_sandbox.DokuSandbox(
-        server, client_id=args.doku_client_id, secret_key=args.doku_secret, scheme=args.doku_scheme
+        server, client_id=args.doku_client_id, secret_key=args.doku_secret, scheme=args.doku_scheme,
+        public_key=args.doku_public_key.read() if args.doku_public_key else None,
     )
+    snap_key = "(given)" if args.doku_public_key else "(Non-SNAP: none)"
+    if dokus.private_key:
+        # The provider's DOKU Private Key: a file only its user reads, not the terminal.
+        descriptor, snap_key = tempfile.mkstemp(prefix="doku-snap-", suffix=".pem")
+        with os.fdopen(descriptor, "w") as key_file:
+            key_file.write(dokus.private_key)
     xendits = xendit_sandbox.XenditSandbox(
         server,
         secret_key=args.xendit_secret,
@@ -48,6 +62,7 @@ def main():
         f"  DOKU Client-Id:        {dokus.client_id}\n"
         f"  DOKU Secret Key:       {dokus.secret_key}\n"
         f"  DOKU signature:        {dokus.scheme}\n"
+        f"  DOKU private key:      {snap_key}\n"
         f"  Xendit base URL:       {server.url}\n"
         f"  Xendit secret key:     {xendits.secret_key}\n"
         f"  Xendit callback URL:   {xendits.callback_url or '(none yet: xendit/config)'}\n"
