@@ -23,6 +23,7 @@ from . import test_payout_attention
 from . import test_plain_pytest
 from . import test_money_safety
 from . import test_fault_matrix
+from . import test_fault_matrix_concurrency
 from . import test_attack_workflow
 from . import test_attack_claim
 from . import test_public_routes_property
