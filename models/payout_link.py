@@ -264,14 +264,16 @@ class PayoutLink(models.Model):
     def write(self, vals):
         self._check_workflow_vals([vals])
         self._prepare_and_check_vals([vals])
+        changes_payee = bool(const.PAYEE_FIELDS.intersection(vals))
+        if not changes_payee and "batch_id" not in vals:
+            return super().write(vals)
         changed_batches = self.batch_id
         if "batch_id" in vals:
             # An approval holds for the batch it was given in.
             vals = dict(vals, **self._approval_cleared())
         result = super().write(vals)
-        if "batch_id" in vals or const.PAYEE_FIELDS.intersection(vals):
-            (changed_batches | self.batch_id)._note_change(self.env.uid)
-        if const.PAYEE_FIELDS.intersection(vals):
+        (changed_batches | self.batch_id)._note_change(self.env.uid)
+        if changes_payee:
             self._note_change(self.env.uid)
         return result
 

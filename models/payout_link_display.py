@@ -2,6 +2,7 @@
 language, the same instant on the claim page, in the emails and on /my/payouts.
 """
 
+import functools
 import re
 
 from odoo import models
@@ -11,6 +12,15 @@ from odoo.tools.misc import babel_locale_parse, get_lang, posix_to_ldml
 # The seconds of a res.lang time format ("%H:%M:%S", "%I:%M:%S %p", "%H.%M.%S"): an
 # employee reads a time to the minute.
 SECONDS_RE = re.compile(r"[:.]%S")
+
+
+@functools.lru_cache(maxsize=64)
+def _minute_pattern(lang_code, date_format, time_format):
+    """The babel pattern of a language's date and time formats, to the minute (one per
+    language: a batch formats thousands of dates)."""
+    locale = babel_locale_parse(lang_code)
+    return "{} {}".format(posix_to_ldml(date_format, locale=locale),
+                          posix_to_ldml(SECONDS_RE.sub("", time_format), locale=locale))
 
 
 class PayoutLink(models.Model):
@@ -41,18 +51,18 @@ class PayoutLink(models.Model):
         self.ensure_one()
         if not value:
             return ""
-        lang_code = self._get_employee_lang()
-        lang = get_lang(self.env, lang_code)
-        locale = babel_locale_parse(lang.code)
-        pattern = "{} {}".format(posix_to_ldml(lang.date_format, locale=locale),
-                                 posix_to_ldml(SECONDS_RE.sub("", lang.time_format),
-                                               locale=locale))
-        return format_datetime(self.env, value, tz=self._get_employee_tz(), dt_format=pattern,
+        lang = get_lang(self.env, self._get_employee_lang())
+        return format_datetime(self.env, value, tz=self._get_employee_tz(),
+                               dt_format=_minute_pattern(lang.code, lang.date_format,
+                                                         lang.time_format),
                                lang_code=lang.code)
 
     def _get_payout_kind(self):
-        """What the email calls the payout ("sent you a bonus"), in the employee's words."""
+        """What the email calls the payout ("sent you a bonus"), in the email's language
+        (a template renders in its recipient's)."""
         self.ensure_one()
-        env = self.with_context(lang=self._get_employee_lang()).env
-        return {"bonus": env._("bonus"), "commission": env._("commission")}.get(
-            self.payout_type, env._("payment"))
+        if self.payout_type == "bonus":
+            return self.env._("bonus")
+        if self.payout_type == "commission":
+            return self.env._("commission")
+        return self.env._("payment")
