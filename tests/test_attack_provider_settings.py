@@ -11,7 +11,7 @@ ATTACKER_URL = "https://attacker.example"
 CONNECTION_FIELDS = (
     "xendit_secret_key", "xendit_callback_token", "xendit_base_url",
     "doku_client_id", "doku_secret_key", "doku_environment", "doku_base_url",
-    "doku_signature_scheme", "doku_verify_signatures",
+    "doku_signature_scheme", "doku_verify_signatures", "doku_private_key",
 )
 REFUSED_URLS = (
     "http://attacker.example",
