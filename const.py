@@ -66,7 +66,8 @@ LINK_WORKFLOW_FIELDS = APPROVAL_WORKFLOW_FIELDS | {
     "date_expired", "date_cancelled", "failure_reason", "employee_reason",
     "replaced_link_id",
     # the claim
-    "claim_token", "access_token", "secret_hash", "failed_attempts", "expiry_date",
+    "claim_token", "access_token", "secret_hash", "failed_attempts", "refused_by_recipient",
+    "expiry_date",
     "date_reminded", "bank_id", "account_holder_name", "account_number_masked",
     "account_number",
     # the submission

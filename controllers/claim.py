@@ -60,6 +60,18 @@ class PayoutClaimController(http.Controller):
             ),
         }, status=403)
 
+    @http.route(f"{_claim_url}/<string:token>/not-for-me", type="http", auth="public",
+                methods=["POST"])
+    def claim_not_for_me(self, token, **kwargs):
+        """The email reached someone else: the link locks, with no secret asked, and the
+        responsible user is told. A replay changes nothing."""
+        link = self._find_link(token)
+        if not link:
+            return self._render_unavailable()
+        if link.state in const.CLAIMABLE_STATES:
+            link._refuse_as_recipient()
+        return self._redirect_to_page(link)
+
     @http.route(f"{_claim_url}/<string:token>/account", type="http", auth="public",
                 methods=["POST"])
     def claim_account(self, token, bank_id="", account_number="", account_holder="", **kwargs):

@@ -30,6 +30,10 @@ class PayoutLink(models.Model):
     claim_token = fields.Char(copy=False, index="btree_not_null", groups="base.group_system")
     secret_hash = fields.Char(copy=False, groups="base.group_system")
     failed_attempts = fields.Integer(string="Wrong Secrets", copy=False, readonly=True)
+    refused_by_recipient = fields.Boolean(
+        string="Not for the Recipient", copy=False, readonly=True,
+        help="Whoever received the claim email said on the claim page that it is not for "
+        "them: the link was locked.")
     expiry_date = fields.Datetime(string="Expires On", copy=False, readonly=True, index=True)
     date_reminded = fields.Datetime(
         string="Reminded On", copy=False, readonly=True,
@@ -166,6 +170,18 @@ class PayoutLink(models.Model):
             self._update_state("failed", values={"failure_reason": locked,
                                                  "employee_reason": locked})
         return False
+
+    def _refuse_as_recipient(self):
+        """Whoever holds the claim email says it is not for them: the link fails, so
+        nobody claims it, and its responsible user checks the recipient before a reissue."""
+        self.ensure_one()
+        self._update_state("failed", values={
+            "refused_by_recipient": True,
+            "failure_reason": self.env._(
+                "The person who received the claim email said it is not for them: check "
+                "the recipient (%s) before reissuing.", self.recipient_email),
+            "employee_reason": self.env._("You told us this payout is not for you."),
+        })
 
     def _mark_opened(self):
         if self.state == "sent":

@@ -7,7 +7,7 @@ from odoo import fields
 from odoo.tests import new_test_user, tagged
 from odoo.tools import format_amount
 
-from ..controllers.claim import MaskClaimTokens
+from ..controllers.claim import MaskClaimTokens, PayoutClaimController
 from .common import ACCOUNT, ClaimPageCommon
 
 # The CSRF token differs per request: blank it out to compare two pages.
@@ -303,3 +303,53 @@ class TestClaimHttp(ClaimPageCommon):
         self.assertEqual(response.status_code, 200)
         self.assertIn("Acme Payroll", response.text)
         self.assertEqual(self.url_open(f"/my/payouts/{other_link.id}").status_code, 404)
+
+
+@tagged("post_install", "-at_install")
+class TestNotForMe(ClaimPageCommon):
+    """Issue 15, "this is not for me": whoever received the claim email says so on the claim
+    page; the link locks with no secret asked, and its responsible user is told."""
+
+    def setUp(self):
+        super().setUp()
+        self.link = self._create_link(user_id=self.user_manager.id)
+        self.secret = self._send(self.link)
+
+    def test_a_misdirected_email_stops_there(self):
+        page = self._open().text
+        self.assertIn("This is not for me", page)
+        response = self._post("not-for-me")
+        self.assertEqual(response.status_code, 303)
+        self.link.invalidate_recordset()
+        self.assertEqual(
+            (self.link.state, self.link.refused_by_recipient, self.link.failed_attempts),
+            ("failed", True, 0))
+        self.assertIn("not for them", self.link.failure_reason)
+        self.assertIn(self.link.recipient_email, self.link.failure_reason)
+        self.assertEqual(self.link.activity_ids.user_id, self.user_manager)
+        page = self._open().text
+        self.assertIn("knows this payout is not for you", page)
+        self.assertIn("You told us this payout is not for you.", page)
+        self.assertNotIn('name="secret"', page)
+        # The secret no longer opens it, and a replay changes nothing.
+        before = self._snapshot()
+        self.assertEqual(self._post("secret", secret=self.secret).status_code, 303)
+        self.assertEqual(self._post("not-for-me").status_code, 303)
+        self.assertEqual(self._post_account().status_code, 303)
+        self.assertEqual(self._snapshot(), before)
+
+    def test_it_needs_the_form_s_csrf_token_and_a_real_token(self):
+        self._open()
+        before = self._snapshot()
+        with self.assertLogs("odoo.http", "WARNING"):
+            response = self._post("not-for-me", csrf=False, confirm="1")
+        self.assertEqual(response.status_code, 400)  # Odoo's CSRF check
+        self.assertEqual(self._snapshot(), before)
+        response = self.url_open(f"{PayoutClaimController._claim_url}/{'X' * 43}/not-for-me",
+                                 data={"csrf_token": self.csrf_token}, allow_redirects=False)
+        self.assertEqual(response.status_code, 404)
+        self.assertEqual(self._snapshot(), before)
+
+    def test_no_user_sets_it_by_hand(self):
+        self._assert_rpc_refused(self.user_editor, "payout.link", "write", [self.link.id],
+                                 {"refused_by_recipient": True})

@@ -41,3 +41,12 @@ class TestClaimTour(PayoutCommon, HttpCase):
         self.assertEqual(link.account_number_masked, "•••• 7890")
         self.env["payout.link"]._cron_submit_payouts(with_commit=False)
         self.assertEqual(link.state, "done")
+
+    def test_not_for_me_tour(self):
+        """Whoever received someone else's claim email says so in a browser."""
+        link = self._create_link(user_id=self.env.user.id)
+        link.action_send()
+        self.start_tour(link._get_claim_path(), "payout_not_for_me_tour", login=None)
+        link.invalidate_recordset()
+        self.assertEqual((link.state, link.refused_by_recipient), ("failed", True))
+        self.assertTrue(link.activity_ids, "the responsible user is told")

@@ -69,3 +69,22 @@ registry.category("web_tour.tours").add("payout_claim_tour", {
 registry.category("web_tour.tours").add("payout_claim_tour_id", {
     steps: () => claimSteps({wrongSecret: "Kode rahasia ini salah", onItsWay: "Sedang diproses"}),
 });
+
+// Someone else received the claim email: they say so, and no secret is asked.
+registry.category("web_tour.tours").add("payout_not_for_me_tour", {
+    steps: () => [
+        {
+            content: "The page offers to say the payout is not for me",
+            trigger: "#payout_not_for_me",
+            run: "click",
+        },
+        {
+            content: "The sender is told, and nobody can claim it any more",
+            trigger: ".o_payout_not_for_me",
+        },
+        {
+            content: "No secret is asked",
+            trigger: ".o_payout_claim:not(:has(input[name=secret]))",
+        },
+    ],
+});
