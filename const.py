@@ -68,7 +68,8 @@ LINK_WORKFLOW_FIELDS = APPROVAL_WORKFLOW_FIELDS | {
     # the claim
     "claim_token", "access_token", "secret_hash", "failed_attempts", "refused_by_recipient",
     "expiry_date",
-    "date_reminded", "bank_id", "account_holder_name", "account_number_masked",
+    "date_reminded", "bank_id", "account_holder_name", "account_holder_mismatch",
+    "account_number_masked",
     "account_number",
     # the submission
     "submission_state", "submission_reference", "submission_key", "provider_status",

@@ -3,6 +3,7 @@
 import base64
 import hashlib
 import re
+import unicodedata
 
 from . import const
 
@@ -33,3 +34,33 @@ def mask_account_number(number):
     """All but the last 4 digits hidden: what the link, the page and the emails show."""
     return "•••• " + number[-4:]
 
+
+
+def name_words(name):
+    """The words of a person's name as people write it in any form: without case, accents
+    nor punctuation (digits are no part of a name)."""
+    plain = unicodedata.normalize("NFKD", name or "")
+    plain = "".join(char for char in plain if not unicodedata.combining(char)).casefold()
+    return re.findall(r"[^\W\d_]+", plain)
+
+
+def names_match(typed, recorded):
+    """Whether ``typed`` (an account holder) names the person ``recorded`` (the HR record):
+    the same words in any order, a word written as its initial ("Dewi L.") allowed on
+    either side; no word left out."""
+    typed_words, recorded_words = name_words(typed), name_words(recorded)
+    if not typed_words or len(typed_words) != len(recorded_words):
+        return False
+
+    def same(one, other):
+        return one == other or (len(one) == 1 and other.startswith(one)) or (
+            len(other) == 1 and one.startswith(other))
+
+    def match(words, candidates):
+        if not words:
+            return True
+        return any(same(words[0], candidate) and match(
+            words[1:], candidates[:index] + candidates[index + 1:])
+            for index, candidate in enumerate(candidates))
+
+    return match(typed_words, recorded_words)

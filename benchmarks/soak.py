@@ -48,6 +48,8 @@ from common import odoo_env, parse_args, row, sandbox_control, start_sandbox
 from odoo import Command
 
 AMOUNT = 150_000  # IDR, over Xendit's minimum
+# The holder as the employees write their names ("Soak Employee 00042" on the HR record):
+# the name check takes it, a number being no part of a name.
 ACCOUNT = {"account_number": "1234567890", "account_holder": "Soak Employee"}
 FAULT_KINDS = ["latency", "http_500", "http_503", "reset", "timeout", "malformed_json"]
 PAYOUT_CRONS = ("ir_cron_payout_batch_send", "ir_cron_payout_submit", "ir_cron_payout_poll")

@@ -41,6 +41,10 @@ class PayoutLink(models.Model):
     )
     bank_id = fields.Many2one("res.bank", copy=False, readonly=True)
     account_holder_name = fields.Char(copy=False, readonly=True)
+    account_holder_mismatch = fields.Boolean(
+        string="Holder Is Not the Employee", copy=False, readonly=True,
+        help="The account holder typed at the claim is not the employee's name on the HR "
+        "record: a Payout Manager reviews the account before money moves.")
     account_number_masked = fields.Char(string="Account", copy=False, readonly=True)
     # What the employee typed, kept only until the payout is final; never shown.
     account_number = EncryptedChar(copy=False, groups="base.group_system")
@@ -215,22 +219,33 @@ class PayoutLink(models.Model):
         self.invalidate_recordset(["state"])
         if self.state not in const.CLAIMABLE_STATES:
             return False
-        to_review = self.company_id.payout_review_new_accounts and not self._is_trusted_account(
-            bank, account_number)
+        unknown_account = self.company_id.payout_review_new_accounts and not (
+            self._is_trusted_account(bank, account_number))
+        employee_name = self.sudo().employee_id.name
+        holder_mismatch = self.company_id.payout_check_account_holder and not utils.names_match(
+            holder_name, employee_name)
+        to_review = unknown_account or holder_mismatch
         message = self.env._(
             "Claimed: paying to %(bank)s %(account)s.",
             bank=bank.name, account=utils.mask_account_number(account_number),
         )
-        if to_review:
+        if unknown_account:
             message += " " + self.env._(
                 "This is not the bank account on the employee's record: a Payout Manager "
                 "reviews it before money moves."
+            )
+        if holder_mismatch:
+            message += " " + self.env._(
+                "The account holder, %(holder)s, is not the employee's name on the HR "
+                "record, %(employee)s: a Payout Manager reviews it before money moves.",
+                holder=holder_name, employee=employee_name,
             )
         self._update_state("processing", values={
             "bank_id": bank.id,
             "account_number": account_number,
             "account_number_masked": utils.mask_account_number(account_number),
             "account_holder_name": holder_name,
+            "account_holder_mismatch": holder_mismatch,
             **self._queue_values("to_review" if to_review else "to_submit"),
         }, message=message)
         if to_review:

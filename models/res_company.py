@@ -14,6 +14,11 @@ class ResCompany(models.Model):
         help="A payout link or batch whose amount is over this (in the company's currency) "
         "needs a Payout Manager's approval; 0 means every payout does.",
     )
+    payout_check_account_holder = fields.Boolean(
+        string="Check Account Holder Names", default=True,
+        help="An account holder who is not the employee's name on their HR record (case, "
+        "accents, word order and initials aside) waits for a Payout Manager's review.",
+    )
     payout_review_new_accounts = fields.Boolean(
         string="Review Unknown Bank Accounts",
         help="A bank account given by an employee that is not the one on their HR record "

@@ -10,6 +10,9 @@ class ResConfigSettings(models.TransientModel):
         related="company_id.payout_approval_threshold", readonly=False,
         currency_field="company_currency_id",
     )
+    payout_check_account_holder = fields.Boolean(
+        related="company_id.payout_check_account_holder", readonly=False
+    )
     payout_review_new_accounts = fields.Boolean(
         related="company_id.payout_review_new_accounts", readonly=False
     )

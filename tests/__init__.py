@@ -31,3 +31,4 @@ from . import test_attack_provider_settings
 from . import test_attack_bank_data
 from . import test_employee_display
 from . import test_encryption
+from . import test_account_holder_check

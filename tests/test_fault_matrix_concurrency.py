@@ -55,7 +55,7 @@ class TestFaultMatrixConcurrency(FaultMatrixMixin, BaseCase):
             ])
             self.provider_ids = dict(zip(PROVIDERS, providers.ids, strict=True))
             self.employee_id = env["hr.employee"].create({
-                "name": "Fault Matrix Employee", "work_email": "fault.matrix@example.com",
+                "name": HOLDER, "work_email": "fault.matrix@example.com",
                 "mobile_phone": "0812-3456-7890",
             }).id
         self.addCleanup(self._delete_data)
