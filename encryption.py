@@ -13,6 +13,7 @@ A missing or wrong key is an EncryptionKeyError, a UserError that says what to d
 stored values are never touched by it.
 """
 
+import functools
 import os
 
 from cryptography.fernet import Fernet, InvalidToken, MultiFernet
@@ -44,7 +45,13 @@ def _configured_keys():
 
 
 def _cipher(keys=None):
-    keys = _configured_keys() if keys is None else keys
+    return _cipher_of(tuple(_configured_keys() if keys is None else keys))
+
+
+@functools.lru_cache(maxsize=8)
+def _cipher_of(keys):
+    """The MultiFernet of ``keys``, made once per set of keys: every secret read or written
+    goes through it."""
     if not keys:
         raise EncryptionKeyError(_lt(
             "hr_payout_link keeps account numbers and provider keys encrypted, and has no "
