@@ -77,8 +77,19 @@ LINK_WORKFLOW_FIELDS = APPROVAL_WORKFLOW_FIELDS | {
     # attention
     "needs_attention", "unclear_calls", "date_first_unclear", "attention_resolved_by_id",
     "date_attention_resolved", "attention_resolution",
+    # the duplicate guard
+    "duplicate_link_ids", "duplicate_to_confirm", "duplicate_confirmed_link_ids",
+    "duplicate_confirmed_by_id", "date_duplicate_confirmed",
+    # shared bank accounts
+    "account_fingerprint",
 }
 BATCH_WORKFLOW_FIELDS = APPROVAL_WORKFLOW_FIELDS
+# What makes a line the same payout as another one (the duplicate guard): a change of one
+# of these clears the line's confirmation that it is not a duplicate.
+DUPLICATE_FIELDS = PAYEE_FIELDS | {"payout_type"}
+# The links that pay, or may still pay, their employee: the duplicate guard compares a new
+# line with these (a cancelled link counts while its provider may still pay it).
+DUPLICATE_PAID_STATES = ("sent", "opened", "processing", "done")
 # The fields a batch line takes from its batch.
 BATCH_LINE_FIELDS = ("company_id", "currency_id", "provider_id", "payout_type", "user_id")
 # 8 characters from 32 symbols without look-alikes (no 0/O, 1/I/L): easy to type.
@@ -134,6 +145,9 @@ ATTENTION_AFTER_HOURS = 24
 # Namespace of the advisory locks that hold links being submitted (see
 # models/payout_link_submission.py).
 SUBMISSION_LOCK_SPACE = 0x5041594F  # "PAYO"
+# Namespace of the advisory locks that serialise claims of one bank account (see
+# models/payout_link_shared_accounts.py).
+SHARED_ACCOUNT_LOCK_SPACE = 0x50414343  # "PACC"
 
 # === Mail === #
 

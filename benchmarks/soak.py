@@ -271,7 +271,9 @@ def claim_one(index, token, secret, servers, bank_id, figures, replays, deadline
     call("secret", first, (303,), {"secret": secret, "csrf_token": csrf(first)})
     if index % 3 == 0:  # the secret again, through the other server: already verified
         call("secret", other, (303,), {"secret": secret, "csrf_token": csrf(other)})
-    account = {"bank_id": str(bank_id), **ACCOUNT, "csrf_token": csrf(first)}
+    # One account per employee: an account given by several is held for a review.
+    account = {"bank_id": str(bank_id), **ACCOUNT, "account_number": f"{1_000_000_000 + index}",
+               "csrf_token": csrf(first)}
     if index % 4 == 0:  # both account POSTs at once, one through each server
         twin = replays.submit(call, "account", other, (303,), account)
         call("account", first, (303,), account)

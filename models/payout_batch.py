@@ -147,6 +147,7 @@ class PayoutBatch(models.Model):
             if not lines:
                 raise UserError(self.env._("%s has no line to send.", batch.name))
             lines._check_lines_ready()
+            lines._check_duplicates()
             if batch._needs_approval():
                 batch.sudo().state = "to_approve"
                 batch._request_approval()
@@ -165,6 +166,7 @@ class PayoutBatch(models.Model):
 
     def action_approve(self):
         self._stamp_approval()
+        self._get_unsent_lines()._check_duplicates()  # a payout may have been made since
         for batch in self:
             batch._get_unsent_lines().with_context(tracking_disable=True).sudo().write({
                 "approved_by_id": self.env.user.id,

@@ -2,9 +2,10 @@
 
 A link's other concerns extend the model in files of their own, loaded after this one:
 its field rules (`payout_link_rules.py`), its reissue (`payout_link_reissue.py`), the
-claim (`payout_link_claim.py`), the money-moving calls (`payout_link_submission.py`),
-the links that need attention (`payout_link_attention.py`) and the scheduled actions
-(`payout_link_cron.py`).
+claim (`payout_link_claim.py`), the duplicate guard (`payout_link_duplicates.py`), bank
+accounts given by several employees (`payout_link_shared_accounts.py`), the money-moving
+calls (`payout_link_submission.py`), the links that need attention
+(`payout_link_attention.py`) and the scheduled actions (`payout_link_cron.py`).
 """
 
 import logging
@@ -384,6 +385,7 @@ class PayoutLink(models.Model):
                 batches=", ".join(in_batch.batch_id.mapped("name")),
             ))
         self._check_lines_ready()
+        self._check_duplicates()
         to_approve = self.filtered(lambda link: link._needs_approval())
         to_approve._request_approval()
         for link in to_approve:
@@ -403,6 +405,7 @@ class PayoutLink(models.Model):
             ))
         self._stamp_approval()
         self._check_lines_ready()
+        self._check_duplicates()  # a payout may have been made since it was sent
         self._send_links()
         return True
 

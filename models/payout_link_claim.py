@@ -224,7 +224,8 @@ class PayoutLink(models.Model):
         employee_name = self.sudo().employee_id.name
         holder_mismatch = self.company_id.payout_check_account_holder and not utils.names_match(
             holder_name, employee_name)
-        to_review = unknown_account or holder_mismatch
+        review_reasons = self._get_review_reasons(bank, account_number)
+        to_review = unknown_account or holder_mismatch or bool(review_reasons)
         message = self.env._(
             "Claimed: paying to %(bank)s %(account)s.",
             bank=bank.name, account=utils.mask_account_number(account_number),
@@ -240,6 +241,8 @@ class PayoutLink(models.Model):
                 "record, %(employee)s: a Payout Manager reviews it before money moves.",
                 holder=holder_name, employee=employee_name,
             )
+        for reason in review_reasons:
+            message += " " + reason
         self._update_state("processing", values={
             "bank_id": bank.id,
             "account_number": account_number,
@@ -257,6 +260,12 @@ class PayoutLink(models.Model):
         else:
             self._trigger_submissions()
         return True
+
+    def _get_review_reasons(self, bank, account_number):
+        """Sentences saying why a Payout Manager reviews the account before money moves,
+        besides an account not on the HR record and a holder who is not the employee: the
+        claim's other concerns add theirs."""
+        return []
 
     def _is_trusted_account(self, bank, account_number):
         """Whether the account is the one HR keeps on the employee's record."""

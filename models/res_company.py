@@ -1,4 +1,10 @@
+from datetime import datetime, time, timedelta
+
+import pytz
+
 from odoo import api, fields, models
+from odoo.exceptions import ValidationError
+from odoo.tools import date_utils
 
 
 class ResCompany(models.Model):
@@ -24,6 +30,45 @@ class ResCompany(models.Model):
         help="A bank account given by an employee that is not the one on their HR record "
         "waits for a Payout Manager's review before money moves.",
     )
+    payout_check_shared_accounts = fields.Boolean(
+        string="Review Shared Bank Accounts", default=True,
+        help="A bank account that another employee also gave, or that is on another "
+        "employee's HR record, waits for a Payout Manager's review before money moves, and "
+        "so do that employee's payouts to it that have not moved yet.",
+    )
+    payout_duplicate_window = fields.Selection(
+        selection=[("off", "Off"), ("month", "Same Calendar Month"),
+                   ("quarter", "Same Calendar Quarter"), ("year", "Same Calendar Year"),
+                   ("days", "Last Days")],
+        string="Duplicate Payout Window", required=True, default="quarter",
+        help="Before a link or a batch is sent, a line for an employee who was already "
+        "paid, or is waiting to be, for the same type in this period is flagged: it is not "
+        "sent until someone confirms it or removes it.",
+    )
+    payout_duplicate_days = fields.Integer(
+        string="Duplicate Window Days", default=90,
+        help="With Last Days: how many days back a payout counts as a possible duplicate.",
+    )
+
+    @api.constrains("payout_duplicate_window", "payout_duplicate_days")
+    def _check_payout_duplicate_days(self):
+        for company in self:
+            if company.payout_duplicate_window == "days" and company.payout_duplicate_days < 1:
+                raise ValidationError(self.env._("Duplicate Window Days: at least 1."))
+
+    def _get_payout_duplicate_start(self):
+        """When the duplicate guard's window starts for a payout sent now (UTC, midnight in
+        the user's timezone), or None when the guard is off."""
+        self.ensure_one()
+        window = self.payout_duplicate_window
+        if window == "off":
+            return None
+        today = fields.Date.context_today(self)
+        start = today - timedelta(days=self.payout_duplicate_days) if window == "days" else (
+            date_utils.start_of(today, window))
+        timezone = pytz.timezone(self.env.context.get("tz") or self.env.user.tz or "UTC")
+        return timezone.localize(datetime.combine(start, time.min)).astimezone(
+            pytz.UTC).replace(tzinfo=None)
 
     @api.model_create_multi
     def create(self, vals_list):

@@ -16,3 +16,12 @@ class ResConfigSettings(models.TransientModel):
     payout_review_new_accounts = fields.Boolean(
         related="company_id.payout_review_new_accounts", readonly=False
     )
+    payout_duplicate_window = fields.Selection(
+        related="company_id.payout_duplicate_window", readonly=False
+    )
+    payout_duplicate_days = fields.Integer(
+        related="company_id.payout_duplicate_days", readonly=False
+    )
+    payout_check_shared_accounts = fields.Boolean(
+        related="company_id.payout_check_shared_accounts", readonly=False
+    )

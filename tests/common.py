@@ -35,6 +35,11 @@ class PayoutCommon(TransactionCase):
     def setUpClass(cls):
         super().setUpClass()
         cls.company = cls.env.company
+        # Most tests pay one employee many times, and many employees to one account:
+        # the guards' own tests (test_duplicate_guard.py, test_shared_accounts.py) turn
+        # them on.
+        cls.company.write({"payout_duplicate_window": "off",
+                           "payout_check_shared_accounts": False})
         cls.currency = cls.company.currency_id
         cls.provider = cls.env.ref("hr_payout_link.payout_provider_demo")
         cls.employee = cls.env["hr.employee"].create({
