@@ -45,6 +45,10 @@ class TestDuplicateGuard(PayoutBatchCommon, AttackCommon):
     def test_on_by_default_the_calendar_quarter(self):
         self.assertEqual(self.env["res.company"].create({"name": "New Co"})
                          .payout_duplicate_window, "quarter")
+        self.env["res.config.settings"].create({"payout_duplicate_window": "days",
+                                                "payout_duplicate_days": 45}).execute()
+        self.assertEqual((self.company.payout_duplicate_window,
+                          self.company.payout_duplicate_days), ("days", 45))
 
     def test_a_payout_paid_this_quarter_flags_the_new_link_and_send_refuses(self):
         earlier = self._paid_link()
@@ -221,6 +225,27 @@ class TestDuplicateGuard(PayoutBatchCommon, AttackCommon):
         sent = self._sent_link()
         with self.assertRaisesRegex(UserError, "only a line not sent yet"):
             self._as_editor(sent).action_confirm_duplicate()
+
+    def test_duplicate_tour(self):
+        """static/tests/tours/payout_duplicate_tour.js: Send All refused in the browser,
+        the line confirmed, then Send All."""
+        admin = self.env.ref("base.user_admin")
+        employees = self.env["hr.employee"].create([{
+            "name": f"Tour Duplicate {letter}", "work_email": f"dup.{letter.lower()}@example.com",
+            "company_id": admin.company_id.id,
+        } for letter in "AB"])
+        earlier = self._paid_link(employee_id=employees[0].id)
+        batch = self._batch(employees)
+        self.assertEqual(batch.link_ids.filtered("duplicate_to_confirm").employee_id,
+                         employees[0])
+
+        self.start_tour(f"/odoo/action-hr_payout_link.action_payout_batch/{batch.id}",
+                        "payout_duplicate_tour", login="admin")
+
+        self.assertEqual(batch.state, "sending")
+        line = batch.link_ids.filtered(lambda link: link.employee_id == employees[0])
+        self.assertEqual((line.duplicate_confirmed_by_id, line.duplicate_confirmed_link_ids),
+                         (admin, earlier))
 
     def test_the_views_show_the_flag(self):
         batch_form = self.env["payout.batch"].get_view(view_type="form")["arch"]

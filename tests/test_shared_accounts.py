@@ -1,10 +1,11 @@
 from unittest.mock import patch
 
 from odoo.exceptions import UserError
+from odoo.modules.migration import load_script
 from odoo.tests import tagged
 
 from ..protocol import demo
-from .common import ACCOUNT_NUMBER, ClaimPageCommon
+from .common import ACCOUNT_NUMBER, ClaimPageCommon, PayoutCommon
 
 SHARED = "4111222333"
 
@@ -48,6 +49,8 @@ class TestSharedAccounts(ClaimPageCommon):
     def test_on_by_default(self):
         self.assertTrue(self.env["res.company"].create({"name": "New Co"})
                         .payout_check_shared_accounts)
+        self.env["res.config.settings"].create({"payout_check_shared_accounts": False}).execute()
+        self.assertFalse(self.company.payout_check_shared_accounts)
 
     def test_two_employees_one_account_both_wait_for_a_review(self):
         first = self._claim_as(self.employee)
@@ -144,3 +147,24 @@ class TestSharedAccounts(ClaimPageCommon):
                 self._assert_rpc_refused(user, "payout.link", "write", [link.id],
                                          {"account_fingerprint": "forged"})
         self.assertNotIn(ACCOUNT_NUMBER, link.sudo().account_fingerprint)
+
+
+@tagged("post_install", "-at_install")
+class TestSharedAccountsMigration(PayoutCommon):
+    """18.0.1.5.0 fingerprints the accounts of links claimed before it; a final link's
+    number was wiped, so it has none."""
+
+    def test_links_claimed_before_get_their_fingerprint(self):
+        waiting = self._claimed_link(account=SHARED)
+        paid = self._claimed_link(account=ACCOUNT_NUMBER, pay=True)
+        (waiting | paid).sudo().write({"account_fingerprint": False})
+        self.env.flush_all()
+
+        load_script("hr_payout_link/migrations/18.0.1.5.0/post-account-fingerprints.py",
+                    "hr_payout_link_migrate_account_fingerprints").migrate(self.env.cr,
+                                                                         "18.0.1.4.0")
+
+        (waiting | paid).invalidate_recordset()
+        self.assertEqual(waiting.sudo().account_fingerprint,
+                         waiting._account_fingerprint(self.bank, SHARED))
+        self.assertFalse(paid.sudo().account_fingerprint)
