@@ -102,7 +102,8 @@ class PayoutLink(models.Model):
                         f"{other.display_name} ({self._state_label(other.state)})"
                         for other in unconfirmed.sudo()),
                 ))
-        for (employee, _type), links in self.grouped(
+        guarded = self.filtered(lambda link: link.company_id.payout_duplicate_window != "off")
+        for (employee, _type), links in guarded.grouped(
                 lambda link: (link.employee_id, link.payout_type)).items():
             if len(links) > 1:
                 errors.append(self.env._(

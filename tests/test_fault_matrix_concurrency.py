@@ -43,6 +43,10 @@ class TestFaultMatrixConcurrency(FaultMatrixMixin, BaseCase):
             idr = env.ref("base.IDR")
             self.addCleanup(self._set_idr_active, idr.active)
             idr.active = True
+            # Each test pays its one employee several times.
+            company = env.company
+            self.addCleanup(self._set_duplicate_window, company.payout_duplicate_window)
+            company.payout_duplicate_window = "off"
             common = {"code": "xendit", "state": "test", "xendit_base_url": self.xendit.url,
                       "xendit_secret_key": self.xendit.secret_key}
             providers = env["payout.provider"].create([
@@ -68,6 +72,10 @@ class TestFaultMatrixConcurrency(FaultMatrixMixin, BaseCase):
     def _set_idr_active(self, active):
         with self._env() as env:
             env.ref("base.IDR").active = active
+
+    def _set_duplicate_window(self, window):
+        with self._env() as env:
+            env.company.payout_duplicate_window = window
 
     def _delete_data(self):
         with self._env() as env:

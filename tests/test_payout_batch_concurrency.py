@@ -87,8 +87,9 @@ class TestBatchSendingConcurrency(BaseCase):
         with self._env() as env:
             links = env["payout.batch"].browse(self.batch_id).link_ids
             bank = env.ref("hr_payout_link.bank_id_bca")
-            for link in links:
-                link._claim(bank, "1234567890", link.recipient_name)
+            for index, link in enumerate(links):
+                # One account per employee: one given by several waits for a review.
+                link._claim(bank, f"{1_000_000_000 + index}", link.recipient_name)
             return links.ids
 
     def _assert_each_line_sent_once(self):

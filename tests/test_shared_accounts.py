@@ -155,8 +155,8 @@ class TestSharedAccountsMigration(PayoutCommon):
     number was wiped, so it has none."""
 
     def test_links_claimed_before_get_their_fingerprint(self):
-        waiting = self._claimed_link(account=SHARED)
         paid = self._claimed_link(account=ACCOUNT_NUMBER, pay=True)
+        waiting = self._claimed_link(account=SHARED)
         (waiting | paid).sudo().write({"account_fingerprint": False})
         self.env.flush_all()
 

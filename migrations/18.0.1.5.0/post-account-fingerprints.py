@@ -11,7 +11,8 @@ from odoo import SUPERUSER_ID, api
 
 def migrate(cr, version):
     env = api.Environment(cr, SUPERUSER_ID, {})
-    links = env["payout.link"].search([("account_number", "!=", False), ("bank_id", "!=", False),
-                                       ("account_fingerprint", "=", False)])
-    for link in links:
+    # In SQL: an encrypted field is not searchable.
+    cr.execute("""SELECT id FROM payout_link WHERE account_number IS NOT NULL
+                     AND bank_id IS NOT NULL AND account_fingerprint IS NULL""")
+    for link in env["payout.link"].browse(row[0] for row in cr.fetchall()):
         link.account_fingerprint = link._account_fingerprint(link.bank_id, link.account_number)
