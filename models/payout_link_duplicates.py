@@ -6,9 +6,10 @@ that were paid, or are on their way, within the company's window (default: the c
 quarter). A payout counts from the day it was sent; one not sent yet but on its way (to
 approve, or a line of a batch being sent) counts as sent today. Failed, expired and
 cancelled links do not count (a cancelled one does while its provider may still pay it),
-nor drafts: a line a link reissues is failed or expired, so a reissue is not its own
+nor drafts: the link a reissue replaces is failed or expired, so a reissue is not its own
 duplicate. Sending refuses, naming each line and the payouts it repeats, until the user
-confirms the line (`action_confirm_duplicate`, kept with who and when) or removes it.
+confirms the line (`action_confirm_duplicate`, kept with who and when) or removes it. A
+reissue is sent without a new check: it pays what its original was checked for.
 
 The flag (`duplicate_link_ids`) is computed, never stored: a refused send rolls back what
 it would write, and the flag is always the database's current answer. The confirmation
