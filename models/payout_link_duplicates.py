@@ -89,6 +89,11 @@ class PayoutLink(models.Model):
                     duplicates[link] = self.browse(ids)
         return duplicates
 
+    def _get_unconfirmed_duplicates(self):
+        """The links of ``self`` with a possible duplicate nobody has confirmed."""
+        return self.browse(link.id for link, others in self._find_duplicates().items()
+                           if others - link.duplicate_confirmed_link_ids)
+
     def _check_duplicates(self):
         """Refuse to send links of ``self`` that may pay their employee twice: one
         UserError naming each line and the payouts it repeats, before any is sent."""
@@ -164,3 +169,26 @@ class PayoutLink(models.Model):
                 employee=link.employee_id.name, type=link._payout_type_label(),
             ))
         return True
+
+
+class PayoutBatch(models.Model):
+    _inherit = "payout.batch"
+
+    duplicate_count = fields.Integer(
+        string="Possible Duplicates", compute="_compute_duplicate_count",
+        help="Lines whose employee was already paid, or is waiting to be, for the same type "
+        "in the duplicate window, and that nobody has confirmed: Send All refuses them.",
+    )
+
+    @api.depends("state", "link_ids.employee_id", "link_ids.payout_type")
+    def _compute_duplicate_count(self):
+        # Only while the lines can still be confirmed, not on every refresh of a batch
+        # being sent.
+        unsent = self.filtered(lambda batch: batch.state in const.UNSENT_STATES)
+        flagged = unsent._get_unsent_lines()._get_unconfirmed_duplicates().grouped("batch_id")
+        for batch in self:
+            batch.duplicate_count = len(flagged.get(batch, []))
+
+    def action_view_duplicates(self):
+        lines = self._get_unsent_lines()._get_unconfirmed_duplicates()
+        return self._action_links(self.env._("Possible Duplicates"), [("id", "in", lines.ids)])

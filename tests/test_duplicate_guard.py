@@ -148,6 +148,9 @@ class TestDuplicateGuard(PayoutBatchCommon, AttackCommon):
         line = batch.link_ids.filtered(lambda link: link.employee_id == self.employees[1])
         self.assertEqual(batch.link_ids.filtered("duplicate_to_confirm"), line)
         self.assertEqual(line.duplicate_link_ids, earlier)
+        self.assertEqual(batch.duplicate_count, 1)
+        self.assertEqual(self.env["payout.link"].search(
+            batch.action_view_duplicates()["domain"]), line)
         return batch, line, earlier
 
     def test_send_all_refused_then_confirmed_then_sent(self):
@@ -161,6 +164,8 @@ class TestDuplicateGuard(PayoutBatchCommon, AttackCommon):
         self.assertEqual((line.duplicate_to_confirm, line.duplicate_confirmed_link_ids,
                           line.duplicate_confirmed_by_id), (False, earlier, self.editor))
         self.assertTrue(line.date_duplicate_confirmed)
+        batch.invalidate_recordset(["duplicate_count"])
+        self.assertEqual(batch.duplicate_count, 0)
         [confirmed] = [body for body in line.message_ids.mapped("body") if "confirmed" in body]
         self.assertIn(f"{self.editor.name} confirmed this payout on top of {earlier.name}",
                       confirmed)
@@ -251,6 +256,7 @@ class TestDuplicateGuard(PayoutBatchCommon, AttackCommon):
         batch_form = self.env["payout.batch"].get_view(view_type="form")["arch"]
         self.assertIn('decoration-warning="duplicate_to_confirm"', batch_form)
         self.assertIn("action_confirm_duplicate", batch_form)
+        self.assertIn("action_view_duplicates", batch_form)
         link_form = self.env["payout.link"].get_view(view_type="form")["arch"]
         self.assertIn("o_payout_duplicate", link_form)
 
