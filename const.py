@@ -90,6 +90,8 @@ DUPLICATE_FIELDS = PAYEE_FIELDS | {"payout_type"}
 # The links that pay, or may still pay, their employee: the duplicate guard compares a new
 # line with these (a cancelled link counts while its provider may still pay it).
 DUPLICATE_PAID_STATES = ("sent", "opened", "processing", "done")
+# The links the duplicate guard checks: those to send, and those to reissue.
+DUPLICATE_CHECKED_STATES = (*UNSENT_STATES, *REISSUABLE_STATES)
 # The fields a batch line takes from its batch.
 BATCH_LINE_FIELDS = ("company_id", "currency_id", "provider_id", "payout_type", "user_id")
 # 8 characters from 32 symbols without look-alikes (no 0/O, 1/I/L): easy to type.

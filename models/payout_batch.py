@@ -207,6 +207,7 @@ class PayoutBatch(models.Model):
             )
             if not failed:
                 raise UserError(self.env._("%s has no failed line to reissue.", batch.name))
+            failed._check_duplicates()
             batch._reissue_lines(failed)
         return True
 

@@ -8,8 +8,10 @@ approve, or a line of a batch being sent) counts as sent today. Failed, expired 
 cancelled links do not count (a cancelled one does while its provider may still pay it),
 nor drafts: the link a reissue replaces is failed or expired, so a reissue is not its own
 duplicate. Sending refuses, naming each line and the payouts it repeats, until the user
-confirms the line (`action_confirm_duplicate`, kept with who and when) or removes it. A
-reissue is sent without a new check: it pays what its original was checked for.
+confirms the line (`action_confirm_duplicate`, kept with who and when) or removes it.
+*Reissue* checks the failed or expired links it replaces the same way (a payout made
+since, by hand, would otherwise be paid again); their confirmation is theirs, and the
+new link is sent without a new check.
 
 The flag (`duplicate_link_ids`) is computed, never stored: a refused send rolls back what
 it would write, and the flag is always the database's current answer. The confirmation
@@ -56,11 +58,13 @@ class PayoutLink(models.Model):
                 link.duplicate_link_ids - link.duplicate_confirmed_link_ids)
 
     def _find_duplicates(self):
-        """{link: its possible duplicates} for the links of ``self`` not sent yet that have
-        some, in one query per company whatever the number of links."""
+        """{link: its possible duplicates} for the links of ``self`` not sent yet, or to
+        reissue, that have some, in one query per company whatever the number of links."""
         duplicates = {}
-        unsent = self.filtered(lambda link: link.state in const.UNSENT_STATES
-                               and link.employee_id)
+        # Not a link reissued already: its reissue would be its duplicate.
+        unsent = self.filtered(lambda link: link.employee_id and (
+            link.state in const.UNSENT_STATES
+            or link.state in const.REISSUABLE_STATES and not link.reissued_link_ids))
         for company, links in unsent.grouped("company_id").items():
             start = company._get_payout_duplicate_start()
             if start is None:
@@ -145,9 +149,10 @@ class PayoutLink(models.Model):
         """The user who sends the line confirms it is meant, on top of the payouts it was
         flagged against; logged in its chatter."""
         self.check_access("write")
-        if wrong := self.filtered(lambda link: link.state not in const.UNSENT_STATES):
+        if wrong := self.filtered(
+                lambda link: link.state not in const.DUPLICATE_CHECKED_STATES):
             raise UserError(self.env._(
-                "%s: only a line not sent yet can be confirmed.",
+                "%s: only a line not sent yet, or to reissue, can be confirmed.",
                 ", ".join(wrong.mapped("display_name")),
             ))
         duplicates = self._find_duplicates()

@@ -44,6 +44,7 @@ class PayoutLink(models.Model):
                 ", ".join(wrong.mapped("display_name")),
             ))
         self._check_reissuable()
+        self._check_duplicates()  # a payout made since, by hand, would be paid again
         in_batch = self.filtered("batch_id")
         for batch, lines in in_batch.grouped("batch_id").items():
             batch._reissue_lines(lines)

@@ -100,6 +100,34 @@ class TestDuplicateGuard(PayoutBatchCommon, AttackCommon):
         failed = self._claimed_link(account="4000000001", pay=True)
         self._as_editor(failed).action_reissue()
         self.assertEqual(failed.reissued_link_ids.state, "sent")
+        failed.invalidate_recordset(["duplicate_link_ids"])
+        self.assertFalse(failed.duplicate_link_ids)
+
+    def test_reissue_refused_when_paid_since_by_hand(self):
+        """A link failed, HR paid the employee with a new link by hand, then someone
+        reissues the failed one: refused until confirmed."""
+        failed = self._claimed_link(account="4000000001", pay=True)
+        by_hand = self._paid_link()
+        self.assertEqual((failed.state, by_hand.state), ("failed", "done"))
+        self.assertEqual(failed.duplicate_link_ids, by_hand)
+        self._assert_send_refused(failed, "action_reissue", failed, by_hand)
+        self.assertFalse(failed.reissued_link_ids)
+        self._as_editor(failed).action_confirm_duplicate()
+        self._as_editor(failed).action_reissue()
+        self.assertEqual(failed.reissued_link_ids.state, "sent")
+
+    def test_reissue_failed_of_a_batch_checks_too(self):
+        batch = self._batch(self.employee)
+        self._send_all(batch)
+        line = batch.link_ids
+        line._claim(self.bank, "4000000001", "Dewi Lestari")
+        self.env["payout.link"]._cron_submit_payouts(with_commit=False)
+        self.assertEqual(line.state, "failed")
+        by_hand = self._paid_link()
+        self._assert_send_refused(batch, "action_reissue_failed", line, by_hand)
+        self._as_editor(line).action_confirm_duplicate()
+        self._as_editor(batch).action_reissue_failed()
+        self.assertTrue(line.reissued_link_ids)
 
     def test_the_window(self):
         """A payout counts from the day it was sent: inside the window it flags, a second
