@@ -99,6 +99,11 @@ class PayoutLink(models.Model):
         if not self:
             return
         self.flush_recordset(["state", "submission_state"])
+        # Locked first: a link claimed since this transaction's snapshot (found by the
+        # fresh read of `_find_account_sharers`) makes PostgreSQL refuse, and Odoo retry
+        # the request with a snapshot that sees it.
+        self.env.execute_query(SQL(
+            "SELECT id FROM payout_link WHERE id IN %s FOR NO KEY UPDATE", tuple(self.ids)))
         # Not a link that a payment run took meanwhile: that one is moving.
         rows = self.env.execute_query(SQL(
             """UPDATE payout_link SET submission_state = 'to_review'

@@ -34,3 +34,4 @@ from . import test_encryption
 from . import test_account_holder_check
 from . import test_duplicate_guard
 from . import test_shared_accounts
+from . import test_shared_accounts_concurrency
