@@ -81,7 +81,8 @@ class PayoutLink(models.Model):
                 ("bank_account_id", "in", accounts.ids), ("company_id", "=", link.company_id.id),
                 ("id", "!=", link.employee_id.id),
             ])
-        return link.browse(sorted(link_ids)), employees or self.env["hr.employee"]
+        # exists(): a link made after this transaction's snapshot is not there to read yet.
+        return link.browse(sorted(link_ids)).exists(), employees or self.env["hr.employee"]
 
     def _claim(self, bank, account_number, holder_name):
         if not super()._claim(bank, account_number, holder_name):
