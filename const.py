@@ -77,6 +77,8 @@ LINK_WORKFLOW_FIELDS = APPROVAL_WORKFLOW_FIELDS | {
     # attention
     "needs_attention", "unclear_calls", "date_first_unclear", "attention_resolved_by_id",
     "date_attention_resolved", "attention_resolution",
+    # offboarding: the hold (payout_link_hold.py)
+    "hold_reason", "date_held", "hold_user_ids",
 }
 BATCH_WORKFLOW_FIELDS = APPROVAL_WORKFLOW_FIELDS
 # The fields a batch line takes from its batch.

@@ -75,6 +75,7 @@ class PayoutLink(models.Model):
             # Not a link sent less than a day ago (a one-day link): its email is fresh.
             ("date_sent", "<=", now - horizon),
             ("provider_id.is_claimed_in_odoo", "=", True),  # providers remind their own
+            ("hold_reason", "=", False),  # a held link cannot be claimed
         ]
         return self._run_batch(
             domain, lambda links: links._send_reminders(),
@@ -96,6 +97,8 @@ class PayoutLink(models.Model):
         retry_before = fields.Datetime.now() - timedelta(minutes=const.RETRY_SUBMISSION_MINUTES)
         domain = [
             ("batch_id.state", "=", "sending"), ("state", "in", const.UNSENT_STATES),
+            # Held lines wait for their release (payout_link_hold.py), or their cancel.
+            ("hold_reason", "=", False),
             # Lines whose provider could not be asked a moment ago wait a while.
             "|", ("date_provider_call", "=", False), ("date_provider_call", "<", retry_before),
         ]
@@ -129,7 +132,8 @@ class PayoutLink(models.Model):
             ("state", "in", const.PENDING_STATES),  # not once cancelled
             # A disabled provider submits nothing: its links wait until it is enabled again.
             ("provider_id.state", "!=", "disabled"),
-            "|", ("submission_state", "=", "to_submit"),
+            # A held link is not paid until released; one in flight is still looked up.
+            "|", "&", ("submission_state", "=", "to_submit"), ("hold_reason", "=", False),
             "&", "&", ("submission_state", "=", "submitting"), ("needs_attention", "=", False),
             "|", ("date_provider_call", "=", False), ("date_provider_call", "<", retry_before),
         ]
