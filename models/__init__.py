@@ -5,6 +5,7 @@ from . import payout_provider
 from . import payout_provider_doku
 from . import payout_provider_xendit
 from . import payout_batch
+from . import payout_batch_hold
 # payout.link: the core first, then its concerns, each extending the model.
 from . import payout_link
 from . import payout_link_rules

@@ -203,8 +203,8 @@ class PayoutLink(models.Model):
             # Nothing left to hold: the responsible user's activity is done.
             ended.sudo().write({"hold_reason": False, "date_held": False,
                                 "hold_user_ids": [fields.Command.clear()]})
-            ended.activity_feedback(["hr_payout_link.mail_activity_payout_hold"],
-                                    feedback=self.env._("The link is %s.", self._state_label(state)))
+            ended.activity_feedback(["hr_payout_link.mail_activity_payout_hold"], feedback=(
+                self.env._("The link is %s.", self._state_label(state))))
 
     def _is_addressed_to(self, employee):
         self.ensure_one()

@@ -33,3 +33,4 @@ from . import test_employee_display
 from . import test_encryption
 from . import test_account_holder_check
 from . import test_offboarding
+from . import test_offboarding_claim

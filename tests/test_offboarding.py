@@ -18,8 +18,8 @@ class OffboardingMixin:
         super().setUpClass()
         cls.hr_officer = new_test_user(cls.env, "hr_officer",
                                        groups="base.group_user,hr.group_hr_user")
-        cls.manager_2 = new_test_user(
-            cls.env, "payout_manager_2", groups="base.group_user,hr_payout_link.group_payout_manager")
+        cls.manager_2 = new_test_user(cls.env, "payout_manager_2",
+                                      groups="base.group_user,hr_payout_link.group_payout_manager")
         # An HR officer who is also a Payout Manager: may change the email, not release it.
         cls.hr_manager = new_test_user(
             cls.env, "hr_payout_manager",
@@ -293,13 +293,14 @@ class TestOffboardingBatch(OffboardingMixin, PayoutBatchCommon):
             pass
         self.assertEqual(held.state, "draft")
         self.assertEqual(set((batch.link_ids - held).mapped("state")), {"sent"})
-        self.assertEqual((batch.state, batch.unsent_count), ("sending", 1))
+        self.assertEqual((batch.state, batch.unsent_count, batch.held_count), ("sending", 1, 1))
+        self.assertEqual(self.env["payout.link"].search(batch.action_view_held()["domain"]), held)
         self.employees[0].action_unarchive()
         while self.env["payout.link"]._cron_send_batches(with_commit=False):
             pass
         self.env["payout.link"]._cron_send_batches(with_commit=False)  # finishes the batch
         self.assertEqual(held.state, "sent")
-        self.assertEqual(batch.state, "sent")
+        self.assertEqual((batch.state, batch.held_count), ("sent", 0))
 
 
 @tagged("post_install", "-at_install")
