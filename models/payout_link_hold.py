@@ -119,14 +119,15 @@ class PayoutLink(models.Model):
         ])
         at_provider = links.filtered(lambda link: link._is_at_provider())
         to_hold = links - at_provider
+        def reason_of(link):
+            if link.employee_id in email_changed or link.hold_reason == "email_changed":
+                return "email_changed"
+            return "employee_archived"
+
         now = fields.Datetime.now()
-        for reason, employees_of_reason in (("employee_archived", archived - email_changed),
-                                            ("email_changed", email_changed)):
-            held = to_hold.filtered(lambda link, employees_of_reason=employees_of_reason: (
-                link.employee_id in employees_of_reason
-                and link.hold_reason != "email_changed"))
-            held.write({"hold_reason": reason, "date_held": now})
-        to_hold.write({"hold_user_ids": [fields.Command.link(self.env.uid)]})
+        for reason, held in to_hold.grouped(reason_of).items():
+            held.write({"hold_reason": reason, "date_held": now,
+                        "hold_user_ids": [fields.Command.link(self.env.uid)]})
         for link in to_hold:
             message = link._get_hold_message()
             link.message_post(body=message)
@@ -148,6 +149,8 @@ class PayoutLink(models.Model):
         return self.env._("the employee was archived")
 
     def _schedule_hold_activity(self, summary, note):
+        # One hold activity per link, saying the latest news.
+        self.activity_unlink(["hr_payout_link.mail_activity_payout_hold"])
         self.activity_schedule(
             "hr_payout_link.mail_activity_payout_hold",
             user_id=(self.user_id or self.create_uid).id, summary=summary, note=note)
@@ -201,8 +204,9 @@ class PayoutLink(models.Model):
         super()._on_state_changed(state)
         if state in const.FINAL_STATES and (ended := self.filtered("hold_reason")):
             # Nothing left to hold: the responsible user's activity is done.
-            ended.sudo().write({"hold_reason": False, "date_held": False,
-                                "hold_user_ids": [fields.Command.clear()]})
+            ended = ended.sudo()
+            ended.write({"hold_reason": False, "date_held": False,
+                         "hold_user_ids": [fields.Command.clear()]})
             ended.activity_feedback(["hr_payout_link.mail_activity_payout_hold"], feedback=(
                 self.env._("The link is %s.", self._state_label(state))))
 

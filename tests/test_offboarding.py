@@ -113,6 +113,7 @@ class TestOffboardingHold(OffboardingMixin, AttackCommon):
         self.employee.work_email = "new.dewi@example.com"
         self.employee.action_archive()
         self.assertEqual(link.hold_reason, "email_changed")
+        self.assertEqual(len(self._hold_activities(link)), 1, "the latest news only")
         self.employee.action_unarchive()
         self.assertEqual(link.hold_reason, "email_changed", "unarchiving does not release it")
 
