@@ -95,7 +95,7 @@ class TestSignedInClaim(SignedInCommon):
     def test_a_review_holds_the_money(self):
         self.company.payout_review_new_accounts = True
         self._open()
-        with patch(DEMO_PAY) as pay:
+        with patch(DEMO_PAY, wraps=demo.pay) as pay:
             self.assertEqual(self._post_account().status_code, 303)
             self.link.invalidate_recordset()
             self.assertEqual((self.link.state, self.link.submission_state),
@@ -103,8 +103,11 @@ class TestSignedInClaim(SignedInCommon):
             self.assertEqual(self.link.activity_ids.user_id, self.user_manager)
             self.env["payout.link"]._cron_submit_payouts(with_commit=False)
             self.assertFalse(pay.called, "nothing moves before the review")
-        self.assertEqual(self.link.submission_state, "to_review")
-        self.assertIn("On its way", self._open().text)
+            self.assertEqual(self.link.submission_state, "to_review")
+            self.assertIn("On its way", self._open().text)
+            self.link.with_user(self.user_manager).action_approve_account()
+            self.env["payout.link"]._cron_submit_payouts(with_commit=False)
+            pay.assert_called_once_with(ACCOUNT_NUMBER)
 
     def test_the_employee_approves_nothing_of_their_own(self):
         """Whoever claims signed in is a payee of the link, even once the employee has
@@ -188,7 +191,6 @@ class TestSignedInClaim(SignedInCommon):
     def test_another_portal_user_gets_not_found(self):
         other = new_test_user(self.env, "payout_signin_other", groups="base.group_portal")
         self.colleague.user_id = other
-        self._open()  # the employee's CSRF token, as a forged form would carry
         self.authenticate(other.login, other.login)
         before = self._snapshot()
         self.assertEqual(self._open().status_code, 404)
@@ -313,6 +315,24 @@ class TestSignedInEmails(SignedInCommon):
         self.assertNotIn("o_payout_secret", body)
         self.assertFalse(SECRET_IN_MAIL_RE.search(body))
         self.assertNotIn("wrong secrets", body)
+
+    def test_a_batch_sends_each_line_its_way(self):
+        """One Send All, lines of employees with and without a user: each email as its
+        employee claims."""
+        batch = self.env["payout.batch"].create({
+            "name": "Q4", "provider_id": self.provider.id,
+            "link_ids": [(0, 0, {"employee_id": employee.id, "amount": 100.0})
+                         for employee in (self.employee, self.colleague)]})
+        batch.action_send_all()
+        self.env["payout.link"]._cron_send_batches(with_commit=False)
+        signed_in, with_secret = batch.link_ids.sorted(
+            lambda line: line.employee_id != self.employee)
+        self.assertEqual((signed_in.state, signed_in.claim_user_id),
+                         ("sent", self.user_employee))
+        self.assertFalse(signed_in.sudo().claim_token)
+        self.assertNotIn("o_payout_secret", self._signin_mail(signed_in).body_html)
+        self.assertFalse(with_secret.claim_user_id)
+        self.assertTrue(self._secret_in_mail(with_secret))
 
     def test_the_reminder_says_sign_in(self):
         secret_link = self._sent_link(employee_id=self.colleague.id)
