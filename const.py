@@ -70,7 +70,7 @@ LINK_WORKFLOW_FIELDS = APPROVAL_WORKFLOW_FIELDS | {
     "expiry_date",
     "date_reminded", "bank_id", "account_holder_name", "account_holder_mismatch",
     "account_number_masked",
-    "account_number",
+    "account_number", "claim_user_id",
     # the submission
     "submission_state", "submission_reference", "submission_key", "provider_status",
     "provider_reference", "follow_after_cancel", "date_provider_call",

@@ -102,13 +102,15 @@ class PayoutClaimController(http.Controller):
 
     def _find_link(self, token):
         """The link of ``token`` while it can be shown; None for a malformed or unknown
-        token, and for a link expired, cancelled, or not claimed in Odoo with a secret."""
+        token, and for a link expired, cancelled, or not claimed in Odoo with a secret (a
+        link claimed signed in is its user's alone, at /my/payouts)."""
         if not const.CLAIM_TOKEN_RE.fullmatch(token):
             return None  # a NUL byte or an over-long string never reaches the database
         link = request.env["payout.link"].sudo().search([
             ("claim_token", "=", token),
             ("provider_id.is_claimed_in_odoo", "=", True),
             ("secret_hash", "!=", False),
+            ("claim_user_id", "=", False),
         ], limit=1)
         if not link or not consteq(link.claim_token, token):
             return None
@@ -139,8 +141,6 @@ class PayoutClaimController(http.Controller):
         page_values = link._get_claim_page_values()
         page_values.update({
             "step": self._get_step(link),
-            "banks": link.provider_id._get_payout_banks(),
-            "test_accounts": link.provider_id._get_test_accounts(),
             "form": {},
             "show_account": link.id in request.session.get(CLAIMED_SESSION_KEY, []),
             **(values or {}),

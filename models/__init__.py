@@ -11,6 +11,7 @@ from . import payout_link
 from . import payout_link_rules
 from . import payout_link_reissue
 from . import payout_link_claim
+from . import payout_link_signin
 from . import payout_link_display
 from . import payout_link_submission
 from . import payout_link_attention

@@ -86,8 +86,12 @@ class PayoutLink(models.Model):
         if not self:
             return
         self.write({"date_reminded": fields.Datetime.now()})
-        template = self.env.ref("hr_payout_link.mail_template_payout_reminder")
-        template.send_mail_batch(self.ids)
+        # An employee who claims signed in has no secret to look for (payout_link_signin.py).
+        signed_in = self.filtered("claim_user_id")
+        for links, xmlid in ((self - signed_in, "mail_template_payout_reminder"),
+                             (signed_in, "mail_template_payout_reminder_signin")):
+            if links:
+                self.env.ref(f"hr_payout_link.{xmlid}").send_mail_batch(links.ids)
 
     @api.model
     def _cron_send_batches(self, batch_size=const.BATCH_SIZE, with_commit=True):

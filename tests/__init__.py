@@ -34,3 +34,4 @@ from . import test_encryption
 from . import test_account_holder_check
 from . import test_offboarding
 from . import test_offboarding_claim
+from . import test_signed_in_claim

@@ -13,14 +13,18 @@ class TestOffboardingClaimPage(OffboardingMixin, ClaimPageCommon):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
+        # The same address as the employee's: giving them this user is no email change.
         cls.user_employee = new_test_user(cls.env, "payout_held_employee",
-                                          groups="base.group_portal")
-        cls.employee.user_id = cls.user_employee
+                                          groups="base.group_portal",
+                                          email=cls.employee.work_email)
 
     def setUp(self):
         super().setUp()
         self.link = self._create_link(user_id=self.user_editor.id)
         self.secret = self._send(self.link)
+        # Given after sending: the link stays one claimed with its secret (item 2), and
+        # the employee also sees it under /my/payouts.
+        self.employee.user_id = self.user_employee
 
     def test_held_link_shows_the_hold_page(self):
         self.employee.action_archive()
