@@ -2,7 +2,7 @@
 {
     "name": "HR Payout Links",
     "summary": "Pay bonuses and commissions to employees through secure payout links",
-    "version": "18.0.1.4.0",
+    "version": "18.0.1.5.0",
     "category": "Human Resources/Payouts",
     "website": "https://github.com/hr-payout-link/hr_payout_link",
     "author": "hr_payout_link contributors",
@@ -19,6 +19,7 @@
         "data/payout_provider_data.xml",
         "data/mail_template_data.xml",
         "data/ir_cron_data.xml",
+        "data/mail_activity_type_data.xml",
         "views/payout_link_views.xml",
         "wizard/payout_batch_wizard_views.xml",
         "wizard/payout_refuse_wizard_views.xml",

@@ -32,3 +32,4 @@ from . import test_attack_bank_data
 from . import test_employee_display
 from . import test_encryption
 from . import test_account_holder_check
+from . import test_payout_chasing
