@@ -5,11 +5,13 @@ company sends ``payout_reminder_count`` reminders per link, the first
 ``payout_reminder_days`` before expiry and the others spread evenly from there until
 expiry (3 reminders from 3 days before go 3, 2 and 1 day before). Never two emails about a
 link within `const.REMINDER_GAP_HOURS`: the first goes no sooner than that after the claim
-email (a link valid for fewer days than the setting is reminded from then on), a window
-too short for the reminders a day apart holds fewer, and a late cron run pushes the next
-reminder a day after the last. Each link stores the date of its next reminder, set when it
-is sent, at each reminder, and when its company's settings change (the reminders it was
-already sent count): the reminder cron reads one indexed date.
+email (a link valid for fewer days than the setting is reminded from then on), each other
+one no sooner than that after the last (a late cron run, or more reminders than days,
+pushes it), and one pushed to expiry is dropped: a short window holds fewer reminders.
+
+Each link stores the date of its next reminder, set when it is sent, at each reminder, and
+when its company's settings change (the reminders it was already sent count): the
+reminder cron reads one indexed date.
 
 At expiry, whoever can reissue the link gets an activity with a Reissue button
 (static/src/activity): the employee's manager when they may send payout links, else the
@@ -59,8 +61,8 @@ class PayoutLink(models.Model):
         window = self.expiry_date - first
         if window <= timedelta(0):
             return []  # a link valid for a day at most: its claim email is fresh
-        count = max(1, min(company.payout_reminder_count, window // gap))
-        step = window / count
+        count = company.payout_reminder_count
+        step = window / count  # under a day apart: `_get_next_reminder_date` spaces them
         return [(first + index * step).replace(microsecond=0) for index in range(count)]
 
     def _get_next_reminder_date(self):
