@@ -177,6 +177,17 @@ class TestReminderSettings(AttackCommon):
                 self.assertEqual((self.company.payout_reminder_count,
                                   self.company.payout_reminder_days), (1, 1))
 
+    def test_saving_unchanged_settings_reschedules_nothing(self):
+        link = self._sent_link()
+        link.sudo().date_next_reminder = False  # would come back if rescheduled
+        # As the Settings page saves: every setting, Odoo drops those unchanged.
+        page = {"company_id": self.company.id, "payout_reminder_count": 1,
+                "payout_reminder_days": 1}
+        self.env["res.config.settings"].create(page).execute()
+        self.assertFalse(link.date_next_reminder)
+        self.env["res.config.settings"].create(dict(page, payout_reminder_days=2)).execute()
+        self.assertEqual(link.date_next_reminder, link.date_sent + timedelta(days=1))
+
     def test_valid_settings_are_saved(self):
         self.env["res.config.settings"].create(
             {"payout_reminder_count": 0, "payout_reminder_days": 90}).execute()
