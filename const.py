@@ -68,7 +68,8 @@ LINK_WORKFLOW_FIELDS = APPROVAL_WORKFLOW_FIELDS | {
     # the claim
     "claim_token", "access_token", "secret_hash", "failed_attempts", "refused_by_recipient",
     "expiry_date",
-    "date_reminded", "bank_id", "account_holder_name", "account_holder_mismatch",
+    "date_reminded", "reminder_count", "date_next_reminder",
+    "bank_id", "account_holder_name", "account_holder_mismatch",
     "account_number_masked",
     "account_number", "claim_user_id",
     # the submission
@@ -109,9 +110,11 @@ MAX_EMAIL = 50
 # amortises the per-batch SQL (lock, count, commit), small enough that a batch commits
 # every few seconds even against a slow provider.
 BATCH_SIZE = 1000
-# The reminder goes this long before an unclaimed link expires. It is also the minimum
-# age of the first email: a link sent less than this ago (a one-day link) is not reminded.
-REMIND_HOURS_BEFORE_EXPIRY = 24
+# Never two emails about one link within this many hours: no reminder this soon after the
+# claim email or after another reminder (models/payout_link_chasing.py spaces them).
+REMINDER_GAP_HOURS = 24
+# The most reminders a company may send per link: more would read as spam.
+MAX_REMINDERS = 5
 # Seconds of provider calls in one scheduled run: half of Odoo's default limit_time_real
 # (120 s), so a run ends, and commits, before a worker is killed. A run makes no more calls
 # than a provider's rate limit allows in that time; calls that would start later wait for

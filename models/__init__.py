@@ -17,8 +17,10 @@ from . import payout_link_submission
 from . import payout_link_attention
 from . import payout_link_cron
 from . import payout_link_hold
+from . import payout_link_chasing
 from . import res_bank
 from . import res_company
 from . import res_config_settings
 from . import hr_employee
 from . import res_partner
+from . import mail_activity_type

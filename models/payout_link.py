@@ -3,8 +3,8 @@
 A link's other concerns extend the model in files of their own, loaded after this one:
 its field rules (`payout_link_rules.py`), its reissue (`payout_link_reissue.py`), the
 claim (`payout_link_claim.py`), the money-moving calls (`payout_link_submission.py`),
-the links that need attention (`payout_link_attention.py`) and the scheduled actions
-(`payout_link_cron.py`).
+the links that need attention (`payout_link_attention.py`), the scheduled actions
+(`payout_link_cron.py`) and the chasing of unclaimed links (`payout_link_chasing.py`).
 """
 
 import logging

@@ -36,8 +36,8 @@ class PayoutLink(models.Model):
         "them: the link was locked.")
     expiry_date = fields.Datetime(string="Expires On", copy=False, readonly=True, index=True)
     date_reminded = fields.Datetime(
-        string="Reminded On", copy=False, readonly=True,
-        help="When the employee was reminded that the link is about to expire.",
+        string="Last Reminded On", copy=False, readonly=True,
+        help="When the employee was last reminded that the link is about to expire.",
     )
     bank_id = fields.Many2one("res.bank", copy=False, readonly=True)
     account_holder_name = fields.Char(copy=False, readonly=True)

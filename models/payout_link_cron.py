@@ -64,16 +64,13 @@ class PayoutLink(models.Model):
 
     @api.model
     def _cron_remind_before_expiry(self, batch_size=const.BATCH_SIZE, with_commit=True):
-        """Remind employees of links they have not claimed, a day before these expire."""
+        """Remind employees of links they have not claimed, on the schedule each link was
+        given (models/payout_link_chasing.py)."""
         now = fields.Datetime.now()
-        horizon = timedelta(hours=const.REMIND_HOURS_BEFORE_EXPIRY)
         domain = [
             ("state", "in", const.CLAIMABLE_STATES),
-            ("date_reminded", "=", False),
+            ("date_next_reminder", "<=", now),
             ("expiry_date", ">", now),
-            ("expiry_date", "<=", now + horizon),
-            # Not a link sent less than a day ago (a one-day link): its email is fresh.
-            ("date_sent", "<=", now - horizon),
             ("provider_id.is_claimed_in_odoo", "=", True),  # providers remind their own
             ("hold_reason", "=", False),  # a held link cannot be claimed
         ]
@@ -81,17 +78,6 @@ class PayoutLink(models.Model):
             domain, lambda links: links._send_reminders(),
             "hr_payout_link.ir_cron_payout_remind", batch_size, with_commit,
         )
-
-    def _send_reminders(self):
-        if not self:
-            return
-        self.write({"date_reminded": fields.Datetime.now()})
-        # An employee who claims signed in has no secret to look for (payout_link_signin.py).
-        signed_in = self.filtered("claim_user_id")
-        for links, xmlid in ((self - signed_in, "mail_template_payout_reminder"),
-                             (signed_in, "mail_template_payout_reminder_signin")):
-            if links:
-                self.env.ref(f"hr_payout_link.{xmlid}").send_mail_batch(links.ids)
 
     @api.model
     def _cron_send_batches(self, batch_size=const.BATCH_SIZE, with_commit=True):

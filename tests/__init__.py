@@ -35,3 +35,4 @@ from . import test_account_holder_check
 from . import test_offboarding
 from . import test_offboarding_claim
 from . import test_signed_in_claim
+from . import test_payout_chasing
