@@ -19,6 +19,7 @@
         "data/payout_provider_data.xml",
         "data/mail_template_data.xml",
         "data/ir_cron_data.xml",
+        "data/mail_activity_data.xml",
         "views/payout_link_views.xml",
         "wizard/payout_batch_wizard_views.xml",
         "wizard/payout_refuse_wizard_views.xml",
@@ -32,6 +33,8 @@
         "views/payout_claim_templates.xml",
         "views/payout_mail_templates.xml",
         "views/payout_portal_templates.xml",
+        "views/payout_link_hold_views.xml",
+        "views/payout_hold_templates.xml",
     ],
     "demo": [
         "demo/payout_provider_demo.xml",

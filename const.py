@@ -68,15 +68,18 @@ LINK_WORKFLOW_FIELDS = APPROVAL_WORKFLOW_FIELDS | {
     # the claim
     "claim_token", "access_token", "secret_hash", "failed_attempts", "refused_by_recipient",
     "expiry_date",
-    "date_reminded", "bank_id", "account_holder_name", "account_holder_mismatch",
+    "date_reminded", "reminder_count", "date_next_reminder",
+    "bank_id", "account_holder_name", "account_holder_mismatch",
     "account_number_masked",
-    "account_number",
+    "account_number", "claim_user_id",
     # the submission
     "submission_state", "submission_reference", "submission_key", "provider_status",
     "provider_reference", "follow_after_cancel", "date_provider_call",
     # attention
     "needs_attention", "unclear_calls", "date_first_unclear", "attention_resolved_by_id",
     "date_attention_resolved", "attention_resolution",
+    # offboarding: the hold (payout_link_hold.py)
+    "hold_reason", "date_held", "hold_user_ids",
     # the duplicate guard
     "duplicate_link_ids", "duplicate_to_confirm", "duplicate_confirmed_link_ids",
     "duplicate_confirmed_by_id", "date_duplicate_confirmed",
@@ -120,9 +123,11 @@ MAX_EMAIL = 50
 # amortises the per-batch SQL (lock, count, commit), small enough that a batch commits
 # every few seconds even against a slow provider.
 BATCH_SIZE = 1000
-# The reminder goes this long before an unclaimed link expires. It is also the minimum
-# age of the first email: a link sent less than this ago (a one-day link) is not reminded.
-REMIND_HOURS_BEFORE_EXPIRY = 24
+# Never two emails about one link within this many hours: no reminder this soon after the
+# claim email or after another reminder (models/payout_link_chasing.py spaces them).
+REMINDER_GAP_HOURS = 24
+# The most reminders a company may send per link: more would read as spam.
+MAX_REMINDERS = 5
 # Seconds of provider calls in one scheduled run: half of Odoo's default limit_time_real
 # (120 s), so a run ends, and commits, before a worker is killed. A run makes no more calls
 # than a provider's rate limit allows in that time; calls that would start later wait for

@@ -33,7 +33,7 @@ class PayoutClaimController(http.Controller):
         link = self._find_link(token)
         if not link:
             return self._render_unavailable()
-        if link.state in const.CLAIMABLE_STATES:
+        if link._is_claimable():
             link._mark_opened()
         return self._render(link)
 
@@ -43,7 +43,7 @@ class PayoutClaimController(http.Controller):
         link = self._find_link(token)
         if not link:
             return self._render_unavailable()
-        if link.state not in const.CLAIMABLE_STATES or self._is_verified(link):
+        if not link._is_claimable() or self._is_verified(link):
             return self._redirect_to_page(link)
         if link._check_secret(secret):
             request.session[VERIFIED_SESSION_KEY] = [
@@ -68,7 +68,7 @@ class PayoutClaimController(http.Controller):
         link = self._find_link(token)
         if not link:
             return self._render_unavailable()
-        if link.state in const.CLAIMABLE_STATES:
+        if link._is_claimable():
             link._refuse_as_recipient()
         return self._redirect_to_page(link)
 
@@ -78,8 +78,8 @@ class PayoutClaimController(http.Controller):
         link = self._find_link(token)
         if not link:
             return self._render_unavailable()
-        if link.state not in const.CLAIMABLE_STATES or not self._is_verified(link):
-            # A replayed or forged POST changes nothing.
+        if not link._is_claimable() or not self._is_verified(link):
+            # A replayed or forged POST, or one to a held link, changes nothing.
             return self._redirect_to_page(link)
         bank = request.env["res.bank"].sudo().browse(self._parse_id(bank_id)).exists()
         try:
@@ -102,13 +102,15 @@ class PayoutClaimController(http.Controller):
 
     def _find_link(self, token):
         """The link of ``token`` while it can be shown; None for a malformed or unknown
-        token, and for a link expired, cancelled, or not claimed in Odoo with a secret."""
+        token, and for a link expired, cancelled, or not claimed in Odoo with a secret (a
+        link claimed signed in is its user's alone, at /my/payouts)."""
         if not const.CLAIM_TOKEN_RE.fullmatch(token):
             return None  # a NUL byte or an over-long string never reaches the database
         link = request.env["payout.link"].sudo().search([
             ("claim_token", "=", token),
             ("provider_id.is_claimed_in_odoo", "=", True),
             ("secret_hash", "!=", False),
+            ("claim_user_id", "=", False),
         ], limit=1)
         if not link or not consteq(link.claim_token, token):
             return None
@@ -139,8 +141,6 @@ class PayoutClaimController(http.Controller):
         page_values = link._get_claim_page_values()
         page_values.update({
             "step": self._get_step(link),
-            "banks": link.provider_id._get_payout_banks(),
-            "test_accounts": link.provider_id._get_test_accounts(),
             "form": {},
             "show_account": link.id in request.session.get(CLAIMED_SESSION_KEY, []),
             **(values or {}),
@@ -150,6 +150,8 @@ class PayoutClaimController(http.Controller):
         )
 
     def _get_step(self, link):
+        if link.hold_reason:
+            return "held"  # its employee left, or their address changed: contact HR
         if link.state not in const.CLAIMABLE_STATES:
             return "status"
         return "account" if self._is_verified(link) else "secret"

@@ -1,12 +1,14 @@
 from werkzeug.exceptions import NotFound
 
 from odoo import http
+from odoo.exceptions import ValidationError
 from odoo.http import request
 
 from odoo.addons.portal.controllers.portal import CustomerPortal
 from odoo.addons.portal.controllers.portal import pager as portal_pager
 
 from .. import const
+from .claim import SECURITY_HEADERS, PayoutClaimController
 
 
 class PayoutPortal(CustomerPortal):
@@ -52,6 +54,36 @@ class PayoutPortal(CustomerPortal):
 
     @http.route("/my/payouts/<int:link_id>", type="http", auth="user", website=True)
     def portal_my_payout(self, link_id, **kwargs):
+        link = self._find_own_link(link_id)
+        if link._is_claimable_by(request.env.user):
+            link._mark_opened()
+        return self._render_payout(link)
+
+    @http.route("/my/payouts/<int:link_id>/account", type="http", auth="user",
+                methods=["POST"], website=True)
+    def portal_claim_payout(self, link_id, bank_id="", account_number="", account_holder="",
+                            **kwargs):
+        """The bank account of a link claimed signed in: the same claim as the public
+        page's (`payout.link._claim`), the session standing for the secret."""
+        link = self._find_own_link(link_id)
+        if not link._is_claimable_by(request.env.user):
+            # A replayed POST, or a link claimed with its secret: nothing changes.
+            return request.redirect(link.access_url, code=303)
+        bank = request.env["res.bank"].sudo().browse(
+            PayoutClaimController._parse_id(bank_id)).exists()
+        try:
+            link._claim(bank, account_number.strip(), account_holder.strip())
+        except ValidationError as error:
+            return self._render_payout(link, {
+                "error": error.args[0],
+                "form": {"bank_id": bank.id, "account_number": account_number,
+                         "account_holder": account_holder},
+            }, status=400)
+        return request.redirect(link.access_url, code=303)
+
+    def _find_own_link(self, link_id):
+        """The signed-in user's link ``link_id`` (sudo), an overdue one expired as it is
+        found; NotFound for any other id."""
         if not 0 < link_id <= const.MAX_RECORD_ID:
             raise NotFound()  # past PostgreSQL's integer, the search itself would fail
         link = request.env["payout.link"].sudo().search(
@@ -59,7 +91,21 @@ class PayoutPortal(CustomerPortal):
         )
         if not link:
             raise NotFound()
-        values = self._prepare_portal_layout_values()
-        values.update(link._get_claim_page_values())
-        values["page_name"] = "payout"
-        return request.render("hr_payout_link.portal_my_payout", values)
+        link._expire_if_due()
+        return link
+
+    def _render_payout(self, link, values=None, status=200):
+        page_values = self._prepare_portal_layout_values()
+        page_values.update(link._get_claim_page_values())
+        page_values.update({
+            "page_name": "payout",
+            "signed_in_claim": link.claim_user_id == request.env.user,
+            # The claim page's steps: no secret to type, the session stands for it.
+            "step": "account" if link._is_claimable_by(request.env.user) else (
+                "held" if link.hold_reason else "status"),
+            "form": {},
+            "show_account": True,  # the employee, signed in
+            **(values or {}),
+        })
+        return request.render("hr_payout_link.portal_my_payout", page_values,
+                              headers=SECURITY_HEADERS, status=status)

@@ -2,6 +2,10 @@ import re
 
 from odoo import fields, models
 from odoo.osv import expression
+from odoo.tools import email_normalize
+
+# What an employee's payout links are addressed to, and what changes it.
+PAYOUT_ADDRESS_FIELDS = ("work_email", "private_email", "work_contact_id", "user_id")
 
 
 class HrEmployee(models.Model):
@@ -17,6 +21,49 @@ class HrEmployee(models.Model):
         groups="hr_payout_link.group_payout_viewer",
         help="Total of paid payout links, in the company currency.",
     )
+
+    def write(self, vals):
+        """Hold the payout links of employees archived or whose email address changed;
+        release those of employees unarchived (payout_link_hold.py)."""
+        watched = "active" in vals or any(name in vals for name in PAYOUT_ADDRESS_FIELDS)
+        if not watched or self.env.context.get("payout_hold_done"):
+            return super().write(vals)
+        before = self._get_payout_snapshot()
+        # The work contact's email follows: res.partner.write must not hold them twice.
+        result = super(HrEmployee, self.with_context(payout_hold_done=True)).write(vals)
+        self._hold_payout_links(before)
+        return result
+
+    def _get_payout_snapshot(self):
+        """{employee: (active, normalised payout address)}, read as sudo: HR officers may
+        change an employee without reading payouts."""
+        return {employee: (employee.active,
+                           self._normalize_payout_email(employee._get_payout_email()))
+                for employee in self.sudo().with_context(active_test=False)}
+
+    def _hold_payout_links(self, before):
+        """Hold or release the payout links of the employees of ``before`` (a snapshot)
+        after a change, comparing the employees with it."""
+        after = self._get_payout_snapshot()
+        employees = self.browse()
+        archived = employees.concat(*(e for e in after if before[e][0] and not after[e][0]))
+        unarchived = employees.concat(*(e for e in after if not before[e][0] and after[e][0]))
+        # A real change only: another case or surrounding spaces are the same mailbox.
+        email_changed = employees.concat(*(e for e in after if before[e][1] != after[e][1]))
+        links = self.env["payout.link"]
+        links._release_for_employees(unarchived)
+        links._hold_for_employees(archived, email_changed)
+
+    def _get_payout_email(self):
+        """The address a new payout link of the employee goes to (see payout.link's
+        `_compute_recipient`)."""
+        self.ensure_one()
+        employee = self.sudo()
+        return employee.work_email or employee.private_email
+
+    @staticmethod
+    def _normalize_payout_email(email):
+        return email_normalize(email or "") or (email or "").strip().lower()
 
     def _search_display_name(self, operator, value):
         # Payout lines are imported with the employee by name, work email or identification

@@ -63,20 +63,31 @@ class PayoutBatch(models.Model):
         help="Lines whose payment the provider's answers leave unknown: a Payout Manager "
         "checks and confirms them.")
     send_progress = fields.Float(string="Sent (%)", compute="_compute_totals")
+    unclaimed_count = fields.Integer(
+        string="Unclaimed", compute="_compute_totals",
+        help="Lines sent that their employee has not claimed yet.")
+    unclaimed_since = fields.Datetime(
+        compute="_compute_totals",
+        help="When the oldest line still unclaimed was sent.")
 
-    @api.depends("link_ids.state", "link_ids.amount", "link_ids.needs_attention")
+    @api.depends("link_ids.state", "link_ids.amount", "link_ids.needs_attention",
+                 "link_ids.date_sent")
     def _compute_totals(self):
         groups = self.env["payout.link"]._read_group(
-            [("batch_id", "in", self.ids)], ["batch_id", "state"], ["__count", "amount:sum"]
+            [("batch_id", "in", self.ids)], ["batch_id", "state"],
+            ["__count", "amount:sum", "date_sent:min"],
         )
         attention = dict(self.env["payout.link"]._read_group(
             [("batch_id", "in", self.ids), ("needs_attention", "=", True)], ["batch_id"],
             ["__count"],
         ))
         stats = {}
-        for batch, state, count, amount in groups:
+        first_sent = {}
+        for batch, state, count, amount, date_sent in groups:
             batch_stats = stats.setdefault(batch.id, {})
             batch_stats[state] = (count, amount)
+            if state in const.CLAIMABLE_STATES and date_sent:
+                first_sent[batch.id] = min(date_sent, first_sent.get(batch.id, date_sent))
 
         def total(batch_stats, states, index):
             return sum(batch_stats.get(state, (0, 0.0))[index] for state in states)
@@ -95,6 +106,8 @@ class PayoutBatch(models.Model):
             batch.amount_failed = total(batch_stats, const.REISSUABLE_STATES, 1)
             batch.cancelled_count = total(batch_stats, ("cancelled",), 0)
             batch.attention_count = attention.get(batch, 0)
+            batch.unclaimed_count = total(batch_stats, const.CLAIMABLE_STATES, 0)
+            batch.unclaimed_since = first_sent.get(batch.id, False)
             live_count = total(batch_stats, live, 0)
             batch.send_progress = (
                 100.0 * (live_count - batch.unsent_count) / live_count if live_count else 0.0
@@ -231,6 +244,11 @@ class PayoutBatch(models.Model):
             (False, "form"),
         ]
         return action
+
+    def action_view_unclaimed(self):
+        return self._action_links(self.env._("Unclaimed Lines"), [
+            ("batch_id", "in", self.ids), ("state", "in", const.CLAIMABLE_STATES),
+        ])
 
     def action_view_attention(self):
         return self._action_links(self.env._("Lines Needing Attention"), [

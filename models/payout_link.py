@@ -5,7 +5,8 @@ its field rules (`payout_link_rules.py`), its reissue (`payout_link_reissue.py`)
 claim (`payout_link_claim.py`), the duplicate guard (`payout_link_duplicates.py`), bank
 accounts given by several employees (`payout_link_shared_accounts.py`), the money-moving
 calls (`payout_link_submission.py`), the links that need attention
-(`payout_link_attention.py`) and the scheduled actions (`payout_link_cron.py`).
+(`payout_link_attention.py`), the scheduled actions (`payout_link_cron.py`) and the
+chasing of unclaimed links (`payout_link_chasing.py`).
 """
 
 import logging

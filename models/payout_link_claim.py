@@ -36,8 +36,8 @@ class PayoutLink(models.Model):
         "them: the link was locked.")
     expiry_date = fields.Datetime(string="Expires On", copy=False, readonly=True, index=True)
     date_reminded = fields.Datetime(
-        string="Reminded On", copy=False, readonly=True,
-        help="When the employee was reminded that the link is about to expire.",
+        string="Last Reminded On", copy=False, readonly=True,
+        help="When the employee was last reminded that the link is about to expire.",
     )
     bank_id = fields.Many2one("res.bank", copy=False, readonly=True)
     account_holder_name = fields.Char(copy=False, readonly=True)
@@ -66,6 +66,9 @@ class PayoutLink(models.Model):
     def _send_claim_links(self, log=True):
         """Issue a fresh token and secret per link, and queue their emails (claimed in Odoo).
 
+        An employee with a user claims signed in instead (payout_link_signin.py): their
+        link gets that user, and neither a token nor a secret.
+
         The secret exists in clear only in the queued email, which is not attached to the
         link (no copy in the chatter) and is deleted once sent. Database work is constant
         per batch of links: one UPDATE stores every token, one render queues every email.
@@ -76,26 +79,36 @@ class PayoutLink(models.Model):
         link_secrets = {}
         rows = []
         for link in self:
+            expiry = now + timedelta(days=link.provider_id.link_validity_days)
+            if claim_user := link._get_signin_user():
+                rows.append(SQL("(%s, NULL, NULL, %s::timestamp, %s::int)", link.id, expiry,
+                                claim_user.id))
+                continue
             secret = "".join(secrets.choice(const.SECRET_ALPHABET)
                              for _index in range(const.SECRET_LENGTH))
             link_secrets[link.id] = secret
-            expiry = now + timedelta(days=link.provider_id.link_validity_days)
-            rows.append(SQL("(%s, %s, %s, %s::timestamp)", link.id, secrets.token_urlsafe(32),
-                            link._hash_secret(secret), expiry))
+            rows.append(SQL("(%s, %s, %s, %s::timestamp, NULL::int)", link.id,
+                            secrets.token_urlsafe(32), link._hash_secret(secret), expiry))
         self.flush_recordset()
         self.env.execute_query(SQL(
             """UPDATE payout_link AS link
                   SET claim_token = new.token, secret_hash = new.secret_hash,
-                      expiry_date = new.expiry, failed_attempts = 0
-                 FROM (VALUES %s) AS new(id, token, secret_hash, expiry)
+                      expiry_date = new.expiry, failed_attempts = 0,
+                      claim_user_id = new.claim_user_id
+                 FROM (VALUES %s) AS new(id, token, secret_hash, expiry, claim_user_id)
                 WHERE link.id = new.id""", SQL(", ").join(rows),
         ))
         self.invalidate_recordset(["claim_token", "secret_hash", "expiry_date",
-                                   "failed_attempts"])
+                                   "failed_attempts", "claim_user_id"])
         self._update_state("sent")
         if log:
             for link in self:
                 link.message_post(body=self.env._(
+                    "Payout link emailed to %(email)s, to claim signed in as %(user)s; it "
+                    "expires on %(expiry)s.",
+                    email=link.recipient_email, user=link.claim_user_id.sudo().login,
+                    expiry=fields.Datetime.to_string(link.expiry_date),
+                ) if link.claim_user_id else self.env._(
                     "Payout link emailed to %(email)s; it expires on %(expiry)s.",
                     email=link.recipient_email,
                     expiry=fields.Datetime.to_string(link.expiry_date),
@@ -325,5 +338,6 @@ class PayoutLink(models.Model):
             "link": self,
             "amount": format_amount(self.env, self.amount, self.currency_id),
             "sender": self.provider_id.sender_name or self.company_id.name,
-            "claimable_states": const.CLAIMABLE_STATES,
+            "banks": self.provider_id._get_payout_banks(),
+            "test_accounts": self.provider_id._get_test_accounts(),
         }

@@ -64,29 +64,20 @@ class PayoutLink(models.Model):
 
     @api.model
     def _cron_remind_before_expiry(self, batch_size=const.BATCH_SIZE, with_commit=True):
-        """Remind employees of links they have not claimed, a day before these expire."""
+        """Remind employees of links they have not claimed, on the schedule each link was
+        given (models/payout_link_chasing.py)."""
         now = fields.Datetime.now()
-        horizon = timedelta(hours=const.REMIND_HOURS_BEFORE_EXPIRY)
         domain = [
             ("state", "in", const.CLAIMABLE_STATES),
-            ("date_reminded", "=", False),
+            ("date_next_reminder", "<=", now),
             ("expiry_date", ">", now),
-            ("expiry_date", "<=", now + horizon),
-            # Not a link sent less than a day ago (a one-day link): its email is fresh.
-            ("date_sent", "<=", now - horizon),
             ("provider_id.is_claimed_in_odoo", "=", True),  # providers remind their own
+            ("hold_reason", "=", False),  # a held link cannot be claimed
         ]
         return self._run_batch(
             domain, lambda links: links._send_reminders(),
             "hr_payout_link.ir_cron_payout_remind", batch_size, with_commit,
         )
-
-    def _send_reminders(self):
-        if not self:
-            return
-        self.write({"date_reminded": fields.Datetime.now()})
-        template = self.env.ref("hr_payout_link.mail_template_payout_reminder")
-        template.send_mail_batch(self.ids)
 
     @api.model
     def _cron_send_batches(self, batch_size=const.BATCH_SIZE, with_commit=True):
@@ -96,6 +87,8 @@ class PayoutLink(models.Model):
         retry_before = fields.Datetime.now() - timedelta(minutes=const.RETRY_SUBMISSION_MINUTES)
         domain = [
             ("batch_id.state", "=", "sending"), ("state", "in", const.UNSENT_STATES),
+            # Held lines wait for their release (payout_link_hold.py), or their cancel.
+            ("hold_reason", "=", False),
             # Lines whose provider could not be asked a moment ago wait a while.
             "|", ("date_provider_call", "=", False), ("date_provider_call", "<", retry_before),
         ]
@@ -129,7 +122,8 @@ class PayoutLink(models.Model):
             ("state", "in", const.PENDING_STATES),  # not once cancelled
             # A disabled provider submits nothing: its links wait until it is enabled again.
             ("provider_id.state", "!=", "disabled"),
-            "|", ("submission_state", "=", "to_submit"),
+            # A held link is not paid until released; one in flight is still looked up.
+            "|", "&", ("submission_state", "=", "to_submit"), ("hold_reason", "=", False),
             "&", "&", ("submission_state", "=", "submitting"), ("needs_attention", "=", False),
             "|", ("date_provider_call", "=", False), ("date_provider_call", "<", retry_before),
         ]

@@ -6,6 +6,9 @@ from odoo import api, fields, models
 from odoo.exceptions import ValidationError
 from odoo.tools import date_utils
 
+from .. import const
+from .payout_provider import MAX_LINK_VALIDITY_DAYS
+
 
 class ResCompany(models.Model):
     _inherit = "res.company"
@@ -30,6 +33,32 @@ class ResCompany(models.Model):
         help="A bank account given by an employee that is not the one on their HR record "
         "waits for a Payout Manager's review before money moves.",
     )
+    payout_reminder_count = fields.Integer(
+        string="Reminders", default=1,
+        help="How many times an employee who has not claimed a link is reminded by email "
+        "before it expires (0: never). Providers that host the claim remind their own.",
+    )
+    payout_reminder_days = fields.Integer(
+        string="First Reminder (days before expiry)", default=1,
+        help="How many days before expiry the first reminder goes; the others are spread "
+        "evenly until expiry, a day apart at least. Never sooner than a day after the "
+        "link was sent: a link valid for fewer days gets its first reminder then.",
+    )
+
+    @api.constrains("payout_reminder_count", "payout_reminder_days")
+    def _check_payout_reminders(self):
+        for company in self:
+            if not 0 <= company.payout_reminder_count <= const.MAX_REMINDERS:
+                raise ValidationError(self.env._(
+                    "Reminders: from 0 to %(max)s per link (%(given)s given).",
+                    max=const.MAX_REMINDERS, given=company.payout_reminder_count,
+                ))
+            if not 1 <= company.payout_reminder_days <= MAX_LINK_VALIDITY_DAYS:
+                raise ValidationError(self.env._(
+                    "First reminder: from 1 to %(max)s days before expiry, the longest a "
+                    "link may be valid (%(given)s given).",
+                    max=MAX_LINK_VALIDITY_DAYS, given=company.payout_reminder_days,
+                ))
     payout_check_shared_accounts = fields.Boolean(
         string="Review Shared Bank Accounts", default=True,
         help="A bank account that another employee also gave, or that is on another "
@@ -75,3 +104,9 @@ class ResCompany(models.Model):
         companies = super().create(vals_list)
         self.env["payout.provider"]._create_demo_providers(companies)
         return companies
+
+    def write(self, vals):
+        result = super().write(vals)
+        if {"payout_reminder_count", "payout_reminder_days"}.intersection(vals):
+            self.env["payout.link"]._reschedule_reminders(self)
+        return result

@@ -16,6 +16,12 @@ class ResConfigSettings(models.TransientModel):
     payout_review_new_accounts = fields.Boolean(
         related="company_id.payout_review_new_accounts", readonly=False
     )
+    payout_reminder_count = fields.Integer(
+        related="company_id.payout_reminder_count", readonly=False
+    )
+    payout_reminder_days = fields.Integer(
+        related="company_id.payout_reminder_days", readonly=False
+    )
     payout_duplicate_window = fields.Selection(
         related="company_id.payout_duplicate_window", readonly=False
     )

@@ -32,6 +32,10 @@ from . import test_attack_bank_data
 from . import test_employee_display
 from . import test_encryption
 from . import test_account_holder_check
+from . import test_offboarding
+from . import test_offboarding_claim
+from . import test_signed_in_claim
+from . import test_payout_chasing
 from . import test_duplicate_guard
 from . import test_shared_accounts
 from . import test_shared_accounts_concurrency

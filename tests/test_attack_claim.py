@@ -104,12 +104,13 @@ class TestAttackWhatEmployeesSee(ClaimPageCommon):
     def setUpClass(cls):
         super().setUpClass()
         cls.user_employee = new_test_user(cls.env, "payout_employee", groups="base.group_portal")
-        cls.employee.user_id = cls.user_employee
 
     def setUp(self):
         super().setUp()
         self.link = self._create_link()
         self.secret = self._send(self.link)
+        # After the link was sent with its secret, which it keeps: the claim page's rules.
+        self.employee.user_id = self.user_employee
 
     def test_refused_account_reason_stays_in_the_back_office(self):
         self.company.payout_review_new_accounts = True

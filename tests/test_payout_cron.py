@@ -113,6 +113,7 @@ class TestExpiryReminder(PayoutCommon):
         now = fields.Datetime.now()
         link.write({"date_sent": now - timedelta(days=days_ago),
                     "expiry_date": now + timedelta(hours=expires_in_hours)})
+        link._schedule_next_reminder()  # as when it was sent then
         return link
 
     def _reminders(self, link):
