@@ -2,7 +2,7 @@ from unittest.mock import patch
 
 from odoo.exceptions import UserError
 from odoo.modules.migration import load_script
-from odoo.tests import tagged
+from odoo.tests import new_test_user, tagged
 
 from ..protocol import demo
 from .common import ACCOUNT_NUMBER, ClaimPageCommon, PayoutCommon
@@ -78,11 +78,14 @@ class TestSharedAccounts(ClaimPageCommon):
         self.assertFalse(first.sudo().account_number)
 
     def test_a_payee_cannot_approve_the_shared_account(self):
+        # A Payout Manager who is Budi Santoso, at his address (no change of email).
+        budi = new_test_user(self.env, "budi", email=self.other.work_email,
+                             groups="base.group_user,hr_payout_link.group_payout_manager")
         self._claim_as(self.employee)
         second = self._claim_as(self.other)
-        self.other.user_id = self.user_manager
+        self.other.user_id = budi  # after the claim: with a user, he would claim signed in
         with self.assertRaisesRegex(UserError, "pays you"):
-            second.with_user(self.user_manager).action_approve_account()
+            second.with_user(budi).action_approve_account()
         self.assertEqual(second.submission_state, "to_review")
 
     def test_an_account_paid_before_flags_the_new_claim_and_tells_the_paid_link(self):
