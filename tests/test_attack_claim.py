@@ -189,7 +189,7 @@ class TestAttackBadInput(ClaimPageCommon):
     def test_portal_ids_out_of_range_are_not_found(self):
         """The employee's portal pages with ids and pages past PostgreSQL's integer."""
         employee_user = new_test_user(self.env, "payout_portal_employee",
-                                      groups="base.group_portal")
+                                      groups="base.group_portal", email=self.employee.work_email)
         self.employee.user_id = employee_user
         self.authenticate(employee_user.login, employee_user.login)
         for path, status in ((f"/my/payouts/{2**31}", 404), (f"/my/payouts/{10**30}", 404),
@@ -216,7 +216,8 @@ class TestAttackBalanceLeak(ClaimPageCommon):
         super().setUpClass()
         cls._start_xendit()
         cls.user_employee = new_test_user(cls.env, "payout_leak_employee",
-                                          groups="base.group_portal")
+                                          groups="base.group_portal",
+                                          email=cls.employee.work_email)
         cls.employee.user_id = cls.user_employee
 
     def test_the_balance_stays_in_the_back_office(self):

@@ -216,6 +216,12 @@ class TestAttackFourEyes(AttackCommon):
             "employee_id": self.employee.id, "amount": 5000.0, **values})
         return self.env["payout.link"].browse(link_id)
 
+    def _give_user(self, user):
+        """Make ``user`` the employee's, at the employee's address: another address would
+        be an email change, which holds the links made after it."""
+        user.partner_id.email = self.employee.work_email
+        self.employee.user_id = user
+
     def _assert_approval_refused(self, user, record, message):
         self._assert_rpc_refused(user, record._name, "action_approve", [record.id],
                                  message=message)
@@ -249,7 +255,7 @@ class TestAttackFourEyes(AttackCommon):
 
     def test_payee_cannot_approve_their_own_bonus(self):
         """An Editor makes a bonus for the Manager's own employee record."""
-        self.employee.user_id = self.user_manager
+        self._give_user(self.user_manager)
         link = self._link_by_editor()
         self._rpc(self.user_editor, "payout.link", "action_send", [link.id])
         self._assert_approval_refused(self.user_manager, link, "pays you")
@@ -271,7 +277,7 @@ class TestAttackFourEyes(AttackCommon):
         self._assert_approval_refused(self.user_manager, batch, "after it was created")
 
     def test_payee_in_a_batch_cannot_approve_it(self):
-        self.employee.user_id = self.user_second_manager
+        self._give_user(self.user_second_manager)
         batch_id = self._rpc(self.user_editor, "payout.batch", "create", {
             "name": "Q4", "provider_id": self.provider.id,
             "link_ids": [(0, 0, {"employee_id": self.employee.id, "amount": 5000.0})]})
@@ -285,7 +291,7 @@ class TestAttackFourEyes(AttackCommon):
     def test_nobody_approves_their_own_bank_account(self):
         """A Manager claims their own link with a new account, then approves that account."""
         self.company.payout_review_new_accounts = True
-        self.employee.user_id = self.user_manager
+        self._give_user(self.user_manager)
         link = self._claimed_link(account=ACCOUNT_NUMBER, amount=50.0)
         self.assertEqual(link.submission_state, "to_review")
         self._assert_rpc_refused(self.user_manager, "payout.link", "action_approve_account",

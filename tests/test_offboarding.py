@@ -102,10 +102,12 @@ class TestOffboardingHold(OffboardingMixin, AttackCommon):
             lambda message: "is on hold" in (message.body or ""))), 1, "held once")
 
     def test_private_email_counts_without_work_email(self):
-        self.employee.write({"work_email": False, "private_email": "dewi@home.example.com"})
-        link = self._sent_link()
-        self.assertEqual(link.recipient_email, "dewi@home.example.com")
-        self.employee.private_email = "other@home.example.com"
+        # Given no work email from the start: taking Dewi's away would be a change.
+        employee = self.env["hr.employee"].create({"name": "Rina Wati",
+                                                   "private_email": "rina@home.example.com"})
+        link = self._sent_link(employee_id=employee.id)
+        self.assertEqual(link.recipient_email, "rina@home.example.com")
+        employee.private_email = "other@home.example.com"
         self.assertEqual(link.hold_reason, "email_changed")
 
     def test_email_hold_outranks_archive(self):

@@ -20,7 +20,9 @@ class SignedInCommon(ClaimPageCommon):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        cls.user_employee = new_test_user(cls.env, "payout_signin", groups="base.group_portal")
+        # The employee's own address: giving them this user is no email change.
+        cls.user_employee = new_test_user(cls.env, "payout_signin", groups="base.group_portal",
+                                          email=cls.employee.work_email)
         cls.employee.user_id = cls.user_employee
         cls.colleague = cls.env["hr.employee"].create({
             "name": "Budi Santoso", "work_email": "budi@example.com",
@@ -246,7 +248,8 @@ class TestSignedInClaim(SignedInCommon):
         self.assertEqual(self.url_open(f"/payout/claim/{token}").status_code, 200)
 
     def test_an_internal_user_claims_signed_in_too(self):
-        internal = new_test_user(self.env, "payout_signin_internal", groups="base.group_user")
+        internal = new_test_user(self.env, "payout_signin_internal", groups="base.group_user",
+                                 email=self.employee.work_email)
         self.employee.user_id = internal
         self.link = self._sent_link(user_id=self.user_manager.id)
         self.assertEqual(self.link.claim_user_id, internal)
@@ -295,7 +298,9 @@ class TestSignedInMode(SignedInCommon):
     def test_another_user_given_after_sending_does_not_take_the_link(self):
         """HR links the employee to someone else's user after sending: that user sees the
         payout, cannot claim it; the link stays its first user's to claim."""
-        intruder = new_test_user(self.env, "payout_signin_intruder", groups="base.group_portal")
+        # At the employee's address: another one would hold the link (an email change).
+        intruder = new_test_user(self.env, "payout_signin_intruder", groups="base.group_portal",
+                                 email=self.employee.work_email)
         self.employee.user_id = intruder
         self.authenticate(intruder.login, intruder.login)
         page = self._open()
