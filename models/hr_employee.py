@@ -1,6 +1,7 @@
 import re
 
-from odoo import fields, models
+from odoo import api, fields, models
+from odoo.exceptions import AccessError
 from odoo.osv import expression
 from odoo.tools import email_normalize
 
@@ -21,10 +22,25 @@ class HrEmployee(models.Model):
         groups="hr_payout_link.group_payout_viewer",
         help="Total of paid payout links, in the company currency.",
     )
+    # Written by the hold (payout_link_hold.py) only, as sudo: see _check_payout_mark_vals.
+    payout_address_changed_by_ids = fields.Many2many(
+        "res.users", "hr_employee_payout_address_changed_rel", "employee_id", "user_id",
+        copy=False, readonly=True,
+        groups="hr_payout_link.group_payout_manager",
+        help="Who changed the employee's email address since a Payout Manager last checked "
+        "it: until then every new payout link of the employee is held, and only a Payout "
+        "Manager who is not one of them releases it.",
+    )
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        self._check_payout_mark_vals(vals_list)
+        return super().create(vals_list)
 
     def write(self, vals):
         """Hold the payout links of employees archived or whose email address changed;
         release those of employees unarchived (payout_link_hold.py)."""
+        self._check_payout_mark_vals([vals])
         watched = "active" in vals or any(name in vals for name in PAYOUT_ADDRESS_FIELDS)
         if not watched or self.env.context.get("payout_hold_done"):
             return super().write(vals)
@@ -33,6 +49,18 @@ class HrEmployee(models.Model):
         result = super(HrEmployee, self.with_context(payout_hold_done=True)).write(vals)
         self._hold_payout_links(before)
         return result
+
+    def _check_payout_mark_vals(self, vals_list):
+        # HR officers write employees: none may clear (or forge) who changed an address.
+        if not self.env.su and any("payout_address_changed_by_ids" in vals
+                                   for vals in vals_list):
+            raise AccessError(self.env._(
+                "Payout Address Changed By: set by the payout hold only; a Payout Manager "
+                "clears it by releasing a held payout link of the employee."))
+
+    def _get_payout_address_changers(self):
+        # The system (OdooBot) and users archived since are changers too.
+        return self.sudo().with_context(active_test=False).payout_address_changed_by_ids
 
     def _get_payout_snapshot(self):
         """{employee: (active, normalised payout address)}, read as sudo: HR officers may
@@ -48,8 +76,14 @@ class HrEmployee(models.Model):
         employees = self.browse()
         archived = employees.concat(*(e for e in after if before[e][0] and not after[e][0]))
         unarchived = employees.concat(*(e for e in after if not before[e][0] and after[e][0]))
-        # A real change only: another case or surrounding spaces are the same mailbox.
-        email_changed = employees.concat(*(e for e in after if before[e][1] != after[e][1]))
+        # A real change only: another case or surrounding spaces are the same mailbox. A
+        # first address is no redirect, unless the employee lost one since the last check.
+        email_changed = employees.concat(*(
+            e for e in after if before[e][1] != after[e][1]
+            and (before[e][1] or e.payout_address_changed_by_ids)))
+        # Unchecked until a Payout Manager releases a link: new links are held too.
+        email_changed.sudo().write(
+            {"payout_address_changed_by_ids": [fields.Command.link(self.env.uid)]})
         links = self.env["payout.link"]
         links._release_for_employees(unarchived)
         links._hold_for_employees(archived, email_changed)

@@ -9,6 +9,13 @@
   (`action_release_hold`), and only for links addressed to the employee's current address:
   a link emailed to the old one is never re-pointed, since its secret went there. It is
   cancelled and sent again, or, while draft, its recipient corrected first.
+- **Address unchecked**: the change also marks the employee (`payout_address_changed_by_ids`,
+  who changed it). A link made for them while marked (created, a draft given them as
+  employee, a batch line, a reissue) goes to the new address, so it is held for the email
+  change too, with those users as holders. Releasing one link is the check of the address:
+  it clears the mark and releases the employee's other links held for an email change and
+  addressed to that same address. A first address of an employee who had none, and was not
+  marked, redirects nothing: it neither holds nor marks (clearing an address does mark).
 
 What a provider already holds (a submission in flight or accepted, a provider-hosted link
 emailed by the provider) cannot be stopped by Odoo: such links are not held, and the
@@ -104,6 +111,34 @@ class PayoutLink(models.Model):
 
     # === Holding === #
 
+    @api.model_create_multi
+    def create(self, vals_list):
+        links = super().create(vals_list)
+        links._hold_for_unchecked_address()
+        return links
+
+    def write(self, vals):
+        result = super().write(vals)
+        if "employee_id" in vals:
+            self._hold_for_unchecked_address()
+        return result
+
+    def _hold_for_unchecked_address(self):
+        """Hold the links of employees whose address changed since a Payout Manager last
+        checked it: they go to the new address. One read of the employees' marks, and one
+        write per set of users who changed an address (a batch makes thousands of lines)."""
+        # Changes made as the system (OdooBot, an archived user) count too.
+        links = self.sudo().with_context(active_test=False)
+        marked = links.employee_id.filtered("payout_address_changed_by_ids")
+        if not marked:
+            return
+        now = fields.Datetime.now()
+        to_hold = links.filtered(lambda link: link.employee_id in marked)
+        for changed_by, held in to_hold.grouped(
+                lambda link: link.employee_id.payout_address_changed_by_ids).items():
+            held.write({"hold_reason": "email_changed", "date_held": now,
+                        "hold_user_ids": [fields.Command.link(user.id) for user in changed_by]})
+
     def _hold_for_employees(self, archived, email_changed):
         """Hold the open links of ``archived`` employees and of those whose email address
         changed (one search for all), and tell each link's responsible user.
@@ -167,7 +202,8 @@ class PayoutLink(models.Model):
 
     def action_release_hold(self):
         """A Payout Manager who had no hand in the email change checked the new address:
-        the links addressed to it are released."""
+        the links addressed to it are released, and the employee's address is checked (new
+        links are no longer held)."""
         if not self.env.user.has_group("hr_payout_link.group_payout_manager"):
             raise AccessError(self.env._("Only a Payout Manager can release a held link."))
         self.check_access("write")
@@ -177,7 +213,8 @@ class PayoutLink(models.Model):
             if link.hold_reason != "email_changed":
                 errors.append(link._get_hold_message() if link.hold_reason else self.env._(
                     "%s is not on hold.", link.display_name))
-            elif self.env.user in link.sudo().hold_user_ids:
+            elif self.env.user in (link.sudo().hold_user_ids
+                                   | employee._get_payout_address_changers()):
                 errors.append(self.env._(
                     "%s: you archived its employee or changed their email address; another "
                     "Payout Manager must release it.", link.display_name))
@@ -197,7 +234,15 @@ class PayoutLink(models.Model):
                     new=employee._get_payout_email() or "-"))
         if errors:
             raise UserError("\n".join(errors[:const.MAX_LINES_IN_ERROR]))
-        self._release_hold(self.env._("%s checked the new email address", self.env.user.name))
+        # One check of one address: the employee's other links held for it go with it.
+        employees = self.sudo().employee_id
+        checked = self.sudo().search([
+            ("employee_id", "in", employees.ids), ("hold_reason", "=", "email_changed"),
+        ]).filtered(lambda link: self.env.user not in link.hold_user_ids
+                    and link._is_addressed_to(link.employee_id))
+        (self | checked)._release_hold(
+            self.env._("%s checked the new email address", self.env.user.name))
+        employees.write({"payout_address_changed_by_ids": [fields.Command.clear()]})
         return True
 
     def _on_state_changed(self, state):

@@ -34,6 +34,7 @@ from . import test_encryption
 from . import test_account_holder_check
 from . import test_offboarding
 from . import test_offboarding_claim
+from . import test_offboarding_new_links
 from . import test_signed_in_claim
 from . import test_payout_chasing
 from . import test_duplicate_guard
