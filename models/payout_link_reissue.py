@@ -49,8 +49,11 @@ class PayoutLink(models.Model):
         for batch, lines in in_batch.grouped("batch_id").items():
             batch._reissue_lines(lines)
         new_links = (self - in_batch)._copy_for_reissue()
-        new_links._check_lines_ready()
-        new_links._send_links()
+        # A copy held for an unchecked email address (payout_link_hold.py) waits as a
+        # draft for its release, then Send; the others go now.
+        to_send = new_links.filtered(lambda link: not link.hold_reason)
+        to_send._check_lines_ready()
+        to_send._send_links()
         if len(new_links) == 1:
             return {
                 "type": "ir.actions.act_window",

@@ -98,6 +98,26 @@ class TestOffboardingNewLinks(OffboardingMixin, AttackCommon):
         self.assertEqual(self._mark(), self.env.user, "the system is a changer too")
         self.assertEqual(self._create_link().hold_reason, "email_changed")
 
+    def test_reissue_while_unchecked_waits_held(self):
+        """The reissue, a copy of the link to the old address, waits as a held draft: its
+        recipient is corrected, the address checked, then it is sent."""
+        link = self._sent_link()
+        self._as(self.hr_officer, self.employee).work_email = NEW_ADDRESS
+        link._update_state("expired")
+        self.assertFalse(link.hold_reason, "expired: nothing left to hold")
+        action = self._as(self.user_editor, link).action_reissue()
+        new_link = link.reissued_link_ids
+        self.assertEqual(action["res_id"], new_link.id)
+        self.assertEqual((new_link.state, new_link.hold_reason), ("draft", "email_changed"))
+        self.assertFalse(new_link.sudo().claim_token, "no claim email")
+        with self.assertRaisesRegex(UserError, "it is not re-pointed"):
+            self._as(self.manager_2, new_link).action_release_hold()
+        self._as(self.user_editor, new_link).recipient_email = NEW_ADDRESS
+        self._as(self.manager_2, new_link).action_release_hold()
+        self._as(self.user_editor, new_link).action_send()
+        self.assertEqual(new_link.state, "sent")
+        self.assertEqual(self._get_claim_mail(new_link).email_to, NEW_ADDRESS)
+
     # === RPC attacks === #
 
     def test_mark_cannot_be_cleared_nor_set_over_rpc(self):
