@@ -118,6 +118,14 @@ class TestOffboardingNewLinks(OffboardingMixin, AttackCommon):
         self.assertEqual(new_link.state, "sent")
         self.assertEqual(self._get_claim_mail(new_link).email_to, NEW_ADDRESS)
 
+    def test_employee_form_warns_payout_managers(self):
+        arch = self.env["hr.employee"].with_user(self.hr_manager).get_view(
+            view_type="form")["arch"]
+        self.assertIn("o_payout_address_unchecked", arch)
+        arch = self.env["hr.employee"].with_user(self.hr_officer).get_view(
+            view_type="form")["arch"]
+        self.assertNotIn("o_payout_address_unchecked", arch)
+
     # === RPC attacks === #
 
     def test_mark_cannot_be_cleared_nor_set_over_rpc(self):
