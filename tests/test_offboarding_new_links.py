@@ -1,3 +1,5 @@
+from unittest.mock import patch
+
 from odoo.exceptions import UserError
 from odoo.tests import tagged
 
@@ -165,6 +167,24 @@ class TestOffboardingNewBatchLines(OffboardingMixin, PayoutBatchCommon):
         self._send_all(batch)
         self.assertEqual(set(batch.link_ids.mapped("state")), {"sent"})
         self.assertEqual(self._get_claim_mail(held).email_to, "elsewhere@example.com")
+
+    def test_lines_of_employees_changed_by_one_user_are_held_in_one_write(self):
+        for employee in self.employees[:3]:
+            self._as(self.hr_officer, employee).work_email = f"x.{employee.id}@example.com"
+        link_class = type(self.env["payout.link"])
+        original_write = link_class.write
+        holds = []
+
+        def write(links, vals):
+            if "hold_reason" in vals:
+                holds.append(links)
+            return original_write(links, vals)
+
+        with patch.object(link_class, "write", write):
+            batch = self._batch()
+        self.assertEqual(len(holds), 1)
+        self.assertEqual(holds[0].employee_id, self.employees[:3])
+        self.assertEqual(batch.link_ids.filtered("hold_reason"), holds[0])
 
     def test_imported_line_is_held(self):
         self.employees[1].work_email = "elsewhere@example.com"
