@@ -19,6 +19,7 @@ link's responsible user. The button runs `action_reissue` with all its rules; an
 of the link marks the activity done.
 """
 
+from collections import defaultdict
 from datetime import timedelta
 
 from odoo import api, fields, models
@@ -77,9 +78,14 @@ class PayoutLink(models.Model):
         return due if due < self.expiry_date else False
 
     def _schedule_next_reminder(self):
-        # One write per distinct date: the links of a batch share theirs.
-        for due, links in self.grouped(lambda link: link._get_next_reminder_date()).items():
-            links.sudo().write({"date_next_reminder": due})
+        # One computation and one write per distinct schedule: a batch's links share theirs.
+        by_due = defaultdict(list)
+        for links in self.grouped(lambda link: (
+                link.company_id, link.date_sent, link.expiry_date, link.reminder_count,
+                link.date_reminded)).values():
+            by_due[links[0]._get_next_reminder_date()].extend(links.ids)
+        for due, link_ids in by_due.items():
+            self.browse(link_ids).sudo().write({"date_next_reminder": due})
 
     @api.model
     def _reschedule_reminders(self, companies):

@@ -112,7 +112,11 @@ class PayoutLink(models.Model):
                         f"{other.display_name} ({self._state_label(other.state)})"
                         for other in unconfirmed.sudo()),
                 ))
-        guarded = self.filtered(lambda link: link.company_id.payout_duplicate_window != "off")
+        # A batch holds an employee once (`_check_batch_lines`): the lines of one batch
+        # cannot repeat each other, and a batch of thousands needs no second pass.
+        one_batch = len(set(self.mapped(lambda link: link.batch_id.id))) == 1 and self.batch_id
+        guarded = self.browse() if one_batch else self.filtered(
+            lambda link: link.company_id.payout_duplicate_window != "off")
         for (employee, _type), links in guarded.grouped(
                 lambda link: (link.employee_id, link.payout_type)).items():
             if len(links) > 1:
