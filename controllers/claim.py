@@ -81,15 +81,8 @@ class PayoutClaimController(http.Controller):
         if not link._is_claimable() or not self._is_verified(link):
             # A replayed or forged POST, or one to a held link, changes nothing.
             return self._redirect_to_page(link)
-        bank = request.env["res.bank"].sudo().browse(self._parse_id(bank_id)).exists()
-        try:
-            link._claim(bank, account_number.strip(), account_holder.strip())
-        except ValidationError as error:
-            return self._render(link, {
-                "error": error.args[0],
-                "form": {"bank_id": bank.id, "account_number": account_number,
-                         "account_holder": account_holder},
-            }, status=400)
+        if form_error := self._claim_from_form(link, bank_id, account_number, account_holder):
+            return self._render(link, form_error, status=400)
         request.session[VERIFIED_SESSION_KEY] = [
             link_id for link_id in request.session.get(VERIFIED_SESSION_KEY, [])
             if link_id != link.id
@@ -121,6 +114,22 @@ class PayoutClaimController(http.Controller):
         if link.state in const.UNAVAILABLE_STATES:
             return None
         return link
+
+    @classmethod
+    def _claim_from_form(cls, link, bank_id, account_number, account_holder):
+        """Give ``link`` the bank account posted by its claim form (the claim page's, or
+        the signed-in one of /my/payouts): None once done, else the values that show the
+        form again with its error, nothing changed."""
+        bank = request.env["res.bank"].sudo().browse(cls._parse_id(bank_id)).exists()
+        try:
+            link._claim(bank, account_number.strip(), account_holder.strip())
+        except ValidationError as error:
+            return {
+                "error": error.args[0],
+                "form": {"bank_id": bank.id, "account_number": account_number,
+                         "account_holder": account_holder},
+            }
+        return None
 
     @staticmethod
     def _parse_id(value):

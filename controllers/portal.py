@@ -1,7 +1,6 @@
 from werkzeug.exceptions import NotFound
 
 from odoo import http
-from odoo.exceptions import ValidationError
 from odoo.http import request
 
 from odoo.addons.portal.controllers.portal import CustomerPortal
@@ -69,16 +68,9 @@ class PayoutPortal(CustomerPortal):
         if not link._is_claimable_by(request.env.user):
             # A replayed POST, or a link claimed with its secret: nothing changes.
             return request.redirect(link.access_url, code=303)
-        bank = request.env["res.bank"].sudo().browse(
-            PayoutClaimController._parse_id(bank_id)).exists()
-        try:
-            link._claim(bank, account_number.strip(), account_holder.strip())
-        except ValidationError as error:
-            return self._render_payout(link, {
-                "error": error.args[0],
-                "form": {"bank_id": bank.id, "account_number": account_number,
-                         "account_holder": account_holder},
-            }, status=400)
+        if form_error := PayoutClaimController._claim_from_form(
+                link, bank_id, account_number, account_holder):
+            return self._render_payout(link, form_error, status=400)
         return request.redirect(link.access_url, code=303)
 
     def _find_own_link(self, link_id):

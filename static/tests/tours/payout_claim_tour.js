@@ -2,6 +2,31 @@
 
 import { registry } from "@web/core/registry";
 
+// The bank account the employee gives, on the claim page or signed in under /my/payouts
+// (payout_signed_in_claim_tour.js).
+export const accountSteps = () => [
+    {
+        content: "Choose the bank",
+        trigger: "select[name=bank_id]",
+        run: "selectByLabel BCA",
+    },
+    {
+        content: "Type the account number",
+        trigger: "input[name=account_number]",
+        run: "edit 1234567890",
+    },
+    {
+        content: "Type the account holder",
+        trigger: "input[name=account_holder]",
+        run: "edit Dewi Lestari",
+    },
+    {
+        content: "Confirm",
+        trigger: "#payout_account_submit",
+        run: "click",
+    },
+];
+
 // The whole claim of a payout link, as the employee does it, in the employee's language
 // (`texts`). The Python test (tests/test_claim_tour.py) makes the link's secret "ABCDEFGH".
 const claimSteps = (texts) => [
@@ -33,26 +58,7 @@ const claimSteps = (texts) => [
             trigger: "#payout_secret_submit",
             run: "click",
         },
-        {
-            content: "Choose the bank",
-            trigger: "select[name=bank_id]",
-            run: "selectByLabel BCA",
-        },
-        {
-            content: "Type the account number",
-            trigger: "input[name=account_number]",
-            run: "edit 1234567890",
-        },
-        {
-            content: "Type the account holder",
-            trigger: "input[name=account_holder]",
-            run: "edit Dewi Lestari",
-        },
-        {
-            content: "Confirm",
-            trigger: "#payout_account_submit",
-            run: "click",
-        },
+        ...accountSteps(),
         {
             content: "The payment is on its way",
             trigger: `.o_payout_status .o_payout_on_its_way:contains(${texts.onItsWay}), .o_payout_status .o_payout_paid`,

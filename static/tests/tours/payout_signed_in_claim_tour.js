@@ -1,6 +1,7 @@
 /** @odoo-module **/
 
 import { registry } from "@web/core/registry";
+import { accountSteps } from "@hr_payout_link/../tests/tours/payout_claim_tour";
 
 // An employee signed in to the portal claims a payout from "Your Payouts", with no secret.
 // The Python test (tests/test_signed_in_claim.py) sends the link and starts the tour
@@ -24,26 +25,7 @@ registry.category("web_tour.tours").add("payout_signed_in_claim_tour", {
             content: "No secret is asked",
             trigger: ".o_payout_portal_claim:not(:has(input[name=secret]))",
         },
-        {
-            content: "Choose the bank",
-            trigger: "select[name=bank_id]",
-            run: "selectByLabel BCA",
-        },
-        {
-            content: "Type the account number",
-            trigger: "input[name=account_number]",
-            run: "edit 1234567890",
-        },
-        {
-            content: "Type the account holder",
-            trigger: "input[name=account_holder]",
-            run: "edit Dewi Lestari",
-        },
-        {
-            content: "Confirm",
-            trigger: "#payout_account_submit",
-            run: "click",
-        },
+        ...accountSteps(),
         {
             content: "The payment is on its way",
             trigger: ".o_payout_status .o_payout_on_its_way:contains(On its way)",
