@@ -89,8 +89,8 @@ class HrEmployee(models.Model):
         links._hold_for_employees(archived, email_changed)
 
     def _get_payout_email(self):
-        """The address a new payout link of the employee goes to (see payout.link's
-        `_compute_recipient`)."""
+        """The address a new payout link of the employee goes to (payout.link's
+        `_compute_recipient`), and whose change holds their links."""
         self.ensure_one()
         employee = self.sudo()
         return employee.work_email or employee.private_email

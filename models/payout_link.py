@@ -160,7 +160,7 @@ class PayoutLink(models.Model):
         for link in self:
             employee = link.employee_id
             link.recipient_name = employee.name
-            link.recipient_email = employee.work_email or employee.private_email
+            link.recipient_email = employee._get_payout_email() if employee else False
             link.recipient_phone = utils.normalize_phone(
                 employee.mobile_phone or employee.private_phone or employee.work_phone
             )
