@@ -1,11 +1,19 @@
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from odoo.tests import new_test_user, tagged
 
 from .common import ClaimPageCommon
 
-SENT = datetime(2026, 12, 1, 5, 49, 14)
-EXPIRY = datetime(2026, 12, 4, 5, 49, 14)  # UTC
+# Relative to today, so that the link is still claimable whatever day the tests run: sent
+# yesterday at 05:49:14 UTC, expiring two days from now.
+SENT = (datetime.now() - timedelta(days=1)).replace(hour=5, minute=49, second=14,
+                                                    microsecond=0)
+EXPIRY = SENT + timedelta(days=3)
+
+
+def _as_read(moment, hours):
+    """``moment`` (UTC) as read ``hours`` east of UTC, in English (US) to the minute."""
+    return (moment + timedelta(hours=hours)).strftime("%m/%d/%Y %H:%M")
 
 
 @tagged("post_install", "-at_install")
@@ -22,21 +30,21 @@ class TestEmployeeDisplay(ClaimPageCommon):
         self.link.write({"date_sent": SENT, "expiry_date": EXPIRY})
 
     def test_the_same_instant_everywhere(self):
-        self.assertEqual(self.link._format_for_employee(EXPIRY), "12/04/2026 12:49")
+        self.assertEqual(self.link._format_for_employee(EXPIRY), _as_read(EXPIRY, 7))
         page = self._open().text
-        self.assertIn("12/04/2026 12:49", page)
+        self.assertIn(_as_read(EXPIRY, 7), page)
         self.assertNotIn("05:49", page)
         self.assertNotIn(":14", page.split("o_payout_claim")[1], "no seconds")
 
         reminder = self.env.ref("hr_payout_link.mail_template_payout_reminder")
         body = reminder._render_field("body_html", self.link.ids)[self.link.id]
-        self.assertIn("12/04/2026 12:49", body)
+        self.assertIn(_as_read(EXPIRY, 7), body)
 
         portal_user = new_test_user(self.env, "payout_display_portal", groups="base.group_portal")
         self.employee.user_id = portal_user
         self.authenticate(portal_user.login, portal_user.login)
         for url in ("/my/payouts", f"/my/payouts/{self.link.id}"):
-            self.assertIn("12/01/2026 12:49", self.url_open(url).text, "sent, in Jakarta")
+            self.assertIn(_as_read(SENT, 7), self.url_open(url).text, "sent, in Jakarta")
 
     def test_the_claim_email_says_the_same(self):
         link = self._create_link()
@@ -44,12 +52,12 @@ class TestEmployeeDisplay(ClaimPageCommon):
         link.write({"expiry_date": EXPIRY})
         template = self.env.ref("hr_payout_link.mail_template_payout_link")
         body = template._render_field("body_html", link.ids)[link.id]
-        self.assertIn("12/04/2026 12:49", body)
+        self.assertIn(_as_read(EXPIRY, 7), body)
 
     def test_company_zone_when_the_employee_has_none(self):
         self.employee.tz = False
         self.company.resource_calendar_id.tz = "Asia/Jayapura"  # UTC+9
-        self.assertEqual(self.link._format_for_employee(EXPIRY), "12/04/2026 14:49")
+        self.assertEqual(self.link._format_for_employee(EXPIRY), _as_read(EXPIRY, 9))
 
     def test_the_language_s_own_format(self):
         self.env["res.lang"]._activate_lang("id_ID")
@@ -84,7 +92,8 @@ class TestIndonesian(ClaimPageCommon):
         self.assertNotIn("sent you", mail.body_html)
         self.assertIn(self.secret, mail.body_html)
         self.link.expiry_date = EXPIRY
-        self.assertEqual(self.link._format_for_employee(EXPIRY), "04/12/2026 12:49", "day first")
+        self.assertEqual(self.link._format_for_employee(EXPIRY),
+                         (EXPIRY + timedelta(hours=7)).strftime("%d/%m/%Y %H:%M"), "day first")
 
     def test_the_claim_page_in_indonesian(self):
         page = self._open().text
