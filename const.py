@@ -53,40 +53,6 @@ DRAFT_ONLY_FIELDS = {
 # cannot approve it (nor its batch).
 PAYEE_FIELDS = frozenset({"amount", "currency_id", "employee_id", "recipient_name",
                           "recipient_email", "recipient_phone"})
-# Fields only the addon's own methods write (as sudo): a user, whatever their group and
-# route, sets none of them in create or write. `readonly=True` is only a hint to the web
-# client.
-APPROVAL_WORKFLOW_FIELDS = frozenset({
-    "state", "approved_by_id", "date_approved", "approval_requested_by_id",
-    "date_approval_requested", "changed_by_ids",
-})
-LINK_WORKFLOW_FIELDS = APPROVAL_WORKFLOW_FIELDS | {
-    # the state machine
-    "date_sent", "date_opened", "date_processing", "date_done", "date_failed",
-    "date_expired", "date_cancelled", "failure_reason", "employee_reason",
-    "replaced_link_id",
-    # the claim
-    "claim_token", "access_token", "secret_hash", "failed_attempts", "refused_by_recipient",
-    "expiry_date",
-    "date_reminded", "reminder_count", "date_next_reminder",
-    "bank_id", "account_holder_name", "account_holder_mismatch",
-    "account_number_masked",
-    "account_number", "claim_user_id",
-    # the submission
-    "submission_state", "submission_reference", "submission_key", "provider_status",
-    "provider_reference", "follow_after_cancel", "date_provider_call",
-    # attention
-    "needs_attention", "unclear_calls", "date_first_unclear", "attention_resolved_by_id",
-    "date_attention_resolved", "attention_resolution",
-    # offboarding: the hold (payout_link_hold.py)
-    "hold_reason", "date_held", "hold_user_ids",
-    # the duplicate guard
-    "duplicate_link_ids", "duplicate_to_confirm", "duplicate_confirmed_link_ids",
-    "duplicate_confirmed_by_id", "date_duplicate_confirmed",
-    # shared bank accounts
-    "account_fingerprint",
-}
-BATCH_WORKFLOW_FIELDS = APPROVAL_WORKFLOW_FIELDS
 # What makes a line the same payout as another one (the duplicate guard): a change of one
 # of these clears the line's confirmation that it is not a duplicate.
 DUPLICATE_FIELDS = PAYEE_FIELDS | {"payout_type"}
@@ -117,6 +83,17 @@ MAX_DESCRIPTION = 30
 MAX_NAME = 50
 MAX_EMAIL = 50
 
+# === Holds (models/payout_link_guards.py) === #
+
+# Why a link is held, and how it is released: by a Payout Manager who had no hand in what
+# caused it (`manual_release`), or by undoing that event (unarchiving the employee). A
+# link held for two reasons keeps the one of higher `rank`: unarchiving does not release
+# an email change's hold. The messages that name each reason are in the guards' file.
+HOLD_REASONS = {
+    "employee_archived": {"label": "Employee archived", "manual_release": False, "rank": 1},
+    "email_changed": {"label": "Email address changed", "manual_release": True, "rank": 2},
+}
+
 # === Scheduled actions === #
 
 # Links per cron batch, the default of each cron's `batch_size` (data/ir_cron_data.xml):
@@ -124,7 +101,7 @@ MAX_EMAIL = 50
 # every few seconds even against a slow provider.
 BATCH_SIZE = 1000
 # Never two emails about one link within this many hours: no reminder this soon after the
-# claim email or after another reminder (models/payout_link_chasing.py spaces them).
+# claim email or after another reminder (models/payout_link_claim.py spaces them).
 REMINDER_GAP_HOURS = 24
 # The most reminders a company may send per link: more would read as spam.
 MAX_REMINDERS = 5
@@ -153,7 +130,7 @@ ATTENTION_AFTER_HOURS = 24
 # models/payout_link_submission.py).
 SUBMISSION_LOCK_SPACE = 0x5041594F  # "PAYO"
 # Namespace of the advisory locks that serialise claims of one bank account (see
-# models/payout_link_shared_accounts.py).
+# models/payout_link_guards.py).
 SHARED_ACCOUNT_LOCK_SPACE = 0x50414343  # "PACC"
 
 # === Mail === #

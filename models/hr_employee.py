@@ -22,7 +22,7 @@ class HrEmployee(models.Model):
         groups="hr_payout_link.group_payout_viewer",
         help="Total of paid payout links, in the company currency.",
     )
-    # Written by the hold (payout_link_hold.py) only, as sudo: see _check_payout_mark_vals.
+    # Written by the hold (payout_link_guards.py) only, as sudo: see _check_payout_mark_vals.
     payout_address_changed_by_ids = fields.Many2many(
         "res.users", "hr_employee_payout_address_changed_rel", "employee_id", "user_id",
         copy=False, readonly=True,
@@ -39,7 +39,7 @@ class HrEmployee(models.Model):
 
     def write(self, vals):
         """Hold the payout links of employees archived or whose email address changed;
-        release those of employees unarchived (payout_link_hold.py)."""
+        release those of employees unarchived (payout_link_guards.py)."""
         self._check_payout_mark_vals([vals])
         watched = "active" in vals or any(name in vals for name in PAYOUT_ADDRESS_FIELDS)
         if not watched or self.env.context.get("payout_hold_done"):

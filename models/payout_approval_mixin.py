@@ -1,8 +1,6 @@
 from odoo import fields, models
 from odoo.exceptions import AccessError, UserError
 
-from .. import const
-
 
 class PayoutApprovalMixin(models.AbstractModel):
     """Four-eyes approval, shared by payout links and batches: over the company's threshold
@@ -11,16 +9,18 @@ class PayoutApprovalMixin(models.AbstractModel):
     _name = "payout.approval.mixin"
     _inherit = "payout.workflow.mixin"
     _description = "Payout Approval"
-    _workflow_fields = const.APPROVAL_WORKFLOW_FIELDS
 
     approval_requested_by_id = fields.Many2one(
-        "res.users", string="Sent for Approval By", copy=False, readonly=True)
+        "res.users", string="Sent for Approval By", copy=False, readonly=True,
+        workflow_only=True)
     date_approval_requested = fields.Datetime(string="Sent for Approval On", copy=False,
-                                              readonly=True)
-    approved_by_id = fields.Many2one("res.users", copy=False, readonly=True)
-    date_approved = fields.Datetime(string="Approved On", copy=False, readonly=True)
+                                              readonly=True, workflow_only=True)
+    approved_by_id = fields.Many2one("res.users", copy=False, readonly=True,
+                                     workflow_only=True)
+    date_approved = fields.Datetime(string="Approved On", copy=False, readonly=True,
+                                    workflow_only=True)
     changed_by_ids = fields.Many2many(
-        "res.users", copy=False, readonly=True,
+        "res.users", copy=False, readonly=True, workflow_only=True,
         help="Who changed what it pays, or to whom, after it was created: they cannot "
         "approve it.",
     )

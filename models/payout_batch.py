@@ -7,14 +7,15 @@ from .. import const
 
 class PayoutBatch(models.Model):
     """A run of payout links sent together ("Q4 2026 sales commissions"): approved as one
-    total, sent in the background, followed through one chatter."""
+    total, sent in the background, followed through one chatter. Its lines pass the links'
+    money gate (`payout.link._get_money_blockers`) on Send All, approval and reissue; a
+    held line waits in a sending batch for its release, or its cancel."""
 
     _name = "payout.batch"
     _description = "Payout Batch"
     _inherit = ["mail.thread", "mail.activity.mixin", "payout.approval.mixin"]
     _order = "id desc"
     _check_company_auto = True
-    _workflow_fields = const.BATCH_WORKFLOW_FIELDS
 
     name = fields.Char(required=True, tracking=True,
                        help="e.g. Q4 2026 sales commissions")
@@ -46,6 +47,7 @@ class PayoutBatch(models.Model):
             ("cancelled", "Cancelled"),
         ],
         required=True, default="draft", copy=False, index=True, tracking=True, readonly=True,
+        workflow_only=True,
     )
     link_ids = fields.One2many("payout.link", "batch_id", string="Lines", copy=False)
     link_count = fields.Integer(string="Line Count", compute="_compute_totals")
@@ -69,6 +71,15 @@ class PayoutBatch(models.Model):
     unclaimed_since = fields.Datetime(
         compute="_compute_totals",
         help="When the oldest line still unclaimed was sent.")
+    held_count = fields.Integer(
+        string="On Hold", compute="_compute_held_count",
+        help="Lines whose employee was archived or whose email address changed: they are "
+        "not sent until released, or cancelled.")
+    duplicate_count = fields.Integer(
+        string="Possible Duplicates", compute="_compute_duplicate_count",
+        help="Lines whose employee was already paid, or is waiting to be, for the same type "
+        "in the duplicate window, and that nobody has confirmed: Send All refuses them.",
+    )
 
     @api.depends("link_ids.state", "link_ids.amount", "link_ids.needs_attention",
                  "link_ids.date_sent")
@@ -113,6 +124,24 @@ class PayoutBatch(models.Model):
                 100.0 * (live_count - batch.unsent_count) / live_count if live_count else 0.0
             )
 
+    @api.depends("link_ids.hold_reason")
+    def _compute_held_count(self):
+        counts = dict(self.env["payout.link"]._read_group(
+            [("batch_id", "in", self.ids), ("hold_reason", "!=", False)], ["batch_id"],
+            ["__count"]))
+        for batch in self:
+            batch.held_count = counts.get(batch, 0)
+
+    @api.depends("state", "link_ids.employee_id", "link_ids.payout_type")
+    def _compute_duplicate_count(self):
+        # Only while the lines can still be confirmed, not on every refresh of a batch
+        # being sent.
+        unsent = self.filtered(lambda batch: batch.state in const.UNSENT_STATES)
+        flagged = unsent._get_unsent_lines().filtered("duplicate_to_confirm").grouped(
+            "batch_id")
+        for batch in self:
+            batch.duplicate_count = len(flagged.get(batch, []))
+
     def _get_approval_amount(self):
         return self.amount_total
 
@@ -121,13 +150,7 @@ class PayoutBatch(models.Model):
 
     # === CRUD === #
 
-    @api.model_create_multi
-    def create(self, vals_list):
-        self._check_workflow_vals(vals_list)
-        return super(PayoutBatch, self._without_workflow_defaults()).create(vals_list)
-
     def write(self, vals):
-        self._check_workflow_vals([vals])
         # The lines follow their batch: what defines them changes with it, while draft.
         shared = {key: vals[key] for key in ("company_id", "currency_id", "provider_id",
                                               "payout_type") if key in vals}
@@ -159,8 +182,7 @@ class PayoutBatch(models.Model):
             lines = batch._get_unsent_lines()
             if not lines:
                 raise UserError(self.env._("%s has no line to send.", batch.name))
-            lines._check_lines_ready()
-            lines._check_duplicates()
+            lines._check_money_may_move()
             if batch._needs_approval():
                 batch.sudo().state = "to_approve"
                 batch._request_approval()
@@ -179,7 +201,10 @@ class PayoutBatch(models.Model):
 
     def action_approve(self):
         self._stamp_approval()
-        self._get_unsent_lines()._check_duplicates()  # a payout may have been made since
+        # The gate again (a payout may have been made since Send All); held lines wait in
+        # the sending batch for their release.
+        self._get_unsent_lines().filtered(lambda line: not line.hold_reason)._check_money_may_move(
+            ask_provider=False)
         for batch in self:
             batch._get_unsent_lines().with_context(tracking_disable=True).sudo().write({
                 "approved_by_id": self.env.user.id,
@@ -220,7 +245,7 @@ class PayoutBatch(models.Model):
             )
             if not failed:
                 raise UserError(self.env._("%s has no failed line to reissue.", batch.name))
-            failed._check_duplicates()
+            failed._check_money_may_move(ask_provider=False)
             batch._reissue_lines(failed)
         return True
 
@@ -249,6 +274,15 @@ class PayoutBatch(models.Model):
         return self._action_links(self.env._("Unclaimed Lines"), [
             ("batch_id", "in", self.ids), ("state", "in", const.CLAIMABLE_STATES),
         ])
+
+    def action_view_held(self):
+        return self._action_links(self.env._("Lines on Hold"), [
+            ("batch_id", "in", self.ids), ("hold_reason", "!=", False),
+        ])
+
+    def action_view_duplicates(self):
+        lines = self._get_unsent_lines().filtered("duplicate_to_confirm")
+        return self._action_links(self.env._("Possible Duplicates"), [("id", "in", lines.ids)])
 
     def action_view_attention(self):
         return self._action_links(self.env._("Lines Needing Attention"), [

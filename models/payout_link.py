@@ -1,25 +1,72 @@
-"""The payout link: what is paid to whom, its state machine and the back-office actions.
+"""The payout link: what is paid to whom, its state machine, the back-office actions, and
+the one money gate.
 
-A link's other concerns extend the model in files of their own, loaded after this one:
-its field rules (`payout_link_rules.py`), its reissue (`payout_link_reissue.py`), the
-claim (`payout_link_claim.py`), the duplicate guard (`payout_link_duplicates.py`), bank
-accounts given by several employees (`payout_link_shared_accounts.py`), the money-moving
-calls (`payout_link_submission.py`), the links that need attention
-(`payout_link_attention.py`), the scheduled actions (`payout_link_cron.py`) and the
-chasing of unclaimed links (`payout_link_chasing.py`).
+This file holds the whole record: **every field** of the model, grouped by concern, its
+rules, CRUD, the state machine, the user actions, reissue, what the employee reads, and
+the extension hooks. Four files around it implement those hooks, each depending on this
+core alone (the submission engine also runs on the cron's queue helpers):
+
+- `payout_link_claim.py`: the employee-facing life (token, secret, signed-in claim, the
+  bank account and its review, reminders and chasing);
+- `payout_link_submission.py`: the money engine (submission, reconciliation, links that
+  need attention, the payment and polling crons);
+- `payout_link_guards.py`: holds, the duplicate guard, shared bank accounts;
+- `payout_link_cron.py`: the queue helpers and the other scheduled actions.
+
+**The money gate.** `_get_money_blockers` says, for a set of links, why money may not move
+for each of them. Send, Send All, approval, the approval of a bank account, reissue, the
+batch sending cron and the submission engine (right before every provider call) ask it;
+the guards add their reasons through `_get_send_blockers`.
+
+**The hooks** (declared below, under EXTENSION HOOKS, each implemented at most once):
+
+=============================  ==========================================================
+hook                           implemented by
+=============================  ==========================================================
+`_get_send_blockers`           guards: holds, departed employees, possible duplicates
+`_find_duplicates`             guards: the duplicate guard's query
+`_get_claim_review_reasons`    guards: a bank account shared with other employees
+`_after_claim`                 guards: the account's fingerprint, holding the sharers
+`_after_create`                guards: links made while an employee's address is unchecked
+`_after_write`                 guards: a confirmation of a duplicate holds for what it saw
+`_on_final_state`              guards: a hold ends with its link
+`_on_state_changed`            claim: reminders once sent, a reissue asked at expiry
+`_send_claim_links`            claim: the claim email with its token and secret
+`_send_reminders`              claim: the reminder emails
+`_send_to_provider`            submission: queued for a provider that hosts the claim
+=============================  ==========================================================
 """
 
+import functools
 import logging
 import re
 from collections import defaultdict
 
-from odoo import api, fields, models
-from odoo.exceptions import UserError
-from odoo.tools import SQL, format_amount
+import psycopg2
+
+from odoo import Command, api, fields, models
+from odoo.exceptions import UserError, ValidationError
+from odoo.tools import SQL, email_normalize, float_is_zero, format_amount, format_datetime
+from odoo.tools.misc import babel_locale_parse, get_lang, posix_to_ldml
 
 from .. import const, utils
+from ..encryption import EncryptedChar
 
 _logger = logging.getLogger(__name__)
+
+# The seconds of a res.lang time format ("%H:%M:%S", "%I:%M:%S %p", "%H.%M.%S"): an
+# employee reads a time to the minute.
+SECONDS_RE = re.compile(r"[:.]%S")
+REISSUE_ACTIVITY = "hr_payout_link.mail_activity_type_payout_reissue"
+
+
+@functools.lru_cache(maxsize=64)
+def _minute_pattern(lang_code, date_format, time_format):
+    """The babel pattern of a language's date and time formats, to the minute (one per
+    language: a batch formats thousands of dates)."""
+    locale = babel_locale_parse(lang_code)
+    return "{} {}".format(posix_to_ldml(date_format, locale=locale),
+                          posix_to_ldml(SECONDS_RE.sub("", time_format), locale=locale))
 
 
 class ImportLineByLine(Exception):
@@ -32,7 +79,14 @@ class PayoutLink(models.Model):
     _inherit = ["portal.mixin", "mail.thread", "mail.activity.mixin", "payout.approval.mixin"]
     _order = "id desc"
     _check_company_auto = True
-    _workflow_fields = const.LINK_WORKFLOW_FIELDS
+
+    # ------------------------------------------------------------
+    # FIELDS
+    # ------------------------------------------------------------
+    # `workflow_only=True`: written by the addon's own methods (as sudo) only; a user sets
+    # none of them in create or write, whatever their group (payout.workflow.mixin).
+
+    # === What is paid to whom === #
 
     name = fields.Char(
         string="Number", required=True, readonly=True, copy=False, default="/", index="trigram"
@@ -85,6 +139,9 @@ class PayoutLink(models.Model):
         domain="[('state', '!=', 'disabled')]",
     )
     provider_code = fields.Selection(related="provider_id.code")
+
+    # === The state machine === #
+
     state = fields.Selection(
         selection=[
             ("draft", "Draft"),
@@ -98,32 +155,38 @@ class PayoutLink(models.Model):
             ("cancelled", "Cancelled"),
         ],
         required=True, default="draft", copy=False, index=True, tracking=True, readonly=True,
+        workflow_only=True,
     )
-    date_sent = fields.Datetime(string="Sent On", copy=False, readonly=True)
-    date_opened = fields.Datetime(string="Opened On", copy=False, readonly=True)
-    date_processing = fields.Datetime(string="Claimed On", copy=False, readonly=True)
-    date_done = fields.Datetime(string="Paid On", copy=False, readonly=True)
-    date_failed = fields.Datetime(string="Failed On", copy=False, readonly=True)
-    date_expired = fields.Datetime(string="Expired On", copy=False, readonly=True)
-    date_cancelled = fields.Datetime(string="Cancelled On", copy=False, readonly=True)
+    date_sent = fields.Datetime(string="Sent On", copy=False, readonly=True, workflow_only=True)
+    date_opened = fields.Datetime(string="Opened On", copy=False, readonly=True,
+                                  workflow_only=True)
+    date_processing = fields.Datetime(string="Claimed On", copy=False, readonly=True,
+                                      workflow_only=True)
+    date_done = fields.Datetime(string="Paid On", copy=False, readonly=True, workflow_only=True)
+    date_failed = fields.Datetime(string="Failed On", copy=False, readonly=True,
+                                  workflow_only=True)
+    date_expired = fields.Datetime(string="Expired On", copy=False, readonly=True,
+                                   workflow_only=True)
+    date_cancelled = fields.Datetime(string="Cancelled On", copy=False, readonly=True,
+                                     workflow_only=True)
     failure_reason = fields.Char(
-        copy=False, readonly=True,
+        copy=False, readonly=True, workflow_only=True,
         help="Why the payout was not made, for the back office: it may name a manager, a "
         "balance or the provider's own error.",
     )
     employee_reason = fields.Char(
-        string="Reason Shown to the Employee", copy=False, readonly=True,
+        string="Reason Shown to the Employee", copy=False, readonly=True, workflow_only=True,
         help="What the employee's status page says about a payout that was not made.",
     )
     employee_status = fields.Selection(
         selection=[("to_claim", "To claim"), ("on_its_way", "On its way"), ("paid", "Paid"),
-                   ("not_paid", "Not paid")],
+                   ("not_paid", "Not paid"), ("on_hold", "On hold")],
         compute="_compute_employee_status",
         help="The payout as its employee sees it.",
     )
     replaced_link_id = fields.Many2one(
         "payout.link", string="Replaces", copy=False, readonly=True, index="btree_not_null",
-        help="The failed or expired link this one was reissued for.",
+        workflow_only=True, help="The failed or expired link this one was reissued for.",
     )
     reissued_link_ids = fields.One2many("payout.link", "replaced_link_id",
                                         string="Reissued As", copy=False)
@@ -137,6 +200,172 @@ class PayoutLink(models.Model):
     )
     can_reissue = fields.Boolean(compute="_compute_allowed_actions")
 
+    # === The claim (payout_link_claim.py) === #
+
+    # The claim's own token, never the portal.mixin share token (`access_token`, which
+    # payout links do not use): it opens the claim page and nothing else.
+    access_token = fields.Char(workflow_only=True)
+    claim_token = fields.Char(copy=False, index="btree_not_null", groups="base.group_system",
+                              workflow_only=True)
+    secret_hash = fields.Char(copy=False, groups="base.group_system", workflow_only=True)
+    claim_user_id = fields.Many2one(
+        "res.users", string="Claimed Signed In As", copy=False, readonly=True,
+        workflow_only=True,
+        help="The employee's user when the link was sent: only this user, signed in, "
+        "claims it from their portal, and no secret was emailed. Empty: the employee "
+        "claims with the secret from the email.")
+    failed_attempts = fields.Integer(string="Wrong Secrets", copy=False, readonly=True,
+                                     workflow_only=True)
+    refused_by_recipient = fields.Boolean(
+        string="Not for the Recipient", copy=False, readonly=True, workflow_only=True,
+        help="Whoever received the claim email said on the claim page that it is not for "
+        "them: the link was locked.")
+    expiry_date = fields.Datetime(string="Expires On", copy=False, readonly=True, index=True,
+                                  workflow_only=True)
+    date_reminded = fields.Datetime(
+        string="Last Reminded On", copy=False, readonly=True, workflow_only=True,
+        help="When the employee was last reminded that the link is about to expire.",
+    )
+    reminder_count = fields.Integer(
+        string="Reminders Sent", copy=False, readonly=True, workflow_only=True,
+        help="How many times the employee was reminded to claim the link.",
+    )
+    date_next_reminder = fields.Datetime(
+        string="Next Reminder", copy=False, readonly=True, index="btree_not_null",
+        workflow_only=True,
+        help="When the employee is reminded next, if the link is still unclaimed then.",
+    )
+    bank_id = fields.Many2one("res.bank", copy=False, readonly=True, workflow_only=True)
+    account_holder_name = fields.Char(copy=False, readonly=True, workflow_only=True)
+    account_holder_mismatch = fields.Boolean(
+        string="Holder Is Not the Employee", copy=False, readonly=True, workflow_only=True,
+        help="The account holder typed at the claim is not the employee's name on the HR "
+        "record: a Payout Manager reviews the account before money moves.")
+    account_number_masked = fields.Char(string="Account", copy=False, readonly=True,
+                                        workflow_only=True)
+    # What the employee typed, kept only until the payout is final; never shown.
+    account_number = EncryptedChar(copy=False, groups="base.group_system", workflow_only=True)
+    # The human gate before money moves: a Payout Manager reviews the bank account given.
+    account_review_state = fields.Selection(
+        selection=[("to_review", "To Review"), ("approved", "Approved"),
+                   ("refused", "Refused")],
+        string="Bank Account Review", copy=False, readonly=True, index="btree_not_null",
+        workflow_only=True,
+        help="To Review: the bank account given at the claim waits for a Payout Manager "
+        "before money moves (not the one on the HR record, a holder who is not the "
+        "employee, or an account other employees gave).",
+    )
+    # A keyed hash of the bank and number given, kept once the number is wiped
+    # (payout_link_guards.py, shared accounts).
+    account_fingerprint = fields.Char(
+        copy=False, readonly=True, index="btree_not_null", groups="base.group_system",
+        workflow_only=True,
+        help="A keyed hash of the bank and the account number given at the claim, kept "
+        "once the number is wiped: finds the account on other employees' links.",
+    )
+
+    # === The submission: the provider call (payout_link_submission.py) === #
+
+    submission_state = fields.Selection(
+        selection=[
+            ("to_submit", "To Submit"), ("submitting", "Submitting"),
+            ("accepted", "Accepted by Provider"), ("refused", "Refused by Provider"),
+        ],
+        copy=False, readonly=True, index="btree_not_null", workflow_only=True,
+        help="Money-safety mark: 'Submitting' is committed before the provider is called, "
+        "so an interrupted call is reconciled instead of sent again.",
+    )
+    submission_reference = fields.Char(
+        string="Reference at Provider", copy=False, readonly=True, index="btree_not_null",
+        workflow_only=True,
+        help="What the provider knows the payout by: the External ID after a tag of this "
+        "database and company, so those sharing one provider account never meet.",
+    )
+    submission_key = fields.Char(
+        string="Idempotency Key", copy=False, readonly=True, workflow_only=True,
+        help="Sent with every money-moving call for this link, so it is paid at most once.",
+    )
+    provider_status = fields.Char(
+        copy=False, readonly=True, workflow_only=True,
+        help="The provider's last status, as the provider said it."
+    )
+    provider_reference = fields.Char(copy=False, readonly=True, index="btree_not_null",
+                                     workflow_only=True)
+    can_check_status = fields.Boolean(compute="_compute_can_check_status")
+    follow_after_cancel = fields.Boolean(
+        copy=False, readonly=True, workflow_only=True,
+        help="Cancelled in Odoo while its provider still holds it: followed until the "
+        "provider's status is final.",
+    )
+    date_provider_call = fields.Datetime(
+        string="Last Provider Call", copy=False, readonly=True, workflow_only=True,
+        help="When the provider was last asked about this link (status, or a submission "
+        "that got no clear answer): both wait a while before asking again.",
+    )
+
+    # === Needs attention (payout_link_submission.py) === #
+
+    needs_attention = fields.Boolean(
+        copy=False, readonly=True, index=True, workflow_only=True,
+        help="The provider's answers leave it unknown whether this payout was made: a Payout "
+        "Manager checks at the provider and confirms.",
+    )
+    unclear_calls = fields.Integer(
+        string="Unclear Answers", copy=False, readonly=True, workflow_only=True,
+        help="Provider calls in a row whose answer did not say whether the payout exists.",
+    )
+    date_first_unclear = fields.Datetime(string="Unclear Since", copy=False, readonly=True,
+                                         workflow_only=True)
+    attention_resolved_by_id = fields.Many2one(
+        "res.users", string="Resolved By", copy=False, readonly=True, workflow_only=True)
+    date_attention_resolved = fields.Datetime(string="Resolved On", copy=False, readonly=True,
+                                              workflow_only=True)
+    attention_resolution = fields.Char(string="Resolution", copy=False, readonly=True,
+                                       workflow_only=True)
+
+    # === Holds: offboarding (payout_link_guards.py) === #
+
+    hold_reason = fields.Selection(
+        selection=[(reason, rule["label"]) for reason, rule in const.HOLD_REASONS.items()],
+        string="On Hold", copy=False, readonly=True, index="btree_not_null", tracking=True,
+        workflow_only=True,
+        help="Not sent, claimed nor paid until released: unarchiving the employee releases "
+        "an archived employee's links; a Payout Manager who did not change the address "
+        "releases those held for an email change.",
+    )
+    date_held = fields.Datetime(string="Held On", copy=False, readonly=True,
+                                workflow_only=True)
+    hold_user_ids = fields.Many2many(
+        "res.users", "payout_link_hold_user_rel", "link_id", "user_id", string="Held By",
+        copy=False, readonly=True, workflow_only=True,
+        help="Who archived the employee or changed their email address: none of them may "
+        "release an email change's hold.",
+    )
+
+    # === The duplicate guard (payout_link_guards.py) === #
+
+    duplicate_link_ids = fields.Many2many(
+        "payout.link", string="Possible Duplicate Of", compute="_compute_duplicate_link_ids",
+        workflow_only=True,
+        help="The employee's other payouts of the same type, paid or on their way, within "
+        "the company's duplicate window (Settings).",
+    )
+    duplicate_to_confirm = fields.Boolean(
+        string="Duplicate to Confirm", compute="_compute_duplicate_link_ids",
+        workflow_only=True,
+        help="A possible duplicate nobody has confirmed yet: the line is not sent until "
+        "someone confirms it or removes it.",
+    )
+    duplicate_confirmed_link_ids = fields.Many2many(
+        "payout.link", "payout_link_duplicate_confirmed_rel", "link_id", "duplicate_id",
+        string="Confirmed Despite", copy=False, readonly=True, workflow_only=True,
+        help="The payouts this line was confirmed to come on top of.",
+    )
+    duplicate_confirmed_by_id = fields.Many2one(
+        "res.users", copy=False, readonly=True, workflow_only=True)
+    date_duplicate_confirmed = fields.Datetime(
+        string="Duplicate Confirmed On", copy=False, readonly=True, workflow_only=True)
+
     _sql_constraints = [
         (
             "reference_company_uniq",
@@ -145,7 +374,19 @@ class PayoutLink(models.Model):
         ),
     ]
 
-    # === Defaults and computes === #
+    def init(self):
+        super().init()
+        # At most one replacement of a link that may still be paid (a cancelled one does
+        # not count): the backstop of `_copy_for_reissue` against concurrent reissues.
+        self.env.cr.execute("""
+            CREATE UNIQUE INDEX IF NOT EXISTS payout_link_one_live_replacement
+                ON payout_link (replaced_link_id)
+             WHERE replaced_link_id IS NOT NULL AND state != 'cancelled'
+        """)
+
+    # ------------------------------------------------------------
+    # DEFAULTS AND COMPUTES
+    # ------------------------------------------------------------
 
     def _default_provider(self):
         """The company's first enabled provider that moves money; the Demo provider, or one
@@ -169,12 +410,16 @@ class PayoutLink(models.Model):
         return self.amount
 
     def _get_payees(self):
-        return self.sudo().employee_id.user_id
+        # Whoever may claim the money is paid by it, even once the employee has another
+        # user: they approve neither the payout nor its bank account.
+        link = self.sudo()
+        return link.employee_id.user_id | link.claim_user_id
 
-    @api.depends("state")
+    @api.depends("state", "hold_reason")
     def _compute_employee_status(self):
         for link in self:
-            link.employee_status = const.EMPLOYEE_STATUSES.get(link.state, "not_paid")
+            link.employee_status = "on_hold" if link.hold_reason else (
+                const.EMPLOYEE_STATUSES.get(link.state, "not_paid"))
 
     @api.depends("state", "submission_state", "needs_attention", "provider_id",
                  "provider_reference")
@@ -185,6 +430,21 @@ class PayoutLink(models.Model):
                 provider) and not provider._get_cancel_refusal(link)
             link.cancel_kind = provider and provider._get_cancel_kind(link)
             link.can_reissue = link._is_reissuable()
+
+    @api.depends("state", "submission_state", "provider_id.is_polled")
+    def _compute_can_check_status(self):
+        for link in self:
+            link.can_check_status = link.provider_id.is_polled and (
+                link.submission_state == "accepted" and link.state in const.PENDING_STATES)
+
+    @api.depends("employee_id", "payout_type", "company_id", "state",
+                 "duplicate_confirmed_link_ids")
+    def _compute_duplicate_link_ids(self):
+        duplicates = self._find_duplicates()
+        for link in self:
+            link.duplicate_link_ids = duplicates.get(link, self.browse())
+            link.duplicate_to_confirm = bool(
+                link.duplicate_link_ids - link.duplicate_confirmed_link_ids)
 
     def _compute_access_url(self):
         super()._compute_access_url()
@@ -206,11 +466,159 @@ class PayoutLink(models.Model):
         # Without the portal's token and signed hash: only users with access rights.
         return super()._get_thread_with_access(thread_id, mode)
 
-    # === CRUD === #
+    # ------------------------------------------------------------
+    # CONSTRAINTS
+    # ------------------------------------------------------------
+    # A rule is either an `@api.constrains` method (what a stored record must satisfy) or
+    # part of `_prepare_and_check_vals`, which `create` and `write` call first: it refuses
+    # what the ORM or the database would break unclearly, and the fields frozen once a
+    # link leaves draft. The SQL constraint on the reference backs the Python check.
+
+    @api.constrains("reference")
+    def _check_reference(self):
+        for link in self:
+            if link.reference and not const.REFERENCE_RE.fullmatch(link.reference):
+                raise ValidationError(self.env._(
+                    "External ID: letters and digits only, at most %(max)s characters "
+                    "(%(reference)r given).", max=const.MAX_SUBMISSION_REFERENCE,
+                    reference=link.reference,
+                ))
+
+    @api.constrains("amount", "currency_id")
+    def _check_amount(self):
+        for link in self:
+            if link.currency_id.compare_amounts(link.amount, 0) <= 0:
+                raise ValidationError(self.env._("Amount: must be greater than zero."))
+
+    @api.constrains("description")
+    def _check_description(self):
+        for link in self:
+            if link.description and len(link.description) > const.MAX_DESCRIPTION:
+                raise ValidationError(self.env._(
+                    "Description: at most %(max)s characters (%(given)s given).",
+                    max=const.MAX_DESCRIPTION, given=len(link.description),
+                ))
+
+    @api.constrains("recipient_name", "recipient_email", "recipient_phone")
+    def _check_recipient(self):
+        for link in self:
+            if link.recipient_name and len(link.recipient_name) > const.MAX_NAME:
+                raise ValidationError(self.env._(
+                    "Recipient Name: at most %(max)s characters (%(given)s given).",
+                    max=const.MAX_NAME, given=len(link.recipient_name),
+                ))
+            if link.recipient_email and (
+                len(link.recipient_email) > const.MAX_EMAIL
+                or not email_normalize(link.recipient_email)
+            ):
+                raise ValidationError(self.env._(
+                    "Recipient Email: must be a valid address of at most %(max)s characters "
+                    "(%(email)r given).", max=const.MAX_EMAIL, email=link.recipient_email,
+                ))
+            if link.recipient_phone and not const.PHONE_RE.fullmatch(link.recipient_phone):
+                raise ValidationError(self.env._(
+                    "Recipient Phone: must be 62 followed by the number, 9 to 14 digits in all "
+                    "(%(phone)r given).", phone=link.recipient_phone,
+                ))
+
+    # Not on "state": a line never leaves a closed state, so a change of state cannot make
+    # a duplicate (and sending thousands of lines would check them all again).
+    @api.constrains("batch_id", "employee_id", "currency_id", "provider_id", "company_id")
+    def _check_batch_lines(self):
+        in_batch = self.filtered("batch_id")
+        for link in in_batch:
+            batch = link.batch_id
+            if (link.currency_id, link.provider_id, link.company_id) != (
+                batch.currency_id, batch.provider_id, batch.company_id
+            ):
+                raise ValidationError(self.env._(
+                    "Batch: %(link)s must have the currency, provider and company of its batch "
+                    "%(batch)s.", link=link.display_name, batch=batch.name,
+                ))
+        if not in_batch:
+            return
+        duplicates = self.sudo()._read_group(
+            [("batch_id", "in", in_batch.batch_id.ids),
+             ("employee_id", "in", in_batch.employee_id.ids),
+             ("state", "not in", const.CLOSED_STATES)],
+            ["batch_id", "employee_id"], ["__count"], having=[("__count", ">", 1)], limit=1,
+        )
+        if duplicates:
+            [(batch, employee, _count)] = duplicates
+            raise ValidationError(self.env._(
+                "Employee: %(employee)s already has a line in the batch %(batch)s.",
+                employee=employee.name, batch=batch.name,
+            ))
+
+    def _prepare_and_check_vals(self, vals_list, creating=False):
+        """Normalise ``vals_list`` in place (the phone) and refuse what the ORM or the
+        database would otherwise break unclearly: a Monetary field rounds extra decimals
+        silently, a missing employee or a duplicate reference fail as bare SQL errors.
+        Raises ValidationError naming the field, or UserError for a frozen field."""
+        frozen = () if creating else const.DRAFT_ONLY_FIELDS.intersection(set().union(*vals_list))
+        if frozen and not all(link._is_editable() for link in self):
+            raise UserError(self.env._(
+                "Only draft payout links can be changed (%(fields)s). Cancel the link and "
+                "create a new one instead.",
+                fields=", ".join(self._fields[f].string for f in sorted(frozen)),
+            ))
+        references = []  # (company id, reference) asked for, in order
+        for vals in vals_list:
+            if creating and not vals.get("employee_id"):
+                raise ValidationError(self.env._("Employee: required."))
+            if vals.get("batch_id"):
+                batch = self.env["payout.batch"].browse(vals["batch_id"])
+                # Only a reissue, the workflow's, adds a line to a batch that left draft.
+                if batch.state != "draft" and not (self.env.su and vals.get("replaced_link_id")):
+                    raise ValidationError(self.env._(
+                        "Batch: %s is no longer a draft; lines cannot be added to it.",
+                        batch.name,
+                    ))
+            if "amount" in vals:
+                self._check_amount_precision(vals)
+            if vals.get("reference"):
+                company_ids = [vals["company_id"]] if vals.get("company_id") else (
+                    self.company_id.ids or [self.env.company.id])
+                references += [(company_id, vals["reference"]) for company_id in company_ids]
+            if vals.get("recipient_phone"):
+                vals["recipient_phone"] = utils.normalize_phone(vals["recipient_phone"]) or vals[
+                    "recipient_phone"]
+        if references:
+            used = {
+                (link.company_id.id, link.reference)
+                for link in self.sudo().search([
+                    ("reference", "in", [ref for _company, ref in references]),
+                    ("id", "not in", self.ids),
+                ])
+            }
+            for key in references:
+                if key in used:
+                    raise ValidationError(self.env._(
+                        "External ID: %(reference)s is already used in this company.",
+                        reference=key[1],
+                    ))
+                used.add(key)
+
+    def _check_amount_precision(self, vals):
+        currencies = (
+            self.env["res.currency"].browse(vals["currency_id"]) if vals.get("currency_id")
+            else self.currency_id or self.env.company.currency_id
+        )
+        amount = vals["amount"] or 0.0
+        for currency in currencies:
+            if not float_is_zero(amount - currency.round(amount),
+                                 precision_digits=currency.decimal_places + 3):
+                raise ValidationError(self.env._(
+                    "Amount: at most %(digits)s decimals for %(currency)s (%(amount)s given).",
+                    digits=currency.decimal_places, currency=currency.name, amount=amount,
+                ))
+
+    # ------------------------------------------------------------
+    # CRUD
+    # ------------------------------------------------------------
 
     @api.model_create_multi
     def create(self, vals_list):
-        self._check_workflow_vals(vals_list)
         default_batch_id = self.env.context.get("default_batch_id")
         for vals in vals_list:
             if default_batch_id and "batch_id" not in vals:
@@ -230,9 +638,10 @@ class PayoutLink(models.Model):
                 vals["name"] = name
                 if not vals.get("reference"):
                     vals["reference"] = re.sub(r"[^A-Za-z0-9]", "", name)
-        links = super(PayoutLink, self._without_workflow_defaults()).create(vals_list)
+        links = super().create(vals_list)
         # Lines added to a batch are a change of the batch: their author cannot approve it.
         links.batch_id._note_change(self.env.uid)
+        links._after_create()
         return links
 
     def _next_names(self, company, count):
@@ -264,19 +673,18 @@ class PayoutLink(models.Model):
             raise ImportLineByLine(str(error)) from error
 
     def write(self, vals):
-        self._check_workflow_vals([vals])
         self._prepare_and_check_vals([vals])
         changes_payee = bool(const.PAYEE_FIELDS.intersection(vals))
-        if not changes_payee and "batch_id" not in vals:
-            return super().write(vals)
         changed_batches = self.batch_id
+        result = super().write(vals)
         if "batch_id" in vals:
             # An approval holds for the batch it was given in.
-            vals = dict(vals, **self._approval_cleared())
-        result = super().write(vals)
-        (changed_batches | self.batch_id)._note_change(self.env.uid)
+            self.sudo().write(self._approval_cleared())
+        if changes_payee or "batch_id" in vals:
+            (changed_batches | self.batch_id)._note_change(self.env.uid)
         if changes_payee:
             self._note_change(self.env.uid)
+        self._after_write(vals)
         return result
 
     def unlink(self):
@@ -295,7 +703,9 @@ class PayoutLink(models.Model):
                 "Only draft payout links can be deleted; cancel the others to keep their history."
             ))
 
-    # === The state machine === #
+    # ------------------------------------------------------------
+    # STATE MACHINE
+    # ------------------------------------------------------------
 
     def _update_state(self, target_state, *, message=None, values=None, from_user=False):
         """Move the links to ``target_state`` where ``TRANSITIONS`` allows it.
@@ -351,26 +761,67 @@ class PayoutLink(models.Model):
                 states=", ".join(sorted({self._state_label(s) for s in wrong.mapped("state")})),
             ))
 
-    def _on_state_changed(self, state):
-        """What follows a state change: the receipt, or telling the responsible user."""
-        if state == "done":
-            # Providers that host the claim send their own receipt.
-            template = self.env.ref("hr_payout_link.mail_template_payout_receipt")
-            for link in self.filtered("provider_id.is_claimed_in_odoo"):
-                template.send_mail(link.id)
-        if state == "failed":
-            for link in self:
-                link.activity_schedule(
-                    "mail.mail_activity_data_todo",
-                    user_id=(link.user_id or link.create_uid).id,
-                    summary=self.env._("Payout link failed: reissue it"),
-                    note=link.failure_reason,
-                )
-        if state in ("done", "failed"):
-            # The account number was only needed to pay; keep the masked form.
-            self.sudo().account_number = False
+    # ------------------------------------------------------------
+    # THE MONEY GATE
+    # ------------------------------------------------------------
 
-    # === User actions === #
+    def _get_money_blockers(self, ask_provider=False):
+        """Why money may not move now for each link of ``self``: {link: [UserError]}, the
+        links that may move left out.
+
+        The one gate every path to money asks: sending, approving a link or a batch,
+        approving a bank account, reissuing, the batch sending cron and the submission
+        engine before every provider call. The guards add their reasons through
+        `_get_send_blockers`; nothing else may stop a payout.
+
+        :param ask_provider: also ask each provider whether it would take the links now
+            (its field rules, a balance): before sending, not before the submission call,
+            whose answer says it. A ProviderUnavailable means "not now", not "unfit".
+        """
+        blockers = defaultdict(list)
+        for link in self:
+            if link.provider_id.state == "disabled":
+                blockers[link].append(UserError(self.env._(
+                    "%(link)s: the provider %(provider)s is disabled.",
+                    link=link.display_name, provider=link.provider_id.name,
+                )))
+            if not link.recipient_email:
+                blockers[link].append(UserError(self.env._(
+                    "%(link)s: Recipient Email is required to send the link.",
+                    link=link.display_name,
+                )))
+            if link.account_review_state == "to_review":
+                blockers[link].append(UserError(self.env._(
+                    "%s: its bank account waits for a Payout Manager's review.",
+                    link.display_name,
+                )))
+        for link, reasons in self._get_send_blockers().items():
+            blockers[link] += [UserError(reason) for reason in reasons]
+        if ask_provider:
+            ready = self.filtered(lambda link: link not in blockers)
+            for provider, links in ready.grouped("provider_id").items():
+                try:
+                    provider._check_payout_requests(links)
+                except UserError as error:
+                    for link in links:
+                        blockers[link].append(error)
+        return dict(blockers)
+
+    def _check_money_may_move(self, ask_provider=True):
+        """Raise one UserError listing why money may not move for the links of ``self``,
+        before any moves (the money gate, `_get_money_blockers`)."""
+        blockers = self._get_money_blockers(ask_provider=ask_provider)
+        # One per distinct reason: a provider's refusal of a whole batch is said once.
+        errors = list(dict.fromkeys(
+            error.args[0] for link in self for error in blockers.get(link, ())))
+        if errors:
+            more = len(errors) - const.MAX_LINES_IN_ERROR
+            raise UserError("\n".join(errors[:const.MAX_LINES_IN_ERROR] + (
+                [self.env._("… and %s more.", more)] if more > 0 else [])))
+
+    # ------------------------------------------------------------
+    # ACTIONS
+    # ------------------------------------------------------------
 
     def action_send(self):
         """Send draft links, or put those over the approval threshold up for approval."""
@@ -385,8 +836,7 @@ class PayoutLink(models.Model):
                 links=", ".join(in_batch[:const.MAX_LINES_IN_ERROR].mapped("display_name")),
                 batches=", ".join(in_batch.batch_id.mapped("name")),
             ))
-        self._check_lines_ready()
-        self._check_duplicates()
+        self._check_money_may_move()
         to_approve = self.filtered(lambda link: link._needs_approval())
         to_approve._request_approval()
         for link in to_approve:
@@ -404,9 +854,11 @@ class PayoutLink(models.Model):
                 "%s: lines of a batch are approved with their batch.",
                 ", ".join(in_batch.mapped("display_name")),
             ))
+        self._check_approver()
+        # Asked again: a payout may have been made, or the employee have left, since the
+        # link was sent for approval.
+        self._check_money_may_move()
         self._stamp_approval()
-        self._check_lines_ready()
-        self._check_duplicates()  # a payout may have been made since it was sent
         self._send_links()
         return True
 
@@ -415,47 +867,9 @@ class PayoutLink(models.Model):
         self._log_refusal(reason)
         self._update_state("draft")
 
-    def _check_lines_ready(self):
-        """Raise one UserError listing every link that cannot be sent, before any is."""
-        # One per distinct reason: a provider's refusal of a whole batch is said once.
-        errors = list(dict.fromkeys(error.args[0] for error in self._find_unsendable().values()))
-        if errors:
-            more = len(errors) - const.MAX_LINES_IN_ERROR
-            raise UserError("\n".join(errors[:const.MAX_LINES_IN_ERROR] + (
-                [self.env._("… and %s more.", more)] if more > 0 else [])))
-
-    def _find_unsendable(self):
-        """{link: the UserError saying why it cannot be sent} for the links of ``self``
-        that cannot be sent (a ProviderUnavailable: not now)."""
-        errors = {}
-        for link in self:
-            try:
-                link._check_ready_to_send()
-            except UserError as error:
-                errors[link] = error
-        ready = self.filtered(lambda link: link not in errors)
-        for provider, links in ready.grouped("provider_id").items():
-            try:
-                provider._check_payout_requests(links)
-            except UserError as error:
-                errors.update(dict.fromkeys(links, error))
-        return errors
-
-    def _check_ready_to_send(self):
-        self.ensure_one()
-        if self.provider_id.state == "disabled":
-            raise UserError(self.env._(
-                "%(link)s: the provider %(provider)s is disabled.",
-                link=self.display_name, provider=self.provider_id.name,
-            ))
-        if not self.recipient_email:
-            raise UserError(self.env._(
-                "%(link)s: Recipient Email is required to send the link.",
-                link=self.display_name,
-            ))
-
     def _send_links(self, log=True):
-        """Send checked links: Odoo emails the claim links it hosts, the provider the others.
+        """Send links the money gate let through: Odoo emails the claim links it hosts, the
+        provider the others.
 
         :param log: a chatter message per link; a batch logs one summary instead.
         """
@@ -481,3 +895,253 @@ class PayoutLink(models.Model):
             link.sudo().write({"provider_status": answer.raw_status,
                                "follow_after_cancel": answer.state not in const.FINAL_STATES})
         return True
+
+    # === Queueing for the provider === #
+
+    def _queue_values(self, submission_state):
+        """The marks stored with a link queued for its provider, before any call: its
+        idempotency key and the reference the provider will know it by."""
+        self.ensure_one()
+        provider = self.provider_id
+        return {"submission_state": submission_state,
+                "submission_key": provider._new_submission_key(self),
+                "submission_reference": provider._new_submission_reference(self)}
+
+    def _trigger_submissions(self):
+        """Run the payment cron soon: links wait for it with 'to_submit'."""
+        self.env.ref("hr_payout_link.ir_cron_payout_submit")._trigger()
+
+    def _is_claimable(self):
+        """Whether the employee may give their bank account for the link now."""
+        self.ensure_one()
+        return self.state in const.CLAIMABLE_STATES and not self.hold_reason
+
+    # ------------------------------------------------------------
+    # REISSUE
+    # ------------------------------------------------------------
+    # A new link for one that failed or expired, when no provider can still pay it. A
+    # link is replaced at most once while its replacement may be paid: the originals' rows
+    # are locked before the copy, and a partial unique index (`init`) refuses a second
+    # live replacement that a concurrent reissue could not see yet.
+
+    def _is_reissuable(self):
+        """Whether a new link may replace this one: it failed or expired, and no provider
+        can still pay it (a submission whose outcome is unknown, or that needs attention,
+        might still be paid)."""
+        self.ensure_one()
+        return (self.state in const.REISSUABLE_STATES and not self.needs_attention
+                and self.submission_state not in ("to_submit", "submitting"))
+
+    def action_reissue(self):
+        """Fresh links (new token and secret, same data) for failed or expired ones."""
+        self.check_access("write")
+        if wrong := self.filtered(lambda link: link.state not in const.REISSUABLE_STATES):
+            raise UserError(self.env._(
+                "Only failed or expired links can be reissued: %s.",
+                ", ".join(wrong.mapped("display_name")),
+            ))
+        self._check_reissuable()
+        # The gate, on the links replaced: a payout made since, by hand, would be paid again.
+        self._check_money_may_move(ask_provider=False)
+        in_batch = self.filtered("batch_id")
+        for batch, lines in in_batch.grouped("batch_id").items():
+            batch._reissue_lines(lines)
+        new_links = (self - in_batch)._copy_for_reissue()
+        # A copy held for an unchecked email address waits as a draft for its release,
+        # then Send; the others go now.
+        to_send = new_links.filtered(lambda link: not link.hold_reason)
+        to_send._check_money_may_move()
+        to_send._send_links()
+        if len(new_links) == 1:
+            return {
+                "type": "ir.actions.act_window",
+                "res_model": "payout.link",
+                "res_id": new_links.id,
+                "view_mode": "form",
+            }
+        return True
+
+    def _check_reissuable(self):
+        if unsure := self.filtered(lambda link: not link._is_reissuable()):
+            raise UserError(self.env._(
+                "%s: the provider may still pay it (its outcome is not known yet, or needs "
+                "attention); it cannot be reissued until a Payout Manager confirms it was not "
+                "paid.", ", ".join(unsure.mapped("display_name")),
+            ))
+        if reissued := self.filtered("reissued_link_ids"):
+            raise UserError(self.env._(
+                "%s: already reissued; a second new link would pay the same payout twice.",
+                ", ".join(reissued.mapped("display_name")),
+            ))
+
+    def _copy_for_reissue(self):
+        """Draft copies of failed or expired links, approved (and confirmed as meant despite
+        a possible duplicate) as the originals were.
+
+        Two users reissuing one link at once make one copy: the originals' rows are locked
+        first, so the second waits for the first, and the database refuses a second live
+        replacement of a link (the unique index of `init`) whose copy it could not see yet.
+        Any reissue of a link marks its expiry's "reissue it?" activity done.
+        """
+        if not self:
+            return self
+        self.flush_recordset()
+        self.env.execute_query(SQL(
+            "SELECT id FROM payout_link WHERE id IN %s FOR NO KEY UPDATE", tuple(self.ids)))
+        self.invalidate_recordset()
+        self._check_reissuable()
+        new_links = self.browse()
+        try:
+            with self.env.cr.savepoint():
+                for link in self:
+                    # As sudo: the replaced link, the approval and the confirmation of a
+                    # duplicate are the workflow's; the new link carries the original's.
+                    new_links |= link.sudo().copy({
+                        "replaced_link_id": link.id,
+                        "approved_by_id": link.approved_by_id.id,
+                        "date_approved": link.date_approved,
+                        "duplicate_confirmed_link_ids": [
+                            Command.set(link.duplicate_confirmed_link_ids.ids)],
+                        "duplicate_confirmed_by_id": link.duplicate_confirmed_by_id.id,
+                        "date_duplicate_confirmed": link.date_duplicate_confirmed,
+                    }).with_env(self.env)
+                new_links.flush_recordset()
+        except psycopg2.errors.UniqueViolation as error:
+            raise UserError(self.env._(
+                "%s: already reissued by someone else just now; a second new link would pay "
+                "the same payout twice.", ", ".join(self.mapped("display_name")),
+            )) from error
+        for link, new_link in zip(self, new_links, strict=True):
+            link.message_post(body=self.env._("Reissued as %s.", new_link._get_html_link()))
+        self.activity_feedback([REISSUE_ACTIVITY])
+        return new_links
+
+    # ------------------------------------------------------------
+    # DISPLAY: what the employee reads
+    # ------------------------------------------------------------
+    # Dates in the employee's own time zone and language, the same instant on the claim
+    # page, in the emails and on /my/payouts.
+
+    def _get_employee_lang(self):
+        """The language the employee reads: their work contact's, else the company's
+        (the first of them that is installed)."""
+        self.ensure_one()
+        employee = self.sudo().employee_id
+        installed = dict(self.env["res.lang"].get_installed())
+        for code in (employee.work_contact_id.lang, self.company_id.partner_id.lang):
+            if code in installed:
+                return code
+        return get_lang(self.env).code
+
+    def _get_employee_tz(self):
+        """The employee's time zone, else the company's (its working hours'), else UTC."""
+        self.ensure_one()
+        employee = self.sudo().employee_id
+        company = self.company_id
+        return (employee.tz or company.resource_calendar_id.tz or company.partner_id.tz
+                or "UTC")
+
+    def _format_for_employee(self, value):
+        """``value``, a UTC datetime, as the employee reads it: in their time zone, in
+        their language's date and time formats, to the minute."""
+        self.ensure_one()
+        if not value:
+            return ""
+        lang = get_lang(self.env, self._get_employee_lang())
+        return format_datetime(self.env, value, tz=self._get_employee_tz(),
+                               dt_format=_minute_pattern(lang.code, lang.date_format,
+                                                         lang.time_format),
+                               lang_code=lang.code)
+
+    def _get_payout_kind(self):
+        """What the email calls the payout ("sent you a bonus"), in the email's language
+        (a template renders in its recipient's)."""
+        self.ensure_one()
+        if self.payout_type == "bonus":
+            return self.env._("bonus")
+        if self.payout_type == "commission":
+            return self.env._("commission")
+        return self.env._("payment")
+
+    def _payout_type_label(self):
+        self.ensure_one()
+        return dict(self._fields["payout_type"]._description_selection(self.env))[
+            self.payout_type].lower()
+
+    # ------------------------------------------------------------
+    # EXTENSION HOOKS
+    # ------------------------------------------------------------
+    # Declared here, each implemented at most once, by the file named.
+
+    def _get_send_blockers(self):
+        """Why the guards stop money for links of ``self``: {link: [message]}. Asked by the
+        money gate (`_get_money_blockers`) on every path to money.
+
+        Implemented by payout_link_guards.py: holds, departed employees, possible
+        duplicates.
+        """
+        return {}
+
+    def _find_duplicates(self):
+        """{link: its possible duplicates} for the links of ``self`` not sent yet, or to
+        reissue. Implemented by payout_link_guards.py."""
+        return {}
+
+    def _get_claim_review_reasons(self, bank, account_number):
+        """Sentences saying why a Payout Manager reviews the bank account given at the
+        claim before money moves, besides an account not on the HR record and a holder who
+        is not the employee. Implemented by payout_link_guards.py (shared accounts)."""
+        return []
+
+    def _after_claim(self, bank, account_number):
+        """Called once the employee's bank account is recorded on the link. Implemented by
+        payout_link_guards.py (shared accounts)."""
+
+    def _after_create(self):
+        """Called on the links just created. Implemented by payout_link_guards.py (links
+        made while an employee's address is unchecked are held)."""
+
+    def _after_write(self, vals):
+        """Called after ``vals`` were written. Implemented by payout_link_guards.py."""
+
+    def _on_state_changed(self, state):
+        """What follows a state change: the receipt, or telling the responsible user.
+
+        Extended by payout_link_claim.py (reminders, the reissue asked at expiry).
+        """
+        if state == "done":
+            # Providers that host the claim send their own receipt.
+            template = self.env.ref("hr_payout_link.mail_template_payout_receipt")
+            for link in self.filtered("provider_id.is_claimed_in_odoo"):
+                template.send_mail(link.id)
+        if state == "failed":
+            for link in self:
+                link.activity_schedule(
+                    "mail.mail_activity_data_todo",
+                    user_id=(link.user_id or link.create_uid).id,
+                    summary=self.env._("Payout link failed: reissue it"),
+                    note=link.failure_reason,
+                )
+        if state in ("done", "failed"):
+            # The account number was only needed to pay; keep the masked form.
+            self.sudo().account_number = False
+        if state in const.FINAL_STATES:
+            self._on_final_state(state)
+
+    def _on_final_state(self, state):
+        """Called once links reached a final state. Implemented by payout_link_guards.py
+        (a hold ends with its link)."""
+
+    def _send_claim_links(self, log=True):
+        """Email the links the employee claims in Odoo, and mark them sent. Implemented by
+        payout_link_claim.py."""
+        raise NotImplementedError
+
+    def _send_reminders(self):
+        """Email due links a reminder. Implemented by payout_link_claim.py."""
+        raise NotImplementedError
+
+    def _send_to_provider(self, log=True):
+        """Queue links for a provider that hosts the claim, and mark them sent. Implemented
+        by payout_link_submission.py."""
+        raise NotImplementedError

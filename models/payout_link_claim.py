@@ -1,23 +1,48 @@
-"""The claim of a payout link hosted by Odoo: the secret's whole life, from issuing it
-with the claim email to the bank account the employee gives, and its review.
+"""The employee-facing life of a payout link hosted by Odoo: the claim email with its token
+and secret (or the signed-in claim), the claim page's checks, the bank account the employee
+gives and its review, then reminders before expiry and the reissue asked at expiry.
 
-The public claim page (controllers/claim.py) calls these methods on a sudo record, after
-finding the link by its token. The secret exists in clear only in the queued email; the
-link keeps a keyed hash of it.
+The public claim page (controllers/claim.py) and /my/payouts (controllers/portal.py) call
+these methods on a sudo record, after finding the link by its token or its signed-in user.
+The secret exists in clear only in the queued email; the link keeps a keyed hash of it.
+
+**The signed-in claim.** Whether a link is claimed signed in is decided when it is sent
+(`_send_claim_links`) and stored on the link (``claim_user_id``): no token nor secret is
+issued for it, its email only says where to sign in, and only that user, signed in, claims
+it. A later change of the employee's user neither switches a sent link back to a secret
+nor hands it to another login.
+
+**Reminders** (links claimed in Odoo; providers that host the claim remind their own): a
+company sends ``payout_reminder_count`` reminders per link, the first
+``payout_reminder_days`` before expiry and the others spread evenly from there until
+expiry (3 reminders from 3 days before go 3, 2 and 1 day before). Never two emails about a
+link within `const.REMINDER_GAP_HOURS`: the first goes no sooner than that after the claim
+email (a link valid for fewer days than the setting is reminded from then on), each other
+one no sooner than that after the last (a late cron run, or more reminders than days,
+pushes it), and one pushed to expiry is dropped: a short window holds fewer reminders.
+Each link stores the date of its next reminder, set when it is sent, at each reminder, and
+when its company's settings change (the reminders it was already sent count): the
+reminder cron reads one indexed date.
+
+**At expiry**, whoever can reissue the link gets an activity with a Reissue button
+(static/src/activity): the employee's manager when they may send payout links, else the
+link's responsible user. The button runs `action_reissue` with all its rules; any reissue
+of the link marks the activity done.
 """
 
 import logging
 import secrets
+from collections import defaultdict
 from datetime import timedelta
 
-from odoo import fields, models
+from odoo import api, fields, models
 from odoo.exceptions import AccessError, UserError, ValidationError
 from odoo.tools import SQL, consteq, format_amount, frozendict
 from odoo.tools.misc import hmac
 
 from .. import const, utils
 from ..controllers.claim import PayoutClaimController
-from ..encryption import EncryptedChar
+from .payout_link import REISSUE_ACTIVITY
 
 _logger = logging.getLogger(__name__)
 
@@ -25,35 +50,14 @@ _logger = logging.getLogger(__name__)
 class PayoutLink(models.Model):
     _inherit = "payout.link"
 
-    # The claim's own token, never the portal.mixin share token (`access_token`, which
-    # payout links do not use): it opens the claim page and nothing else.
-    claim_token = fields.Char(copy=False, index="btree_not_null", groups="base.group_system")
-    secret_hash = fields.Char(copy=False, groups="base.group_system")
-    failed_attempts = fields.Integer(string="Wrong Secrets", copy=False, readonly=True)
-    refused_by_recipient = fields.Boolean(
-        string="Not for the Recipient", copy=False, readonly=True,
-        help="Whoever received the claim email said on the claim page that it is not for "
-        "them: the link was locked.")
-    expiry_date = fields.Datetime(string="Expires On", copy=False, readonly=True, index=True)
-    date_reminded = fields.Datetime(
-        string="Last Reminded On", copy=False, readonly=True,
-        help="When the employee was last reminded that the link is about to expire.",
-    )
-    bank_id = fields.Many2one("res.bank", copy=False, readonly=True)
-    account_holder_name = fields.Char(copy=False, readonly=True)
-    account_holder_mismatch = fields.Boolean(
-        string="Holder Is Not the Employee", copy=False, readonly=True,
-        help="The account holder typed at the claim is not the employee's name on the HR "
-        "record: a Payout Manager reviews the account before money moves.")
-    account_number_masked = fields.Char(string="Account", copy=False, readonly=True)
-    # What the employee typed, kept only until the payout is final; never shown.
-    account_number = EncryptedChar(copy=False, groups="base.group_system")
-
     # === The claim URL === #
 
     def _get_claim_path(self):
-        """The claim page's path: the only way to the claim page is its token."""
+        """Where the employee claims: the claim page, whose only way in is its token; or,
+        for a link claimed signed in, their portal page, which asks them to sign in."""
         self.ensure_one()
+        if self.claim_user_id:
+            return self.access_url
         return f"{PayoutClaimController._claim_url}/{self.sudo().claim_token}"
 
     def _get_claim_url(self):
@@ -61,13 +65,28 @@ class PayoutLink(models.Model):
         self.ensure_one()
         return self.get_base_url() + self._get_claim_path()
 
+    # === The signed-in claim === #
+
+    def _get_signin_user(self):
+        """The user the employee signs in with, if any (portal or internal, active): the
+        one a link sent now is claimed by, instead of a secret."""
+        self.ensure_one()
+        user = self.sudo().employee_id.user_id
+        return user if user.active else user.browse()
+
+    def _is_claimable_by(self, user):
+        """Whether ``user``, signed in, may give the bank account of this link now."""
+        self.ensure_one()
+        return self.claim_user_id == user and self._is_claimable()
+
     # === Issuing the secret === #
 
     def _send_claim_links(self, log=True):
-        """Issue a fresh token and secret per link, and queue their emails (claimed in Odoo).
+        """Implementation of the core's hook: issue a fresh token and secret per link, and
+        queue their emails (claimed in Odoo).
 
-        An employee with a user claims signed in instead (payout_link_signin.py): their
-        link gets that user, and neither a token nor a secret.
+        An employee with a user claims signed in instead: their link gets that user, and
+        neither a token nor a secret.
 
         The secret exists in clear only in the queued email, which is not attached to the
         link (no copy in the chatter) and is deleted once sent. Database work is constant
@@ -217,27 +236,31 @@ class PayoutLink(models.Model):
     def _claim(self, bank, account_number, holder_name):
         """Record the employee's bank account and hand the payment over to the provider.
 
-        Raises ValidationError (naming the field) and changes nothing on bad input. The
-        money moves in `_cron_submit_payouts`, never in the request that claims.
+        Raises ValidationError (naming the field) and changes nothing on bad input. A link
+        the employee may not claim now (held, or no longer claimable) takes no bank
+        account. The money moves in `_cron_submit_payouts`, never in the request that
+        claims.
+
+        :return: whether the account was recorded.
         """
         self.ensure_one()
         errors = self._validate_bank_account(bank, account_number, holder_name)
         if errors:
             raise ValidationError("\n".join(errors))
         # Serialise concurrent claims of the same link, then re-check its state.
-        self.flush_recordset(["state"])
+        self.flush_recordset(["state", "hold_reason"])
         self.env.execute_query(SQL(
             "SELECT id FROM payout_link WHERE id = %s FOR NO KEY UPDATE", self.id
         ))
-        self.invalidate_recordset(["state"])
-        if self.state not in const.CLAIMABLE_STATES:
+        self.invalidate_recordset(["state", "hold_reason"])
+        if not self._is_claimable():
             return False
         unknown_account = self.company_id.payout_review_new_accounts and not (
             self._is_trusted_account(bank, account_number))
         employee_name = self.sudo().employee_id.name
         holder_mismatch = self.company_id.payout_check_account_holder and not utils.names_match(
             holder_name, employee_name)
-        review_reasons = self._get_review_reasons(bank, account_number)
+        review_reasons = self._get_claim_review_reasons(bank, account_number)
         to_review = unknown_account or holder_mismatch or bool(review_reasons)
         message = self.env._(
             "Claimed: paying to %(bank)s %(account)s.",
@@ -256,14 +279,17 @@ class PayoutLink(models.Model):
             )
         for reason in review_reasons:
             message += " " + reason
+        queue_values = self._queue_values(False if to_review else "to_submit")
         self._update_state("processing", values={
             "bank_id": bank.id,
             "account_number": account_number,
             "account_number_masked": utils.mask_account_number(account_number),
             "account_holder_name": holder_name,
             "account_holder_mismatch": holder_mismatch,
-            **self._queue_values("to_review" if to_review else "to_submit"),
+            "account_review_state": "to_review" if to_review else False,
+            **queue_values,
         }, message=message)
+        self._after_claim(bank, account_number)
         if to_review:
             self.activity_schedule(
                 "mail.mail_activity_data_todo",
@@ -274,12 +300,6 @@ class PayoutLink(models.Model):
             self._trigger_submissions()
         return True
 
-    def _get_review_reasons(self, bank, account_number):
-        """Sentences saying why a Payout Manager reviews the account before money moves,
-        besides an account not on the HR record and a holder who is not the employee: the
-        claim's other concerns add theirs."""
-        return []
-
     def _is_trusted_account(self, bank, account_number):
         """Whether the account is the one HR keeps on the employee's record."""
         trusted = self.sudo().employee_id.bank_account_id
@@ -287,8 +307,13 @@ class PayoutLink(models.Model):
             not trusted.bank_id or trusted.bank_id == bank)
 
     def action_approve_account(self):
-        """A Payout Manager accepts the bank account an employee gave: money moves."""
+        """A Payout Manager accepts the bank account an employee gave: money moves, once
+        the money gate lets it."""
         self._check_account_reviewer()
+        # The gate, as once the account is approved: nothing else may stop the money.
+        with self.env.cr.savepoint():
+            self.sudo().account_review_state = "approved"
+            self._check_money_may_move(ask_provider=False)
         for link in self:
             link.message_post(body=self.env._(
                 "Bank account %(account)s approved by %(user)s.",
@@ -301,7 +326,7 @@ class PayoutLink(models.Model):
     def action_refuse_account(self):
         """A Payout Manager rejects the bank account: the link fails and can be reissued."""
         self._check_account_reviewer()
-        self.sudo().submission_state = False
+        self.sudo().write({"account_review_state": "refused", "submission_state": False})
         self._update_state("failed", values={
             "failure_reason": self.env._("Bank account refused by %s", self.env.user.name),
             "employee_reason": self.env._("The bank account you gave was not accepted."),
@@ -311,7 +336,7 @@ class PayoutLink(models.Model):
     def _check_account_reviewer(self):
         if not self.env.user.has_group("hr_payout_link.group_payout_manager"):
             raise AccessError(self.env._("Only a Payout Manager can review bank accounts."))
-        if wrong := self.filtered(lambda link: link.submission_state != "to_review"):
+        if wrong := self.filtered(lambda link: link.account_review_state != "to_review"):
             raise UserError(self.env._(
                 "%s: no bank account waits for review.", ", ".join(wrong.mapped("display_name"))
             ))
@@ -326,7 +351,8 @@ class PayoutLink(models.Model):
         if not (holder_name or "").strip() or len(holder_name) > const.MAX_NAME or not (
                 holder_name.isprintable()):
             errors.append(self.env._(
-                "Account Holder: required, at most 50 characters, no control characters."))
+                "Account Holder: required, at most %s characters, no control characters.",
+                const.MAX_NAME))
         return errors
 
     # === The claim page === #
@@ -341,3 +367,97 @@ class PayoutLink(models.Model):
             "banks": self.provider_id._get_payout_banks(),
             "test_accounts": self.provider_id._get_test_accounts(),
         }
+
+    # === Reminders and chasing === #
+
+    def _on_state_changed(self, state):
+        """Extension of the core's hook: a link sent for a claim in Odoo gets its
+        reminders scheduled; an expired one, an activity asking to reissue it."""
+        super()._on_state_changed(state)
+        if state == "sent":
+            self.filtered("provider_id.is_claimed_in_odoo")._schedule_next_reminder()
+        elif state == "expired":
+            self._ask_to_reissue()
+
+    def _get_reminder_times(self):
+        """When the link's reminders go by its company's settings, earliest first."""
+        self.ensure_one()
+        company = self.company_id
+        if not (company.payout_reminder_count and self.date_sent and self.expiry_date):
+            return []
+        gap = timedelta(hours=const.REMINDER_GAP_HOURS)
+        first = max(self.expiry_date - timedelta(days=company.payout_reminder_days),
+                    self.date_sent + gap)
+        window = self.expiry_date - first
+        if window <= timedelta(0):
+            return []  # a link valid for a day at most: its claim email is fresh
+        count = company.payout_reminder_count
+        step = window / count  # under a day apart: `_get_next_reminder_date` spaces them
+        return [(first + index * step).replace(microsecond=0) for index in range(count)]
+
+    def _get_next_reminder_date(self):
+        """When the link's next reminder goes, a day after its last email at the soonest;
+        False when none is left before expiry."""
+        self.ensure_one()
+        times = self._get_reminder_times()[self.reminder_count:]
+        if not times:
+            return False
+        due = max(times[0], (self.date_reminded or self.date_sent)
+                  + timedelta(hours=const.REMINDER_GAP_HOURS))
+        return due if due < self.expiry_date else False
+
+    def _schedule_next_reminder(self):
+        # One computation and one write per distinct schedule: a batch's links share theirs.
+        by_due = defaultdict(list)
+        for links in self.grouped(lambda link: (
+                link.company_id, link.date_sent, link.expiry_date, link.reminder_count,
+                link.date_reminded)).values():
+            by_due[links[0]._get_next_reminder_date()].extend(links.ids)
+        for due, link_ids in by_due.items():
+            self.browse(link_ids).sudo().write({"date_next_reminder": due})
+
+    @api.model
+    def _reschedule_reminders(self, companies):
+        """Put the links still waiting for their employee on their company's new
+        reminder settings."""
+        self.sudo().search([
+            ("company_id", "in", companies.ids), ("state", "in", const.CLAIMABLE_STATES),
+            ("provider_id.is_claimed_in_odoo", "=", True),
+        ])._schedule_next_reminder()
+
+    def _send_reminders(self):
+        """Implementation of the core's hook: email due links a reminder, and schedule
+        their next one."""
+        if not self:
+            return
+        now = fields.Datetime.now()
+        for count, links in self.grouped(lambda link: link.reminder_count + 1).items():
+            links.sudo().write({"reminder_count": count, "date_reminded": now})
+        self._schedule_next_reminder()
+        # An employee who claims signed in has no secret to look for.
+        signed_in = self.filtered("claim_user_id")
+        for links, xmlid in ((self - signed_in, "mail_template_payout_reminder"),
+                             (signed_in, "mail_template_payout_reminder_signin")):
+            if links:
+                self.env.ref(f"hr_payout_link.{xmlid}").send_mail_batch(links.ids)
+
+    # === At expiry === #
+
+    def _get_chaser(self):
+        """Who is asked to reissue the expired link: the employee's manager when they may
+        send payout links of its company, else the link's responsible user."""
+        self.ensure_one()
+        manager = self.sudo().employee_id.parent_id.user_id
+        if (manager.active and self.company_id in manager.company_ids
+                and manager.has_group("hr_payout_link.group_payout_editor")):
+            return manager
+        return self.user_id or self.create_uid
+
+    def _ask_to_reissue(self):
+        for link in self:
+            link.activity_schedule(
+                REISSUE_ACTIVITY,
+                user_id=link._get_chaser().id,
+                summary=self.env._("%s did not claim it: reissue it?",
+                                   link.sudo().employee_id.name),
+            )

@@ -1,4 +1,6 @@
-"""The scheduled actions of payout links (data/ir_cron_data.xml), in account_edi's shape.
+"""The queue helpers of payout links' scheduled actions (data/ir_cron_data.xml), in
+account_edi's shape, and the crons that are neither the money engine's
+(payout_link_submission.py) nor the claim's: expiry, reminders, batch sending.
 
 Each cron takes a batch of links that no other worker holds (`_lock_batch`), processes it,
 commits, reports its progress and triggers itself again while work remains
@@ -65,7 +67,7 @@ class PayoutLink(models.Model):
     @api.model
     def _cron_remind_before_expiry(self, batch_size=const.BATCH_SIZE, with_commit=True):
         """Remind employees of links they have not claimed, on the schedule each link was
-        given (models/payout_link_chasing.py)."""
+        given (models/payout_link_claim.py)."""
         now = fields.Datetime.now()
         domain = [
             ("state", "in", const.CLAIMABLE_STATES),
@@ -87,7 +89,7 @@ class PayoutLink(models.Model):
         retry_before = fields.Datetime.now() - timedelta(minutes=const.RETRY_SUBMISSION_MINUTES)
         domain = [
             ("batch_id.state", "=", "sending"), ("state", "in", const.UNSENT_STATES),
-            # Held lines wait for their release (payout_link_hold.py), or their cancel.
+            # Held lines wait for their release (payout_link_guards.py), or their cancel.
             ("hold_reason", "=", False),
             # Lines whose provider could not be asked a moment ago wait a while.
             "|", ("date_provider_call", "=", False), ("date_provider_call", "<", retry_before),
@@ -100,51 +102,16 @@ class PayoutLink(models.Model):
     def _send_batch_lines(self):
         """Send lines of batches being sent, without a chatter message per line.
 
-        A line that can no longer be sent (its provider disabled since, say) fails with
-        the reason instead of blocking the rest of its batch. A line whose provider could
-        not be asked (a balance call that failed) waits for the next run.
+        A line the money gate stops (its provider disabled since, say) fails with the
+        reason instead of blocking the rest of its batch. A line whose provider could not
+        be asked (a balance call that failed) waits for the next run.
         """
         quiet = self.with_context(tracking_disable=True)
-        unsendable = quiet._find_unsendable()
-        for link, error in unsendable.items():
-            if isinstance(error, ProviderUnavailable):
+        unsendable = quiet._get_money_blockers(ask_provider=True)
+        for link, errors in unsendable.items():
+            if any(isinstance(error, ProviderUnavailable) for error in errors):
                 link.sudo().date_provider_call = fields.Datetime.now()
             else:
-                link._update_state("failed", values={"failure_reason": error.args[0]})
+                link._update_state("failed", values={"failure_reason": errors[0].args[0]})
         quiet.filtered(lambda link: link not in unsendable)._send_links(log=False)
         self.batch_id._finish_sending()
-
-    @api.model
-    def _cron_submit_payouts(self, batch_size=const.BATCH_SIZE, with_commit=True):
-        """Pay claimed links (see payout_link_submission.py for the steps)."""
-        retry_before = fields.Datetime.now() - timedelta(minutes=const.RETRY_SUBMISSION_MINUTES)
-        domain = [
-            ("state", "in", const.PENDING_STATES),  # not once cancelled
-            # A disabled provider submits nothing: its links wait until it is enabled again.
-            ("provider_id.state", "!=", "disabled"),
-            # A held link is not paid until released; one in flight is still looked up.
-            "|", "&", ("submission_state", "=", "to_submit"), ("hold_reason", "=", False),
-            "&", "&", ("submission_state", "=", "submitting"), ("needs_attention", "=", False),
-            "|", ("date_provider_call", "=", False), ("date_provider_call", "<", retry_before),
-        ]
-        return self._run_batch(
-            domain, lambda links: links._submit_to_provider(with_commit),
-            "hr_payout_link.ir_cron_payout_submit", batch_size, with_commit,
-            calls_provider=True,
-        )
-
-    @api.model
-    def _cron_poll_provider_status(self, batch_size=const.BATCH_SIZE, with_commit=True):
-        polled_before = fields.Datetime.now() - timedelta(minutes=const.POLL_EVERY_MINUTES)
-        domain = [
-            "|", ("state", "in", const.PENDING_STATES),
-            "&", ("state", "=", "cancelled"), ("follow_after_cancel", "=", True),
-            ("submission_state", "=", "accepted"),
-            ("provider_id.is_polled", "=", True),
-            "|", ("date_provider_call", "=", False), ("date_provider_call", "<", polled_before),
-        ]
-        return self._run_batch(
-            domain, lambda links: links._poll_provider_status(with_commit),
-            "hr_payout_link.ir_cron_payout_poll", batch_size, with_commit,
-            calls_provider=True,
-        )

@@ -4,7 +4,7 @@ A link claimed in Odoo, or sent to a provider that hosts the claim, waits with
 ``submission_state = 'to_submit'`` and an idempotency key (``submission_key``), both
 stored in the request that queued it: that request never calls the provider, since Odoo
 may replay a request after a serialization failure. The payment cron then submits it
-(`_cron_submit_payouts`, payout_link_cron.py, then `_submit_to_provider`), in this order:
+(`_cron_submit_payouts`, then `_submit_to_provider`), in this order:
 
 1. **Lock the rows** (`_lock_batch`: ``FOR NO KEY UPDATE SKIP LOCKED``): two workers never
    take the same link. Only as many as the provider's rate limit allows in
@@ -14,7 +14,9 @@ may replay a request after a serialization failure. The payment cron then submit
    the calls of step 5 still run; a session advisory lock outlives that commit and dies
    with a crashed worker's connection, so another worker cannot take the link for an
    interrupted submission meanwhile.
-3. **Mark 'submitting' and stamp** ``date_provider_call``: a link found 'submitting' later
+3. **Ask the money gate** (`_get_money_blockers`, payout_link.py) for the links to submit:
+   a link it stops stays 'to_submit', due again in `const.RETRY_SUBMISSION_MINUTES`.
+   **Mark 'submitting' and stamp** ``date_provider_call``: a link found 'submitting' later
    was interrupted between its call and its answer, so it is reconciled (looked up at the
    provider), never sent again; the stamp makes other workers wait
    `const.RETRY_SUBMISSION_MINUTES` before they look.
@@ -25,20 +27,31 @@ may replay a request after a serialization failure. The payment cron then submit
 6. **Store the answers** (`_apply_submission_outcome`) as they come, committed every
    `const.COMMIT_EVERY_SECONDS`: accepted; a proven refusal (the link fails); or unknown
    (it stays 'submitting', looked up by a later run, and after too many unclear answers
-   needs attention, payout_link_attention.py).
+   needs attention: see NEEDS ATTENTION below).
 7. **Release** the advisory locks once the cron has committed the last answers (or
    rolled them back): never on an aborted transaction, never before another worker can
    see the answers.
 
 Links at a provider are then followed by polling (`_poll_provider_status`) and, for
 Xendit, its callbacks.
+
+**Needs attention.** A provider answer that is neither an acceptance nor a proven refusal
+(a timeout, a 5xx, a malformed or duplicate answer...) leaves a link 'submitting', to be
+looked up again, never sent again. When the lookups stay unclear
+(`const.MAX_UNCLEAR_CALLS` times, or for `const.ATTENTION_AFTER_HOURS`), the link needs
+attention: the cron stops asking, a Payout Manager gets an activity, and resolves it with
+*Check Again*, *Confirm Paid at Provider* or *Confirm Not Paid*. Only the last makes the
+link reissuable: Odoo never guesses that money did not move.
+
+The crons run on the queue helpers of payout_link_cron.py (`_run_batch`).
 """
 
 import logging
 import time
+from datetime import timedelta
 
 from odoo import api, fields, models
-from odoo.exceptions import UserError
+from odoo.exceptions import AccessError, UserError
 from odoo.tools import SQL
 
 from .. import const
@@ -50,51 +63,11 @@ _logger = logging.getLogger(__name__)
 class PayoutLink(models.Model):
     _inherit = "payout.link"
 
-    submission_state = fields.Selection(
-        selection=[
-            ("to_review", "Account to Review"), ("to_submit", "To Submit"),
-            ("submitting", "Submitting"),
-            ("accepted", "Accepted by Provider"), ("refused", "Refused by Provider"),
-        ],
-        copy=False, readonly=True, index="btree_not_null",
-        help="Money-safety mark: 'Submitting' is committed before the provider is called, "
-        "so an interrupted call is reconciled instead of sent again.",
-    )
-    submission_reference = fields.Char(
-        string="Reference at Provider", copy=False, readonly=True, index="btree_not_null",
-        help="What the provider knows the payout by: the External ID after a tag of this "
-        "database and company, so those sharing one provider account never meet.",
-    )
-    submission_key = fields.Char(
-        string="Idempotency Key", copy=False, readonly=True,
-        help="Sent with every money-moving call for this link, so it is paid at most once.",
-    )
-    provider_status = fields.Char(
-        copy=False, readonly=True, help="The provider's last status, as the provider said it."
-    )
-    provider_reference = fields.Char(copy=False, readonly=True, index="btree_not_null")
-    can_check_status = fields.Boolean(compute="_compute_can_check_status")
-    follow_after_cancel = fields.Boolean(
-        copy=False, readonly=True,
-        help="Cancelled in Odoo while its provider still holds it: followed until the "
-        "provider's status is final.",
-    )
-    date_provider_call = fields.Datetime(
-        string="Last Provider Call", copy=False, readonly=True,
-        help="When the provider was last asked about this link (status, or a submission "
-        "that got no clear answer): both wait a while before asking again.",
-    )
-
-    @api.depends("state", "submission_state", "provider_id.is_polled")
-    def _compute_can_check_status(self):
-        for link in self:
-            link.can_check_status = link.provider_id.is_polled and (
-                link.submission_state == "accepted" and link.state in const.PENDING_STATES)
-
     # === Queueing === #
 
     def _send_to_provider(self, log=True):
-        """Queue the links for their provider, which emails the employee and hosts the claim.
+        """Implementation of the core's hook: queue the links for their provider, which
+        emails the employee and hosts the claim.
 
         The provider is called by `_cron_submit_payouts`, never in this request: a retried
         request must not create a second link at the provider.
@@ -107,23 +80,10 @@ class PayoutLink(models.Model):
                                                           link.provider_id.name))
         self._trigger_submissions()
 
-    def _queue_values(self, submission_state):
-        """The marks stored with a link queued for its provider, before any call: its
-        idempotency key and the reference the provider will know it by."""
-        self.ensure_one()
-        provider = self.provider_id
-        return {"submission_state": submission_state,
-                "submission_key": provider._new_submission_key(self),
-                "submission_reference": provider._new_submission_reference(self)}
-
     def _get_submission_reference(self):
         """The reference the provider knows (or, before the link is queued, will know)."""
         self.ensure_one()
         return self.submission_reference or self.provider_id._new_submission_reference(self)
-
-    def _trigger_submissions(self):
-        """Run the payment cron soon: links wait for it with 'to_submit'."""
-        self.env.ref("hr_payout_link.ir_cron_payout_submit")._trigger()
 
     # === Submitting (steps 2 to 7 of the module docstring) === #
 
@@ -199,6 +159,17 @@ class PayoutLink(models.Model):
         if not self:
             return
         interrupted = {link.id for link in self if link.submission_state == "submitting"}
+        # The money gate, right before the calls: an interrupted submission is only looked
+        # up; a new one waits while the gate stops it.
+        blocked = self.browse(link.id for link in self._get_money_blockers()
+                              if link.id not in interrupted)
+        if blocked:
+            _logger.warning("payout links %s: not submitted, stopped by the money gate",
+                            blocked.mapped("name"))
+            blocked.sudo().date_provider_call = fields.Datetime.now()
+        self -= blocked
+        if not self:
+            return
         self.flush_recordset(["submission_state"])
         # Stamped as a provider call: other workers leave the links alone for a while.
         self.env.execute_query(SQL(
@@ -377,3 +348,143 @@ class PayoutLink(models.Model):
                     ))
                 else:
                     link._apply_provider_status(answer)
+
+    # === Needs attention: flagging === #
+
+    def _note_unclear_answer(self, reason, at_once=False):
+        """Count an unclear answer; flag the link once the lookups have been unclear too
+        often or too long, or ``at_once`` (a payout under our reference that is not ours)."""
+        self.ensure_one()
+        now = fields.Datetime.now()
+        first = self.date_first_unclear or now
+        calls = self.unclear_calls + 1
+        self.sudo().write({"unclear_calls": calls, "date_first_unclear": first})
+        if self.needs_attention or not (
+            at_once or calls >= const.MAX_UNCLEAR_CALLS
+            or now - first >= timedelta(hours=const.ATTENTION_AFTER_HOURS)
+        ):
+            return
+        self.sudo().needs_attention = True
+        self.message_post(body=self.env._(
+            "Needs attention: %(provider)s gave no clear answer %(count)s times since "
+            "%(since)s (last: %(reason)s). It is not known whether the payout was made: check "
+            "at the provider, then confirm here. Odoo stops asking meanwhile.",
+            provider=self.provider_id.name, count=calls,
+            since=fields.Datetime.to_string(first), reason=reason,
+        ))
+        self.activity_schedule(
+            "mail.mail_activity_data_todo", user_id=self._get_attention_user().id,
+            summary=self.env._("Payout outcome unknown: check at the provider"),
+            note=reason,
+        )
+
+    def _clear_unclear_answers(self):
+        """A clear answer came: the count starts again."""
+        if flagged := self.filtered(lambda link: link.unclear_calls or link.needs_attention):
+            flagged.sudo().write({"unclear_calls": 0, "date_first_unclear": False,
+                                  "needs_attention": False})
+            flagged.activity_unlink(["mail.mail_activity_data_todo"])
+
+    def _get_attention_user(self):
+        """A Payout Manager of the link's company: its responsible user when they are one."""
+        self.ensure_one()
+        managers = self.env.ref("hr_payout_link.group_payout_manager").sudo().users.filtered(
+            lambda user: self.company_id in user.company_ids and not user.share)
+        if self.user_id in managers:
+            return self.user_id
+        return managers.sorted("id")[:1] or self.user_id or self.create_uid
+
+    # === A Payout Manager resolves it === #
+
+    def _check_attention_resolver(self):
+        if not self.env.user.has_group("hr_payout_link.group_payout_manager"):
+            raise AccessError(self.env._("Only a Payout Manager can resolve payouts that "
+                                         "need attention."))
+        if wrong := self.filtered(lambda link: not link.needs_attention):
+            raise UserError(self.env._(
+                "%s: does not need attention.", ", ".join(wrong.mapped("display_name"))))
+
+    def action_check_again(self):
+        """Look the payout up at the provider now, as the payment cron would."""
+        self._check_attention_resolver()
+        for link in self:
+            link.sudo()._reconcile_now()
+        return True
+
+    def action_resolve_attention(self):
+        """Ask for the resolution and its reason (see `_resolve_attention`)."""
+        self._check_attention_resolver()
+        return {
+            "type": "ir.actions.act_window",
+            "name": self.env._("Resolve Payout"),
+            "res_model": "payout.attention.wizard",
+            "view_mode": "form",
+            "target": "new",
+            "context": {"active_model": self._name, "active_ids": self.ids,
+                        "default_resolution": self.env.context.get("payout_resolution")},
+        }
+
+    def _resolve_attention(self, resolution, reason):
+        """Record a Payout Manager's finding: ``resolution`` is 'paid' (the provider holds
+        the payout: the link is paid) or 'not_paid' (it does not and will not: the link
+        fails and may be reissued)."""
+        self._check_attention_resolver()
+        if not (reason or "").strip():
+            raise UserError(self.env._("Reason: required to resolve a payout."))
+        user = self.env.user
+        stamp = {"attention_resolved_by_id": user.id,
+                 "date_attention_resolved": fields.Datetime.now(),
+                 "attention_resolution": reason, "needs_attention": False,
+                 "unclear_calls": 0, "date_first_unclear": False}
+        for link in self:
+            if resolution == "paid":
+                message = self.env._("Confirmed paid at %(provider)s by %(user)s: %(reason)s",
+                                     provider=link.provider_id.name, user=user.name,
+                                     reason=reason)
+                link.sudo().write(dict(stamp, submission_state="accepted"))
+                link._update_state("done", message=message)
+            else:
+                message = self.env._("Confirmed not paid by %(user)s: %(reason)s",
+                                     user=user.name, reason=reason)
+                link.sudo().write(dict(stamp, submission_state="refused"))
+                link._update_state("failed", values={"failure_reason": message},
+                                   message=message)
+        self.activity_unlink(["mail.mail_activity_data_todo"])
+
+    # === The payment and polling crons === #
+
+    @api.model
+    def _cron_submit_payouts(self, batch_size=const.BATCH_SIZE, with_commit=True):
+        """Pay claimed links (the steps of the module's docstring)."""
+        retry_before = fields.Datetime.now() - timedelta(minutes=const.RETRY_SUBMISSION_MINUTES)
+        domain = [
+            ("state", "in", const.PENDING_STATES),  # not once cancelled
+            # A disabled provider submits nothing: its links wait until it is enabled again.
+            ("provider_id.state", "!=", "disabled"),
+            # A held link is not paid until released; one in flight is still looked up.
+            "|", "&", ("submission_state", "=", "to_submit"), ("hold_reason", "=", False),
+            "&", ("submission_state", "=", "submitting"), ("needs_attention", "=", False),
+            # A call that got no clear answer, or a link the money gate stopped, waits a while.
+            "|", ("date_provider_call", "=", False), ("date_provider_call", "<", retry_before),
+        ]
+        return self._run_batch(
+            domain, lambda links: links._submit_to_provider(with_commit),
+            "hr_payout_link.ir_cron_payout_submit", batch_size, with_commit,
+            calls_provider=True,
+        )
+
+    @api.model
+    def _cron_poll_provider_status(self, batch_size=const.BATCH_SIZE, with_commit=True):
+        polled_before = fields.Datetime.now() - timedelta(minutes=const.POLL_EVERY_MINUTES)
+        domain = [
+            "|", ("state", "in", const.PENDING_STATES),
+            "&", ("state", "=", "cancelled"), ("follow_after_cancel", "=", True),
+            ("submission_state", "=", "accepted"),
+            ("provider_id.is_polled", "=", True),
+            "|", ("date_provider_call", "=", False), ("date_provider_call", "<", polled_before),
+        ]
+        return self._run_batch(
+            domain, lambda links: links._poll_provider_status(with_commit),
+            "hr_payout_link.ir_cron_payout_poll", batch_size, with_commit,
+            calls_provider=True,
+        )

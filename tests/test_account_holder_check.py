@@ -31,7 +31,7 @@ class TestAccountHolderCheck(ClaimPageCommon):
         self._verify()
         self.assertEqual(self._post_account(account_holder="Budi Santoso").status_code, 303)
         self.link.invalidate_recordset()
-        self.assertEqual((self.link.state, self.link.submission_state,
+        self.assertEqual((self.link.state, self.link.account_review_state,
                           self.link.account_holder_mismatch), ("processing", "to_review", True))
         [claimed] = [body for body in self.link.message_ids.mapped("body") if "Claimed" in body]
         self.assertIn("The account holder, Budi Santoso, is not the employee's name on the HR "

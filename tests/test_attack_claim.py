@@ -118,7 +118,7 @@ class TestAttackWhatEmployeesSee(ClaimPageCommon):
     def test_refused_account_reason_stays_in_the_back_office(self):
         self.company.payout_review_new_accounts = True
         self._claim_over_http()
-        self.assertEqual(self.link.submission_state, "to_review")
+        self.assertEqual(self.link.account_review_state, "to_review")
         manager = self.env["res.users"].browse(self.user_manager.id)
         self.link.with_user(manager).action_refuse_account()
         self.assertIn(manager.name, self.link.failure_reason)

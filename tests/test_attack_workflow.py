@@ -4,7 +4,6 @@ as the user concerned over XML-RPC: each is refused, and nothing changes."""
 from odoo import Command
 from odoo.tests import new_test_user, tagged
 
-from .. import const
 from .common import ACCOUNT_NUMBER, HOLDER, AttackCommon
 
 THRESHOLD = 100.0
@@ -15,6 +14,26 @@ FORGED = {
     "submission_state": "to_submit", "failed_attempts": 0, "provider_reference": "disb-1",
     "needs_attention": False, "replaced_link_id": None, "bank_id": None,
     "account_holder_name": "Someone Else", "expiry_date": "2099-01-01 00:00:00",
+}
+# The fields only the workflow writes: each must be declared `workflow_only=True`.
+APPROVAL_WORKFLOW_FIELDS = {
+    "state", "approved_by_id", "date_approved", "approval_requested_by_id",
+    "date_approval_requested", "changed_by_ids",
+}
+LINK_WORKFLOW_FIELDS = APPROVAL_WORKFLOW_FIELDS | {
+    "date_sent", "date_opened", "date_processing", "date_done", "date_failed",
+    "date_expired", "date_cancelled", "failure_reason", "employee_reason",
+    "replaced_link_id", "claim_token", "access_token", "secret_hash", "failed_attempts",
+    "refused_by_recipient", "expiry_date", "date_reminded", "reminder_count",
+    "date_next_reminder", "bank_id", "account_holder_name", "account_holder_mismatch",
+    "account_number_masked", "account_number", "claim_user_id", "account_review_state",
+    "submission_state", "submission_reference", "submission_key", "provider_status",
+    "provider_reference", "follow_after_cancel", "date_provider_call", "needs_attention",
+    "unclear_calls", "date_first_unclear", "attention_resolved_by_id",
+    "date_attention_resolved", "attention_resolution", "hold_reason", "date_held",
+    "hold_user_ids", "duplicate_confirmed_link_ids", "duplicate_confirmed_by_id",
+    "date_duplicate_confirmed", "duplicate_link_ids", "duplicate_to_confirm",
+    "account_fingerprint",
 }
 
 
@@ -39,10 +58,11 @@ class TestAttackWorkflowFields(AttackCommon):
         return value
 
     def test_workflow_fields_are_fields_never_copied(self):
-        """The lists name real fields (a typo would protect nothing), none of which a
-        `copy()` over RPC carries to a new record."""
-        for model, names in (("payout.link", const.LINK_WORKFLOW_FIELDS),
-                             ("payout.batch", const.BATCH_WORKFLOW_FIELDS)):
+        """Every field the workflow alone writes is declared `workflow_only` (none is
+        forgotten), and none of them is carried to a new record by a `copy()` over RPC."""
+        for model, names in (("payout.link", LINK_WORKFLOW_FIELDS),
+                             ("payout.batch", APPROVAL_WORKFLOW_FIELDS)):
+            self.assertEqual(self.env[model]._get_workflow_fields(), names)
             fields = self.env[model]._fields
             for name in sorted(names):
                 with self.subTest(model=model, field=name):
@@ -61,19 +81,19 @@ class TestAttackWorkflowFields(AttackCommon):
         claimed = self._claimed_link(amount=50.0)
         for user in (self.user_editor, self.user_manager, self.user_admin):
             for link in (draft, claimed):
-                before = link.sudo().read(sorted(const.LINK_WORKFLOW_FIELDS))
-                for name in sorted(const.LINK_WORKFLOW_FIELDS):
+                before = link.sudo().read(sorted(LINK_WORKFLOW_FIELDS))
+                for name in sorted(LINK_WORKFLOW_FIELDS):
                     with self.subTest(user=user.login, state=link.state, field=name):
                         self._assert_rpc_refused(user, "payout.link", "write", [link.id],
                                                  {name: self._forged(name)},
                                                  message="set by the payout workflow only")
-                self.assertEqual(link.sudo().read(sorted(const.LINK_WORKFLOW_FIELDS)), before)
+                self.assertEqual(link.sudo().read(sorted(LINK_WORKFLOW_FIELDS)), before)
 
     def test_no_user_creates_with_a_workflow_field(self):
         """The same fields given to `create`: refused, and no link is made."""
-        forged = {name: self._forged(name) for name in const.LINK_WORKFLOW_FIELDS}
+        forged = {name: self._forged(name) for name in LINK_WORKFLOW_FIELDS}
         count = self.env["payout.link"].search_count([])
-        for name in sorted(const.LINK_WORKFLOW_FIELDS):
+        for name in sorted(LINK_WORKFLOW_FIELDS):
             with self.subTest(field=name):
                 self._assert_rpc_refused(self.user_editor, "payout.link", "create", {
                     "employee_id": self.employee.id, "amount": 500.0,
@@ -124,7 +144,7 @@ class TestAttackWorkflowFields(AttackCommon):
         'to_submit' so the payment cron pays the unreviewed account: refused."""
         self.company.payout_review_new_accounts = True
         link = self._claimed_link(amount=50.0)
-        self.assertEqual(link.submission_state, "to_review")
+        self.assertEqual(link.account_review_state, "to_review")
         self._assert_rpc_refused(self.user_editor, "payout.link", "write", [link.id],
                                  {"submission_state": "to_submit"})
         self._assert_rpc_refused(self.user_editor, "payout.link", "write", [link.id],
@@ -132,7 +152,7 @@ class TestAttackWorkflowFields(AttackCommon):
                                   "account_holder_name": "Someone Else"})
         self.env["payout.link"]._cron_submit_payouts(with_commit=False)
         self.assertEqual(
-            (link.state, link.submission_state, link.bank_id, link.account_holder_name),
+            (link.state, link.account_review_state, link.bank_id, link.account_holder_name),
             ("processing", "to_review", self.bank, HOLDER))
 
     def test_locked_link_stays_locked(self):
@@ -293,10 +313,10 @@ class TestAttackFourEyes(AttackCommon):
         self.company.payout_review_new_accounts = True
         self._give_user(self.user_manager)
         link = self._claimed_link(account=ACCOUNT_NUMBER, amount=50.0)
-        self.assertEqual(link.submission_state, "to_review")
+        self.assertEqual(link.account_review_state, "to_review")
         self._assert_rpc_refused(self.user_manager, "payout.link", "action_approve_account",
                                  [link.id], message="pays you")
-        self.assertEqual(link.submission_state, "to_review")
+        self.assertEqual(link.account_review_state, "to_review")
         self._rpc(self.user_second_manager, "payout.link", "action_approve_account", [link.id])
         self.env.invalidate_all()
         self.assertEqual(link.submission_state, "to_submit")
@@ -310,7 +330,7 @@ class TestAttackFourEyes(AttackCommon):
             "hr_payout_link.group_payout_manager").id)]
         self._assert_rpc_refused(self.user_editor, "payout.link", "action_approve_account",
                                  [link.id], message="You created")
-        self.assertEqual(link.submission_state, "to_review")
+        self.assertEqual(link.account_review_state, "to_review")
 
 
 @tagged("post_install", "-at_install")

@@ -147,3 +147,21 @@ class TestMigration(PayoutCommon):
         self.assertEqual(link.sudo().account_number, "9876543210")
         self.assertEqual((claim.lang, reminder.lang),
                          ("{{ object._get_employee_lang() }}", "{{ 'fr_FR' }}"))
+
+    def test_18_0_1_6_0_moves_the_account_review_out_of_the_submission(self):
+        waiting = self._link_in("processing", submission_state="to_submit",
+                                submission_key="K1")
+        queued = self._link_in("processing", submission_state="to_submit", submission_key="K2")
+        paid = self._link_in("done", submission_state="accepted")
+        cr = self.env.cr
+        cr.execute("UPDATE payout_link SET submission_state = 'to_review' WHERE id = %s",
+                   (waiting.id,))
+
+        self._migrate("18.0.1.6.0", "post")
+
+        links = waiting | queued | paid
+        links.invalidate_recordset()
+        self.assertEqual(
+            [(link.account_review_state, link.submission_state) for link in links],
+            [("to_review", False), (False, "to_submit"), (False, "accepted")])
+        self.assertEqual(waiting.submission_key, "K1", "its key is kept for the submission")

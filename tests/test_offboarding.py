@@ -167,11 +167,11 @@ class TestOffboardingHold(OffboardingMixin, AttackCommon):
     def test_held_account_review_is_not_approved(self):
         self.company.payout_review_new_accounts = True
         link = self._claimed_link()
-        self.assertEqual(link.submission_state, "to_review")
+        self.assertEqual(link.account_review_state, "to_review")
         self.employee.action_archive()
         with self.assertRaisesRegex(UserError, "is on hold"):
             self._as(self.user_manager, link).action_approve_account()
-        self.assertEqual(link.submission_state, "to_review")
+        self.assertEqual(link.account_review_state, "to_review")
 
     def test_held_link_takes_no_bank_account(self):
         link = self._sent_link()

@@ -189,7 +189,7 @@ class TestBankAccountReview(PayoutBatchCommon):
 
     def test_other_account_waits_for_review(self):
         link = self._claimed_link("9876543210", pay=True)
-        self.assertEqual((link.state, link.submission_state), ("processing", "to_review"))
+        self.assertEqual((link.state, link.account_review_state), ("processing", "to_review"))
         self.env["payout.link"]._cron_submit_payouts(with_commit=False)
         self.assertEqual(link.state, "processing", "no money moves before the review")
         self.assertTrue(link.activity_ids)
@@ -205,7 +205,7 @@ class TestBankAccountReview(PayoutBatchCommon):
     def test_same_number_at_another_bank_waits_too(self):
         link = self._sent_link()
         link._claim(self.env.ref("hr_payout_link.bank_id_mandiri"), "1234567890", "Dewi")
-        self.assertEqual(link.submission_state, "to_review")
+        self.assertEqual(link.account_review_state, "to_review")
 
     def test_refused_account_fails_the_link(self):
         link = self._claimed_link("9876543210", pay=True)
@@ -218,7 +218,7 @@ class TestBankAccountReview(PayoutBatchCommon):
     def test_employee_without_account_on_record_is_reviewed(self):
         self.employee.bank_account_id = False
         link = self._claimed_link("1234567890", pay=True)
-        self.assertEqual(link.submission_state, "to_review")
+        self.assertEqual(link.account_review_state, "to_review")
 
     def test_setting_off_pays_any_account(self):
         self.company.payout_review_new_accounts = False

@@ -57,8 +57,8 @@ class TestSharedAccounts(ClaimPageCommon):
         self.assertEqual(first.submission_state, "to_submit", "nobody else gave it yet")
         second = self._claim_as(self.other)
         first.invalidate_recordset()
-        self.assertEqual((first.state, first.submission_state), ("processing", "to_review"))
-        self.assertEqual((second.state, second.submission_state), ("processing", "to_review"))
+        self.assertEqual((first.state, first.account_review_state), ("processing", "to_review"))
+        self.assertEqual((second.state, second.account_review_state), ("processing", "to_review"))
         self.assertIn(f"This bank account is also given by another employee on {first.name} "
                       "(Dewi Lestari, Processing)", self._bodies(second))
         self.assertIn(f"also given by Budi Santoso on {second.name}. Held",
@@ -86,14 +86,14 @@ class TestSharedAccounts(ClaimPageCommon):
         self.other.user_id = budi  # after the claim: with a user, he would claim signed in
         with self.assertRaisesRegex(UserError, "pays you"):
             second.with_user(budi).action_approve_account()
-        self.assertEqual(second.submission_state, "to_review")
+        self.assertEqual(second.account_review_state, "to_review")
 
     def test_an_account_paid_before_flags_the_new_claim_and_tells_the_paid_link(self):
         first = self._claim_as(self.employee)
         self.assertEqual(self._pay(), [SHARED])
         self.assertEqual(first.state, "done")
         second = self._claim_as(self.other)
-        self.assertEqual(second.submission_state, "to_review")
+        self.assertEqual(second.account_review_state, "to_review")
         self.assertIn("(Dewi Lestari, Paid)", self._bodies(second))
         self.assertIn("had already left for the provider and cannot be held",
                       self._bodies(first))
@@ -107,7 +107,7 @@ class TestSharedAccounts(ClaimPageCommon):
         self.assertEqual((first.state, first.submission_state), ("processing", "accepted"))
         second = self._claim_as(self.other, account_number=demo.PROCESSING_ACCOUNT)
         first.invalidate_recordset()
-        self.assertEqual((first.submission_state, second.submission_state),
+        self.assertEqual((first.submission_state, second.account_review_state),
                          ("accepted", "to_review"))
 
     def test_the_same_employee_twice_is_not_flagged(self):
@@ -123,7 +123,7 @@ class TestSharedAccounts(ClaimPageCommon):
             "partner_id": self.other.work_contact_id.id,
         })
         link = self._claim_as(self.employee)
-        self.assertEqual(link.submission_state, "to_review")
+        self.assertEqual(link.account_review_state, "to_review")
         self.assertIn("This bank account is also on the HR record of Budi Santoso",
                       self._bodies(link))
         self.assertEqual(self._pay(), [])

@@ -89,5 +89,5 @@ class TestSharedAccountClaimsAtOnce(BaseCase):
         self.assertFalse(first.is_alive() or second.is_alive())
         with self._env() as env:
             links = env["payout.link"].browse(self.link_ids)
-            self.assertEqual(links.mapped("submission_state"), ["to_review", "to_review"])
+            self.assertEqual(links.mapped("account_review_state"), ["to_review", "to_review"])
             self.assertEqual(links.mapped("state"), ["processing", "processing"])

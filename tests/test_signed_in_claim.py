@@ -100,12 +100,12 @@ class TestSignedInClaim(SignedInCommon):
         with patch(DEMO_PAY, wraps=demo.pay) as pay:
             self.assertEqual(self._post_account().status_code, 303)
             self.link.invalidate_recordset()
-            self.assertEqual((self.link.state, self.link.submission_state),
+            self.assertEqual((self.link.state, self.link.account_review_state),
                              ("processing", "to_review"))
             self.assertEqual(self.link.activity_ids.user_id, self.user_manager)
             self.env["payout.link"]._cron_submit_payouts(with_commit=False)
             self.assertFalse(pay.called, "nothing moves before the review")
-            self.assertEqual(self.link.submission_state, "to_review")
+            self.assertEqual(self.link.account_review_state, "to_review")
             self.assertIn("On its way", self._open().text)
             self.link.with_user(self.user_manager).action_approve_account()
             self.env["payout.link"]._cron_submit_payouts(with_commit=False)
@@ -125,7 +125,7 @@ class TestSignedInClaim(SignedInCommon):
         manager_employee.user_id = False
         self._assert_rpc_refused(self.user_manager, "payout.link", "action_approve_account",
                                  [link.id], message="pays you")
-        self.assertEqual(link.submission_state, "to_review")
+        self.assertEqual(link.account_review_state, "to_review")
 
     def test_an_expired_link_cannot_be_claimed(self):
         self.link.sudo().expiry_date = fields.Datetime.now() - timedelta(minutes=1)

@@ -1,6 +1,6 @@
 """18.0.1.5.0: a fingerprint of the bank account given on the links claimed before, so that
 another employee giving the same account later is held for review (shared accounts,
-models/payout_link_shared_accounts.py).
+models/payout_link_guards.py).
 
 Only the links that still hold their account number get one: a final payout's number was
 wiped, and nothing else tells which account it was.

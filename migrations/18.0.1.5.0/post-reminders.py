@@ -1,7 +1,7 @@
 """18.0.1.5.0: several reminders per link, each link reminded on its own schedule.
 
 The reminder cron used to pick, by their dates, the links not reminded yet; it now reads
-each link's next reminder date (models/payout_link_chasing.py). Links still waiting for
+each link's next reminder date (models/payout_link_claim.py). Links still waiting for
 their employee are given one: those already reminded count that reminder, and with the
 default settings (one reminder, a day before expiry) get no other; the others are
 reminded as before.

@@ -1,0 +1,514 @@
+"""The guards: what stops a payout that the rest of the link would let through.
+
+This file only implements hooks that the core (payout_link.py) declares; every reason it
+gives reaches the money gate (`_get_money_blockers`) through `_get_send_blockers`.
+
+**Holds (offboarding).** `hr.employee.write` (and a change of the work contact's email,
+res_partner.py) calls `_hold_for_employees`. A held link is not sent, approved, claimed nor
+paid until released; why it is held and how it is released is the table
+`const.HOLD_REASONS`, with the messages of `_get_hold_texts`:
+
+- *Archived employee*: unarchiving the employee releases the hold (`_release_for_employees`).
+- *Email changed*: a fraud path (an HR officer points a colleague's address at their own
+  mailbox). A Payout Manager who did not change the address releases the hold by hand
+  (`action_release_hold`), and only for links addressed to the employee's current address:
+  a link emailed to the old one is never re-pointed, since its secret went there. It is
+  cancelled and sent again, or, while draft, its recipient corrected first.
+- *Address unchecked*: the change also marks the employee (`payout_address_changed_by_ids`,
+  who changed it). A link made for them while marked (created, a draft given them as
+  employee, a batch line, a reissue) goes to the new address, so it is held for the email
+  change too, with those users as holders. Releasing one link is the check of the address:
+  it clears the mark and releases the employee's other links held for an email change and
+  addressed to that same address. A first address of an employee who had none, and was not
+  marked, redirects nothing: it neither holds nor marks (clearing an address does mark).
+
+What a provider already holds (a submission in flight or accepted, a provider-hosted link
+emailed by the provider) cannot be stopped by Odoo: such links are not held, and the
+responsible user is told what is at the provider and that Cancel refuses what it may still
+pay. Money is never pulled back nor sent again.
+
+**The duplicate guard.** Before links or a batch are sent, approved or reissued, each line
+is compared with its employee's other payouts of the same type that were paid, or are on
+their way, within the company's window (default: the calendar quarter). A payout counts
+from the day it was sent; one not sent yet but on its way (to approve, or a line of a
+batch being sent) counts as sent today. Failed, expired and cancelled links do not count (a
+cancelled one does while its provider may still pay it), nor drafts: the link a reissue
+replaces is failed or expired, so a reissue is not its own duplicate. The gate refuses,
+naming each line and the payouts it repeats, until the user confirms the line
+(`action_confirm_duplicate`, kept with who and when) or removes it. *Reissue* checks the
+failed or expired links it replaces the same way (a payout made since, by hand, would
+otherwise be paid again); their confirmation is theirs, and the new link is sent without a
+new check. The flag (`duplicate_link_ids`) is computed, never stored: a refused send rolls
+back what it would write. The confirmation is stored: it names the payouts the user saw,
+so a payout that appears afterwards flags the line again, and a change of what the line
+pays or to whom clears it.
+
+**Shared bank accounts.** The account number is encrypted and wiped once a payout is
+final, so it cannot be searched: a claim keeps a keyed fingerprint of the bank and the
+number (`account_fingerprint`, an HMAC keyed with the database secret, for system
+administrators only), kept after the number is wiped. A claim whose account is on a link of
+another employee of the company (in any state), or on another employee's HR record, waits
+for a review (``account_review_state`` 'to_review', *Approve Bank Account*, four eyes), and
+its chatter names them. Those employees' links to that account whose money has not moved
+yet wait for the review too; a link already at its provider cannot be pulled back (money
+moves at most once, and never back), so its chatter and its responsible user are told. An
+employee who gives their own account again is not flagged. On by default, per company
+(*Review Shared Bank Accounts*: a couple's joint account is a reason to turn it off).
+"""
+
+from odoo import fields, models
+from odoo.exceptions import AccessError, UserError
+from odoo.tools import SQL
+from odoo.tools.misc import hmac
+
+from .. import const
+
+HOLD_ACTIVITY = "hr_payout_link.mail_activity_payout_hold"
+
+
+class PayoutLink(models.Model):
+    _inherit = "payout.link"
+
+    # ------------------------------------------------------------
+    # HOOKS OF THE CORE
+    # ------------------------------------------------------------
+
+    def _get_send_blockers(self):
+        """Implementation of the core's hook: held links, departed employees, and possible
+        duplicates nobody has confirmed."""
+        blockers = {}
+        for link in self:
+            employee = link.sudo().employee_id
+            if link.hold_reason:
+                blockers.setdefault(link, []).append(link._get_hold_message())
+            if not employee.active:
+                blockers.setdefault(link, []).append(self.env._(
+                    "%(link)s: its employee %(employee)s is archived; a departed employee is "
+                    "not paid by link.", link=link.display_name, employee=employee.name))
+        for link, message in self._get_duplicate_messages().items():
+            blockers.setdefault(link, []).extend([self.env._(
+                "Possible duplicate payouts. Confirm each line that is meant (Confirm "
+                "Duplicate) or remove it, then send again:"), message])
+        return blockers
+
+    def _after_create(self):
+        """Implementation of the core's hook: a link made while its employee's address is
+        unchecked is held."""
+        self._hold_for_unchecked_address()
+
+    def _after_write(self, vals):
+        """Implementation of the core's hook: a link given an employee whose address is
+        unchecked is held; a confirmation of a duplicate holds for what was confirmed."""
+        if "employee_id" in vals:
+            self._hold_for_unchecked_address()
+        if const.DUPLICATE_FIELDS.intersection(vals) and (
+                confirmed := self.filtered("duplicate_confirmed_by_id")):
+            confirmed.sudo().write({"duplicate_confirmed_link_ids": [fields.Command.clear()],
+                                    "duplicate_confirmed_by_id": False,
+                                    "date_duplicate_confirmed": False})
+
+    def _on_final_state(self, state):
+        """Implementation of the core's hook: nothing is left to hold, and the responsible
+        user's hold activity is done."""
+        if ended := self.filtered("hold_reason"):
+            ended = ended.sudo()
+            ended.write({"hold_reason": False, "date_held": False,
+                         "hold_user_ids": [fields.Command.clear()]})
+            ended.activity_feedback([HOLD_ACTIVITY], feedback=(
+                self.env._("The link is %s.", self._state_label(state))))
+
+    def _get_claim_review_reasons(self, bank, account_number):
+        """Implementation of the core's hook: an account other employees gave, or that HR
+        keeps for another employee."""
+        if not self.company_id.payout_check_shared_accounts:
+            return []
+        links, employees = self._find_account_sharers(bank, account_number)
+        places = []
+        if links:
+            places.append(self.env._("given by another employee on %s", ", ".join(
+                f"{link.name} ({link.employee_id.name}, {self._state_label(link.state)})"
+                for link in links)))
+        if employees:
+            places.append(self.env._("on the HR record of %s", ", ".join(
+                employees.mapped("name"))))
+        if not places:
+            return []
+        return [self.env._(
+            "This bank account is also %s: a Payout Manager reviews it before money "
+            "moves.", self.env._(" and ").join(places))]
+
+    def _after_claim(self, bank, account_number):
+        """Implementation of the core's hook: keep the account's fingerprint, and hold the
+        other employees' links to it whose money has not moved."""
+        self.sudo().account_fingerprint = self._account_fingerprint(bank, account_number)
+        if self.company_id.payout_check_shared_accounts:
+            links, _employees = self._find_account_sharers(bank, account_number)
+            links._hold_for_shared_account(self)
+
+    # ------------------------------------------------------------
+    # HOLDS
+    # ------------------------------------------------------------
+
+    def _get_hold_texts(self):
+        """{reason: (why the link is held and how it is released, naming %(link)s and
+        %(employee)s; the event that held it)}, one entry per `const.HOLD_REASONS`."""
+        return {
+            "employee_archived": (
+                self.env._("%(link)s is on hold: its employee %(employee)s was archived. "
+                           "Unarchive the employee to release it, or cancel it."),
+                self.env._("the employee was archived"),
+            ),
+            "email_changed": (
+                self.env._("%(link)s is on hold: the email address of %(employee)s changed. "
+                           "A Payout Manager who did not change it checks the new address "
+                           "and releases the link, or it is cancelled."),
+                self.env._("the employee's email address changed"),
+            ),
+        }
+
+    def _get_hold_message(self):
+        """Why the link is held and how it is released, naming the link."""
+        self.ensure_one()
+        message, _event = self._get_hold_texts()[self.hold_reason]
+        return message % {"link": self.display_name,
+                          "employee": self.sudo().employee_id.name}
+
+    def _is_at_provider(self):
+        """Whether a provider already holds the payout (in flight or accepted): Odoo can no
+        longer stop it, only ask the provider to cancel it."""
+        self.ensure_one()
+        return self.submission_state in ("submitting", "accepted")
+
+    def _hold_for_unchecked_address(self):
+        """Hold the links of employees whose address changed since a Payout Manager last
+        checked it: they go to the new address. One read of the employees' marks, and one
+        write per set of users who changed an address (a batch makes thousands of lines)."""
+        # Changes made as the system (OdooBot, an archived user) count too.
+        links = self.sudo().with_context(active_test=False)
+        marked = links.employee_id.filtered("payout_address_changed_by_ids")
+        if not marked:
+            return
+        now = fields.Datetime.now()
+        to_hold = links.filtered(lambda link: link.employee_id in marked)
+        for changed_by, held in to_hold.grouped(
+                lambda link: link.employee_id.payout_address_changed_by_ids).items():
+            held.write({"hold_reason": "email_changed", "date_held": now,
+                        "hold_user_ids": [fields.Command.link(user.id) for user in changed_by]})
+
+    def _hold_for_employees(self, archived, email_changed):
+        """Hold the open links of ``archived`` employees and of those whose email address
+        changed (one search for all), and tell each link's responsible user. A link held
+        for both keeps the reason of higher rank (`const.HOLD_REASONS`)."""
+        employees = archived | email_changed
+        if not employees:
+            return
+        links = self.sudo().search([
+            ("employee_id", "in", employees.ids),
+            ("state", "not in", const.FINAL_STATES),
+        ])
+        at_provider = links.filtered(lambda link: link._is_at_provider())
+        to_hold = links - at_provider
+
+        def reasons_of(link):
+            """The hold reasons that apply to ``link``: its own, and the events'."""
+            return {link.hold_reason} - {False} | (
+                {"email_changed"} if link.employee_id in email_changed else set()) | (
+                {"employee_archived"} if link.employee_id in archived else set())
+
+        def reason_of(link):
+            return max(reasons_of(link), key=lambda reason: const.HOLD_REASONS[reason]["rank"])
+
+        now = fields.Datetime.now()
+        for reason, held in to_hold.grouped(reason_of).items():
+            held.write({"hold_reason": reason, "date_held": now,
+                        "hold_user_ids": [fields.Command.link(self.env.uid)]})
+        for link in to_hold:
+            message = link._get_hold_message()
+            link.message_post(body=message)
+            link._schedule_hold_activity(self.env._("Payout link on hold"), message)
+        texts = self._get_hold_texts()
+        for link in at_provider:
+            event_reason = "email_changed" if (
+                link.employee_id in email_changed and link.employee_id.active
+            ) else "employee_archived"
+            message = self.env._(
+                "%(link)s: %(event)s, but %(provider)s already holds this payout (status: "
+                "%(status)s) and may still pay it; Odoo cannot stop it. Cancel it if the "
+                "provider still can (Cancel refuses otherwise).",
+                link=link.display_name, event=texts[event_reason][1],
+                provider=link.provider_id.name,
+                status=link.provider_status or link.submission_state)
+            link.message_post(body=message)
+            link._schedule_hold_activity(self.env._("Payout already at the provider"), message)
+
+    def _schedule_hold_activity(self, summary, note):
+        # One hold activity per link, saying the latest news.
+        self.activity_unlink([HOLD_ACTIVITY])
+        self.activity_schedule(
+            HOLD_ACTIVITY, user_id=(self.user_id or self.create_uid).id, summary=summary,
+            note=note)
+
+    def _release_for_employees(self, employees):
+        """Unarchived ``employees``: release their links held for archiving."""
+        if not employees:
+            return
+        self.sudo().search([
+            ("employee_id", "in", employees.ids), ("hold_reason", "=", "employee_archived"),
+        ])._release_hold(self.env._("the employee was unarchived"))
+
+    def action_release_hold(self):
+        """A Payout Manager who had no hand in the email change checked the new address:
+        the links addressed to it are released, and the employee's address is checked (new
+        links are no longer held). Only holds that a Payout Manager releases by hand
+        (`const.HOLD_REASONS`) are released here."""
+        if not self.env.user.has_group("hr_payout_link.group_payout_manager"):
+            raise AccessError(self.env._("Only a Payout Manager can release a held link."))
+        self.check_access("write")
+        errors = []
+        for link in self:
+            employee = link.sudo().employee_id
+            if not link.hold_reason:
+                errors.append(self.env._("%s is not on hold.", link.display_name))
+            elif not const.HOLD_REASONS[link.hold_reason]["manual_release"]:
+                errors.append(link._get_hold_message())
+            elif self.env.user in (link.sudo().hold_user_ids
+                                   | employee._get_payout_address_changers()):
+                errors.append(self.env._(
+                    "%s: you archived its employee or changed their email address; another "
+                    "Payout Manager must release it.", link.display_name))
+            elif self.env.user in link._get_payees():
+                errors.append(self.env._("%s pays you; another Payout Manager must release "
+                                         "it.", link.display_name))
+            elif not employee.active:
+                errors.append(self.env._("%(link)s: its employee %(employee)s is archived.",
+                                         link=link.display_name, employee=employee.name))
+            elif not link._is_addressed_to(employee):
+                errors.append(self.env._(
+                    "%(link)s was addressed to %(old)s, and the address of %(employee)s is now "
+                    "%(new)s: it is not re-pointed, since its secret may have gone to the old "
+                    "address. Cancel it and send a new link (or, while draft, correct its "
+                    "Recipient Email), then release.",
+                    link=link.display_name, old=link.recipient_email, employee=employee.name,
+                    new=employee._get_payout_email() or "-"))
+        if errors:
+            raise UserError("\n".join(errors[:const.MAX_LINES_IN_ERROR]))
+        # One check of one address: the employee's other links held for it go with it.
+        employees = self.sudo().employee_id
+        released_by_hand = [reason for reason, rule in const.HOLD_REASONS.items()
+                            if rule["manual_release"]]
+        checked = self.sudo().search([
+            ("employee_id", "in", employees.ids), ("hold_reason", "in", released_by_hand),
+        ]).filtered(lambda link: self.env.user not in link.hold_user_ids
+                    and link._is_addressed_to(link.employee_id))
+        (self | checked)._release_hold(
+            self.env._("%s checked the new email address", self.env.user.name))
+        employees.write({"payout_address_changed_by_ids": [fields.Command.clear()]})
+        return True
+
+    def _is_addressed_to(self, employee):
+        self.ensure_one()
+        return employee._normalize_payout_email(self.recipient_email) == (
+            employee._normalize_payout_email(employee._get_payout_email()))
+
+    def _release_hold(self, why):
+        """Clear the hold, say so on each link and close its hold activity; queued work
+        (payments, batch lines) resumes at the next run of its cron."""
+        links = self.sudo()
+        if not links:
+            return
+        links.write({"hold_reason": False, "date_held": False,
+                     "hold_user_ids": [fields.Command.clear()]})
+        for link in links:
+            message = self.env._("Hold released: %s.", why)
+            link.message_post(body=message)
+            link.activity_feedback([HOLD_ACTIVITY], feedback=message)
+        if links.filtered(lambda link: link.submission_state == "to_submit"):
+            links._trigger_submissions()
+        if links.filtered(lambda link: link.batch_id.state == "sending"):
+            self.env.ref("hr_payout_link.ir_cron_payout_batch_send")._trigger()
+
+    # ------------------------------------------------------------
+    # THE DUPLICATE GUARD
+    # ------------------------------------------------------------
+
+    def _find_duplicates(self):
+        """Implementation of the core's hook: {link: its possible duplicates} for the links
+        of ``self`` not sent yet, or to reissue, that have some, in one query per company
+        whatever the number of links."""
+        duplicates = {}
+        # Not a link reissued already: its reissue would be its duplicate.
+        unsent = self.filtered(lambda link: link.employee_id and (
+            link.state in const.UNSENT_STATES
+            or link.state in const.REISSUABLE_STATES and not link.reissued_link_ids))
+        for company, links in unsent.grouped("company_id").items():
+            start = company._get_payout_duplicate_start()
+            if start is None:
+                continue
+            # A batch holds an employee once (`_check_batch_lines`): its own other lines
+            # are closed, and the batch is left out rather than its thousands of ids.
+            batch_ids = [id_ for id_ in links.batch_id._origin.ids if id_]
+            own_ids = [id_ for id_ in links.filtered(lambda link: not link.batch_id)._origin.ids
+                       if id_]
+            groups = self.sudo()._read_group([
+                ("company_id", "=", company.id),
+                ("employee_id", "in", links.employee_id.ids),
+                ("payout_type", "in", list(set(links.mapped("payout_type")))),
+                ("batch_id", "not in", batch_ids),
+                ("id", "not in", own_ids),
+                "|", "|",
+                "&", ("state", "in", const.DUPLICATE_PAID_STATES), ("date_sent", ">=", start),
+                "&", "&", ("state", "=", "cancelled"), ("follow_after_cancel", "=", True),
+                ("date_sent", ">=", start),
+                "|", ("state", "=", "to_approve"),
+                "&", ("state", "=", "draft"), ("batch_id.state", "=", "sending"),
+            ], ["employee_id", "payout_type"], ["id:array_agg"])
+            found = {(employee.id, payout_type): ids for employee, payout_type, ids in groups}
+            for link in links:
+                if ids := found.get((link.employee_id.id, link.payout_type)):
+                    duplicates[link] = self.browse(ids)
+        return duplicates
+
+    def _get_duplicate_messages(self):
+        """{link: why it may pay its employee twice} for the links of ``self``: the payouts
+        it repeats that nobody confirmed, or another link of ``self`` for the same employee
+        and type."""
+        messages = {}
+        for link, others in self._find_duplicates().items():
+            if unconfirmed := others - link.duplicate_confirmed_link_ids:
+                messages[link] = self.env._(
+                    "%(link)s: %(employee)s already has %(type)s paid or on its way: "
+                    "%(others)s.",
+                    link=link.display_name, employee=link.employee_id.name,
+                    type=link._payout_type_label(), others=", ".join(
+                        f"{other.display_name} ({self._state_label(other.state)})"
+                        for other in unconfirmed.sudo()),
+                )
+        # A batch holds an employee once (`_check_batch_lines`): the lines of one batch
+        # cannot repeat each other, and a batch of thousands needs no second pass.
+        checked = self.filtered(lambda link: link.state in const.DUPLICATE_CHECKED_STATES)
+        one_batch = len(set(checked.mapped(lambda link: link.batch_id.id))) == 1 and (
+            checked.batch_id)
+        guarded = self.browse() if one_batch else checked.filtered(
+            lambda link: link.company_id.payout_duplicate_window != "off")
+        for (employee, _type), links in guarded.grouped(
+                lambda link: (link.employee_id, link.payout_type)).items():
+            if len(links) > 1:
+                together = self.env._(
+                    "%(links)s: each pays %(employee)s %(type)s; send one, then the other "
+                    "once you have confirmed it, or remove one.",
+                    links=", ".join(links.mapped("display_name")), employee=employee.name,
+                    type=links[0]._payout_type_label(),
+                )
+                for link in links:
+                    messages.setdefault(link, together)
+        return messages
+
+    def action_confirm_duplicate(self):
+        """The user who sends the line confirms it is meant, on top of the payouts it was
+        flagged against; logged in its chatter."""
+        self.check_access("write")
+        if wrong := self.filtered(
+                lambda link: link.state not in const.DUPLICATE_CHECKED_STATES):
+            raise UserError(self.env._(
+                "%s: only a line not sent yet, or to reissue, can be confirmed.",
+                ", ".join(wrong.mapped("display_name")),
+            ))
+        duplicates = self._find_duplicates()
+        if unflagged := self.filtered(lambda link: link not in duplicates):
+            raise UserError(self.env._(
+                "%s: no possible duplicate to confirm.",
+                ", ".join(unflagged.mapped("display_name")),
+            ))
+        now = fields.Datetime.now()
+        for link in self:
+            others = duplicates[link]
+            link.sudo().write({"duplicate_confirmed_link_ids": [fields.Command.set(others.ids)],
+                               "duplicate_confirmed_by_id": self.env.uid,
+                               "date_duplicate_confirmed": now})
+            link.message_post(body=self.env._(
+                "%(user)s confirmed this payout on top of %(others)s (%(employee)s, "
+                "%(type)s, within the duplicate window).",
+                user=self.env.user.name, others=", ".join(others.sudo().mapped("display_name")),
+                employee=link.employee_id.name, type=link._payout_type_label(),
+            ))
+        return True
+
+    # ------------------------------------------------------------
+    # SHARED BANK ACCOUNTS
+    # ------------------------------------------------------------
+
+    def _account_fingerprint(self, bank, account_number):
+        # Keyed with the database secret: a dump alone does not tell which account it is.
+        return hmac(self.env(su=True), "payout-account", f"{bank.id}:{account_number}")
+
+    def _find_account_sharers(self, bank, account_number):
+        """(links, employees) of the company, other than this link's employee, with this
+        account: links it was given on, employees whose HR record holds it."""
+        self.ensure_one()
+        link = self.sudo()
+        fingerprint = self._account_fingerprint(bank, account_number)
+        # Two claims of one account at once: the second waits here until the first has
+        # committed, then reads with a snapshot taken after that (this transaction's own
+        # snapshot may predate it).
+        self.env.execute_query(SQL("SELECT pg_advisory_xact_lock(%s, hashtext(%s))",
+                                   const.SHARED_ACCOUNT_LOCK_SPACE, fingerprint))
+        query = SQL(
+            "SELECT id FROM payout_link WHERE account_fingerprint = %s AND company_id = %s "
+            "AND employee_id != %s", fingerprint, link.company_id.id, link.employee_id.id)
+        self.flush_model(["account_fingerprint"])
+        link_ids = {row[0] for row in self.env.execute_query(query)}
+        with self.env.registry.cursor() as fresh_cr:
+            fresh_cr.execute(query)
+            link_ids.update(row[0] for row in fresh_cr.fetchall())
+        accounts = self.env["res.partner.bank"].sudo().with_context(active_test=False).search([
+            ("sanitized_acc_number", "=", account_number),
+            "|", ("bank_id", "=", False), ("bank_id", "=", bank.id),
+        ])
+        employees = accounts and self.env["hr.employee"].sudo().with_context(
+            active_test=False).search([
+                ("bank_account_id", "in", accounts.ids), ("company_id", "=", link.company_id.id),
+                ("id", "!=", link.employee_id.id),
+            ])
+        # exists(): a link made after this transaction's snapshot is not there to read yet.
+        return link.browse(sorted(link_ids)).exists(), employees or self.env["hr.employee"]
+
+    def _hold_for_shared_account(self, claimed):
+        """Hold for review the links of ``self`` whose money has not moved yet: another
+        employee just gave their bank account on ``claimed``. Tell the others' chatter and
+        responsible user: what is at a provider cannot be held."""
+        if not self:
+            return
+        self.flush_recordset(["state", "submission_state", "account_review_state"])
+        # Locked first: a link claimed since this transaction's snapshot (found by the
+        # fresh read of `_find_account_sharers`) makes PostgreSQL refuse, and Odoo retry
+        # the request with a snapshot that sees it.
+        self.env.execute_query(SQL(
+            "SELECT id FROM payout_link WHERE id IN %s FOR NO KEY UPDATE", tuple(self.ids)))
+        # Not a link that a payment run took meanwhile: that one is moving.
+        rows = self.env.execute_query(SQL(
+            """UPDATE payout_link SET account_review_state = 'to_review',
+                                      submission_state = NULL
+                WHERE id IN %s AND state = 'processing' AND submission_state = 'to_submit'
+            RETURNING id""", tuple(self.ids)))
+        self.invalidate_recordset(["submission_state", "account_review_state"])
+        held = self.browse(row[0] for row in rows)
+        given = self.env._("The bank account this link pays to was also given by %(employee)s "
+                           "on %(link)s.", employee=claimed.sudo().employee_id.name,
+                           link=claimed.name)
+        for link in self:
+            if link in held:
+                body = given + " " + self.env._(
+                    "Held: a Payout Manager reviews it before money moves.")
+                summary = self.env._("Have a Payout Manager review a shared bank account")
+            elif link.state == "done" or link.submission_state in ("submitting", "accepted"):
+                body = given + " " + self.env._(
+                    "This payout had already left for the provider and cannot be held: "
+                    "check that the account is this employee's.")
+                summary = self.env._("Check a payout to a bank account another employee gave")
+            else:  # waiting for its review already, or never paid
+                body, summary = given, None
+            link.message_post(body=body)
+            if summary:
+                link.activity_schedule("mail.mail_activity_data_todo",
+                                       user_id=(link.user_id or link.create_uid).id,
+                                       summary=summary)
