@@ -36,8 +36,8 @@ class PayoutCommon(TransactionCase):
         super().setUpClass()
         cls.company = cls.env.company
         # Most tests pay one employee many times, and many employees to one account:
-        # the guards' own tests (test_duplicate_guard.py, test_shared_accounts.py) turn
-        # them on.
+        # the guards' own tests (test_payout_link_guards_duplicates.py,
+        # test_payout_link_guards_shared_accounts.py) turn them on.
         cls.company.write({"payout_duplicate_window": "off",
                            "payout_check_shared_accounts": False})
         cls.currency = cls.company.currency_id

@@ -4,7 +4,7 @@ from odoo.exceptions import UserError
 from odoo.tests import tagged
 
 from .common import AttackCommon, PayoutBatchCommon
-from .test_offboarding import OffboardingMixin
+from .test_payout_link_guards_hold import OffboardingMixin
 
 NEW_ADDRESS = "new.dewi@example.com"
 HELD = "is on hold: the email address of Dewi Lestari changed"

@@ -15,8 +15,8 @@ already used by another request), 5xx, a provider that cannot be reached (nothin
 the sandbox's ``reset`` always does the work first, so a closed port stands for a refused
 connection), a worker crashing between the calls and storing the answers, and *Cancel*
 while the outcome is unknown. A provider disabled mid-batch, and two users reissuing one
-failed link at once on real transactions (test_fault_matrix_concurrency.py), end the
-matrix.
+failed link at once on real transactions
+(test_payout_link_submission_faults_concurrency.py), end the matrix.
 """
 
 import socket

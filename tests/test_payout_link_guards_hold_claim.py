@@ -1,7 +1,7 @@
 from odoo.tests import new_test_user, tagged
 
 from .common import ClaimPageCommon
-from .test_offboarding import OffboardingMixin
+from .test_payout_link_guards_hold import OffboardingMixin
 
 HOLD_TEXT = "This payout is on hold"
 

@@ -1,6 +1,6 @@
-"""The fault matrix on real workers (see test_fault_matrix.py): real, committed transactions,
-two users reissuing one failed link at once, a worker killed between its provider calls
-and its commit, a Cancel while another worker submits.
+"""The fault matrix on real workers (see test_payout_link_submission_faults.py): real,
+committed transactions, two users reissuing one failed link at once, a worker killed
+between its provider calls and its commit, a Cancel while another worker submits.
 """
 
 import threading
