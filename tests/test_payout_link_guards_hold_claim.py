@@ -1,7 +1,6 @@
 from odoo.tests import new_test_user, tagged
 
-from .common import ClaimPageCommon
-from .test_payout_link_guards_hold import OffboardingMixin
+from .common import ClaimPageCommon, OffboardingMixin
 
 HOLD_TEXT = "This payout is on hold"
 

@@ -27,8 +27,8 @@ from odoo.tests import tagged
 
 from .. import const
 from ..protocol import transport
-from .common import ACCOUNT_NUMBER, HOLDER, PayoutCommon
-from .fault_matrix_common import PROVIDERS, FaultMatrixMixin
+from .common import ACCOUNT_NUMBER, HOLDER, FaultMatrixMixin, PayoutCommon
+from .common import FAULT_MATRIX_PROVIDERS as PROVIDERS
 
 CLIENT_TIMEOUT = 2  # seconds: a timeout fault costs this, not the default 10 s
 UNCLEAR_CALLS = 3  # const.MAX_UNCLEAR_CALLS here: attention comes after a few runs

@@ -17,8 +17,8 @@ from odoo.tests import BaseCase, get_db_name, tagged
 
 from ..sandbox import doku as doku_sandbox
 from ..sandbox import xendit as xendit_sandbox
-from .common import ACCOUNT_NUMBER, HOLDER
-from .fault_matrix_common import PROVIDERS, FaultMatrixMixin
+from .common import ACCOUNT_NUMBER, HOLDER, FaultMatrixMixin
+from .common import FAULT_MATRIX_PROVIDERS as PROVIDERS
 
 
 @tagged("post_install", "-at_install")
