@@ -20,8 +20,8 @@ DEMO_PAY = "odoo.addons.hr_payout_link.protocol.demo.pay"
 
 @tagged("post_install", "-at_install")
 class TestSignedInClaim(SignedInCommon):
-    """Issue 15, item 2: an employee signed in to the portal claims from /my/payouts with
-    their session; the session path keeps every rule of the public page."""
+    """An employee signed in to the portal claims from /my/payouts with their session; the
+    session path keeps every rule of the public page."""
 
     def test_the_link_is_sent_for_its_user_without_token_nor_secret(self):
         self.assertEqual((self.link.state, self.link.claim_user_id),
@@ -126,7 +126,7 @@ class TestSignedInClaim(SignedInCommon):
                 self.assertEqual(self._snapshot(), before)
 
     def test_a_held_link_cannot_be_claimed(self):
-        """Offboarding (item 3) holds the session path too: the hold notice, no form, and
+        """The offboarding hold holds the session path too: the hold notice, no form, and
         a POST that changes nothing."""
         self._open()
         for change in ({"work_email": "new.dewi@example.com"}, {"active": False}):

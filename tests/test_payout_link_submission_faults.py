@@ -1,4 +1,4 @@
-"""The fault matrix (issue 11, item 8): every provider against every fault of the sandbox.
+"""The fault matrix: every provider against every fault of the sandbox.
 
 For DOKU, Xendit v2 (claimed in Odoo) and Xendit Payout Link (claimed at Xendit), each
 fault is injected into a link's submission, then the crons run until the link is settled:
