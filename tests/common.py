@@ -1,18 +1,24 @@
 import io
 import re
 import xmlrpc.client
+from collections import defaultdict
+from datetime import datetime, timedelta
 
 import xlsxwriter
+from freezegun import freeze_time
 
 from odoo.modules import module
 from odoo.tests import HttpCase, TransactionCase, new_test_user
 
 from ..controllers.claim import PayoutClaimController
+from ..protocol import doku as doku_protocol
 from ..protocol import xendit as xendit_protocol
 from ..sandbox import doku as doku_sandbox
 from ..sandbox import xendit as xendit_sandbox
 
 CSRF_RE = re.compile(r'name="csrf_token" value="([^"]+)"')
+# The session's CSRF token, as every page of the portal's layout gives it.
+SESSION_CSRF_RE = re.compile(r'csrf_token: "([^"]+)"')
 SECRET_IN_MAIL_RE = re.compile(r'class="o_payout_secret"[^>]*>\s*([A-Z0-9]{8})\s*<')
 # What the employee types on the claim page, unless a test needs another account.
 ACCOUNT_NUMBER = "1234567890"
@@ -23,6 +29,16 @@ CSV = "text/csv"
 # 1 is a crash.
 RPC_REFUSALS = (2, 4)
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+HOLD_ACTIVITY = "hr_payout_link.mail_activity_payout_hold"
+# When the reminder tests send their links.
+SENT_AT = datetime(2026, 12, 1, 9, 0, 0)
+# The fault matrix's providers: each one's provider attribute on the test class, and the
+# path of its submission.
+FAULT_MATRIX_PROVIDERS = {
+    "doku": ("doku_provider", doku_protocol.INITIATE_PATH),
+    "xendit_v2": ("in_odoo", xendit_protocol.PAYOUT_PATH),
+    "xendit_link": ("hosted", xendit_protocol.LINK_PATH),
+}
 
 
 class PayoutCommon(TransactionCase):
@@ -36,8 +52,8 @@ class PayoutCommon(TransactionCase):
         super().setUpClass()
         cls.company = cls.env.company
         # Most tests pay one employee many times, and many employees to one account:
-        # the guards' own tests (test_duplicate_guard.py, test_shared_accounts.py) turn
-        # them on.
+        # the guards' own tests (test_payout_link_guards_duplicates.py,
+        # test_payout_link_guards_shared_accounts.py) turn them on.
         cls.company.write({"payout_duplicate_window": "off",
                            "payout_check_shared_accounts": False})
         cls.currency = cls.company.currency_id
@@ -288,6 +304,45 @@ class ClaimPageCommon(AttackCommon):
         ])[0]
 
 
+class SignedInCommon(ClaimPageCommon):
+    """The employee has a portal user: their link is claimed signed in, at /my/payouts."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        # The employee's own address: giving them this user is no email change.
+        cls.user_employee = new_test_user(cls.env, "payout_signin", groups="base.group_portal",
+                                          email=cls.employee.work_email)
+        cls.employee.user_id = cls.user_employee
+        cls.colleague = cls.env["hr.employee"].create({
+            "name": "Budi Santoso", "work_email": "budi@example.com",
+            "company_id": cls.company.id,
+        })
+
+    def setUp(self):
+        super().setUp()
+        self.link = self._create_link(user_id=self.user_manager.id)
+        self.link.action_send()
+        self.authenticate(self.user_employee.login, self.user_employee.login)
+
+    def _url(self, step=""):
+        """The link's portal page, whichever way it is claimed."""
+        return f"/my/payouts/{self.link.id}" + (f"/{step}" if step else "")
+
+    def _post(self, step, csrf=True, **data):
+        """POST to the link's page (/my/payouts/<id>/<step>) with this session's CSRF
+        token, as its form does."""
+        if csrf:
+            data["csrf_token"] = SESSION_CSRF_RE.search(self.url_open("/my").text)[1]
+        return self.url_open(self._url(step), data=data, allow_redirects=False)
+
+    def _signin_mail(self, link):
+        """The queued claim email of ``link`` that gives its portal page."""
+        return self.env["mail.mail"].sudo().search(
+            [("body_html", "like", f"/my/payouts/{link.id}"), ("model", "=", False)],
+            order="id desc", limit=1)
+
+
 class DokuCommon(PayoutCommon):
     """A DOKU provider wired to the project's DOKU sandbox over loopback HTTP, the sandbox
     emptied before each test."""
@@ -392,3 +447,67 @@ class PayoutBatchCommon(PayoutCommon):
         self.assertFalse(preview.get("error"), preview)
         fields = ["/".join(match) for match in preview["matches"].values()]
         return importer.execute_import(fields, preview["headers"], options, dryrun=dryrun)
+
+
+class ReminderCommon(PayoutCommon):
+    """The reminder cron over time: links sent at a given moment, the cron run hourly."""
+
+    def _send_at(self, when=SENT_AT, provider=None, **values):
+        with freeze_time(when):
+            return self._sent_link(provider, **values)
+
+    def _run_reminder_cron_hourly(self, links, hours, start=SENT_AT):
+        """The reminder cron run every hour for ``hours`` from ``start``: {link id: the
+        hours after ``start`` of its reminders} for ``links`` (not the demo data's)."""
+        reminded = defaultdict(list)
+        for hour in range(hours + 1):
+            with freeze_time(start + timedelta(hours=hour)):
+                for link in self.env["payout.link"]._cron_remind_before_expiry(
+                        with_commit=False) & links:
+                    reminded[link.id].append(hour)
+        return dict(reminded)
+
+    def _reminder_mails(self, link):
+        return self.env["mail.mail"].sudo().search([
+            ("subject", "like", "expires soon"), ("model", "=", "payout.link"),
+            ("res_id", "=", link.id)])
+
+
+class OffboardingMixin:
+    """An HR officer who archives employees and changes their email, and a second Payout
+    Manager for the four-eyes release."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.hr_officer = new_test_user(cls.env, "hr_officer",
+                                       groups="base.group_user,hr.group_hr_user")
+        cls.manager_2 = new_test_user(cls.env, "payout_manager_2",
+                                      groups="base.group_user,hr_payout_link.group_payout_manager")
+        # An HR officer who is also a Payout Manager: may change the email, not release it.
+        cls.hr_manager = new_test_user(
+            cls.env, "hr_payout_manager",
+            groups="base.group_user,hr.group_hr_user,hr_payout_link.group_payout_manager")
+
+    def _as(self, user, records):
+        return records.with_user(user)
+
+    def _hold_activities(self, link):
+        return link.activity_ids.filtered(
+            lambda activity: activity.activity_type_id == self.env.ref(HOLD_ACTIVITY))
+
+
+class FaultMatrixMixin:
+    """The providers' sandboxes seen from a fault matrix test: what each holds under a
+    reference."""
+
+    def _held(self, kind, reference):
+        """The statuses of the payouts the sandbox holds under ``reference``."""
+        if kind == "doku":
+            now = self.doku.server.clock.now()
+            return [payout.data(now)["status"] for ref, payout in self.doku.payouts.items()
+                    if ref == reference]
+        items, field = ((self.xendit.payouts, "reference_id") if kind == "xendit_v2"
+                        else (self.xendit.links, "external_id"))
+        return [item.data["status"] for item in items.values()
+                if item.data[field] == reference]

@@ -5,7 +5,7 @@ import { registry } from "@web/core/registry";
 
 // A manager watches a batch being sent: the background sender runs (here started by hand,
 // as "Run Manually" does) and the form shows the result without being reloaded.
-// The Python test (tests/test_batch_tour.py) opens the form of a batch in "Sending".
+// The Python test (tests/test_payout_batch_tour.py) opens the form of a batch in "Sending".
 registry.category("web_tour.tours").add("payout_batch_progress_tour", {
     steps: () => [
         {

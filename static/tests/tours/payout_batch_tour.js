@@ -3,7 +3,7 @@
 import { registry } from "@web/core/registry";
 
 // A payout batch as HR makes one: new batch, employees added through the wizard, Send All.
-// The Python test (tests/test_batch_tour.py) makes the employees and an approval threshold
+// The Python test (tests/test_payout_batch_tour.py) makes the employees and an approval threshold
 // under the batch's total, so Send All puts the batch up for approval.
 registry.category("web_tour.tours").add("payout_batch_tour", {
     steps: () => [

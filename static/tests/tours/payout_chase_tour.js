@@ -4,7 +4,7 @@ import { registry } from "@web/core/registry";
 
 // The HR user opens an expired link that their activity asks them to reissue, and
 // reissues it from the activity in one click. The Python test
-// (tests/test_payout_chasing.py) expires the link and checks the new one.
+// (tests/test_payout_link_claim_reminders.py) expires the link and checks the new one.
 registry.category("web_tour.tours").add("payout_chase_tour", {
     steps: () => [
         {

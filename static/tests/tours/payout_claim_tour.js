@@ -28,7 +28,7 @@ export const accountSteps = () => [
 ];
 
 // The whole claim of a payout link, as the employee does it, in the employee's language
-// (`texts`). The Python test (tests/test_claim_tour.py) makes the link's secret "ABCDEFGH".
+// (`texts`). The Python test (tests/test_payout_link_claim_tour.py) makes the link's secret "ABCDEFGH".
 const claimSteps = (texts) => [
         {
             content: "The link shows who pays how much",

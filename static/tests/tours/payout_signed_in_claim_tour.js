@@ -4,7 +4,7 @@ import { registry } from "@web/core/registry";
 import { accountSteps } from "@hr_payout_link/../tests/tours/payout_claim_tour";
 
 // An employee signed in to the portal claims a payout from "Your Payouts", with no secret.
-// The Python test (tests/test_signed_in_claim.py) sends the link and starts the tour
+// The Python test (tests/test_payout_link_claim_signin.py) sends the link and starts the tour
 // signed in as the employee's portal user, at /my/payouts.
 registry.category("web_tour.tours").add("payout_signed_in_claim_tour", {
     steps: () => [

@@ -1,5 +1,5 @@
-"""Attacks on the claim token, the claim page and what employees see (review findings 5, 13,
-15, 16 and 20), made as the user concerned: a Viewer over XML-RPC, a public visitor or
+"""Attacks on the claim token, the claim page, what employees see and the claim email's
+template, made as the user concerned: a Viewer over XML-RPC, a public visitor or
 the employee over HTTP. Each is refused, and nothing changes."""
 
 import json
@@ -14,9 +14,9 @@ CLAIM_URL = PayoutClaimController._claim_url
 
 @tagged("post_install", "-at_install")
 class TestAttackClaimToken(ClaimPageCommon):
-    """Finding 5: a Viewer made a claim token with `get_portal_url()` for a link claimed at
-    its provider, locked it with wrong secrets while it was live, and caused a reissue.
-    Finding 15: the claim token also let its holder post to the payout's chatter."""
+    """A Viewer gets no claim token (`get_portal_url()` makes none), a link claimed at its
+    provider has no claim page to lock with wrong secrets, the page asks for the secret, and
+    the claim token lets nobody post to the payout's chatter."""
 
     @classmethod
     def setUpClass(cls):
@@ -97,8 +97,8 @@ class TestAttackClaimToken(ClaimPageCommon):
 
 @tagged("post_install", "-at_install")
 class TestAttackWhatEmployeesSee(ClaimPageCommon):
-    """Finding 13: employees saw internal reasons (the Xendit balance, the refusing
-    manager's name, raw provider errors), and anyone with the URL saw the bank account."""
+    """Employees see no internal reason (the Xendit balance, the refusing manager's name,
+    raw provider errors), and nobody else with the URL sees the bank account."""
 
     @classmethod
     def setUpClass(cls):
@@ -150,8 +150,9 @@ class TestAttackWhatEmployeesSee(ClaimPageCommon):
 
 @tagged("post_install", "-at_install")
 class TestAttackBadInput(ClaimPageCommon):
-    """Finding 16: a NUL byte in the token or a superscript bank id answered HTTP 500;
-    Unicode digits passed for a phone number."""
+    """Malformed input (a NUL byte in the token, a superscript bank id, control characters,
+    ids out of range) gets a neutral page or a form error, never HTTP 500; Unicode digits
+    are no phone number."""
 
     def setUp(self):
         super().setUp()
@@ -208,8 +209,8 @@ class TestAttackBadInput(ClaimPageCommon):
 
 @tagged("post_install", "-at_install")
 class TestAttackBalanceLeak(ClaimPageCommon):
-    """Finding 13, the review's path: the batch sender found the Xendit balance too low and
-    every line's failure reason, shown on the employees' portal, gave the balance."""
+    """The batch sender finds the Xendit balance too low: the lines' failure reasons give
+    the balance in the back office only, never on the employees' portal."""
 
     @classmethod
     def setUpClass(cls):
@@ -244,8 +245,8 @@ class TestAttackBalanceLeak(ClaimPageCommon):
 
 @tagged("post_install", "-at_install")
 class TestAttackClaimTemplate(ClaimPageCommon):
-    """Finding 20: with template rendering unrestricted, every internal user may edit mail
-    templates, and could copy every claim URL and secret to themselves."""
+    """With template rendering unrestricted, every internal user may edit mail templates:
+    none of them gets a copy of a claim URL or secret by editing the claim email's."""
 
     def test_template_editor_gets_no_copy_of_the_secret(self):
         editor = new_test_user(self.env, "payout_template_editor",

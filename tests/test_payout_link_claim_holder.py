@@ -6,9 +6,9 @@ from .common import ACCOUNT_NUMBER, ClaimPageCommon
 
 @tagged("post_install", "-at_install")
 class TestAccountHolderCheck(ClaimPageCommon):
-    """Issue 15, the name check at claim: an account holder who is not the employee on the
-    HR record (case, accents, word order and initials aside) holds the payout for a Payout
-    Manager's review, with both names side by side; on by default, per company."""
+    """The name check at claim: an account holder who is not the employee on the HR record
+    (case, accents, word order and initials aside) holds the payout for a Payout Manager's
+    review, with both names side by side; on by default, per company."""
 
     def setUp(self):
         super().setUp()

@@ -7,9 +7,9 @@ REFUSAL = "only a Payout Manager may change them"
 
 @tagged("post_install", "-at_install")
 class TestAttackBankData(AttackCommon):
-    """Finding 10: a bank's Clearing Code (where Xendit v2 pays) and whether the claim page
-    offers it are Payout Managers' only, though base lets every Contact Creation user
-    write res.bank; their changes are tracked in the bank's chatter."""
+    """A bank's Clearing Code (where Xendit v2 pays) and whether the claim page offers it
+    are Payout Managers' only, though base lets every Contact Creation user write res.bank;
+    their changes are tracked in the bank's chatter."""
 
     @classmethod
     def setUpClass(cls):
@@ -24,9 +24,9 @@ class TestAttackBankData(AttackCommon):
         return bank.payout_bank_code, bank.payout_available
 
     def test_contact_creator_cannot_redirect_payouts(self):
-        """Finding 10: an internal user with Contact Creation changes BCA's clearing code,
-        withdraws it, or offers a bank of their own (in the values or as a context's
-        default): refused, nothing changed; the bank's other fields stay theirs."""
+        """An internal user with Contact Creation changes BCA's clearing code, withdraws it,
+        or offers a bank of their own (in the values or as a context's default): refused,
+        nothing changed; the bank's other fields stay theirs."""
         user = self.user_contacts
         for values in ({"payout_bank_code": "999"}, {"payout_available": False},
                        {"payout_bank_code": False}):
@@ -49,8 +49,8 @@ class TestAttackBankData(AttackCommon):
                          ("014", True, "+62 21 2358 8000"))
 
     def test_editor_cannot_redirect_payouts(self):
-        """Finding 10: a Payout Editor changes BCA's clearing code or offers a new bank:
-        refused, nothing changed."""
+        """A Payout Editor changes BCA's clearing code or offers a new bank: refused,
+        nothing changed."""
         self._assert_rpc_refused(self.user_editor, "res.bank", "write", [self.bank.id],
                                  {"payout_bank_code": "999"})
         self._assert_rpc_refused(self.user_editor, "res.bank", "create",

@@ -12,9 +12,9 @@ SHARED = "4111222333"
 
 @tagged("post_install", "-at_install")
 class TestSharedAccounts(ClaimPageCommon):
-    """Issue 15, shared accounts: a bank account given by several employees, or on another
-    employee's HR record, holds those payouts for a Payout Manager's review before any of
-    them moves. Claimed over HTTP, as the employees' browsers do."""
+    """Shared accounts: a bank account given by several employees, or on another employee's
+    HR record, holds those payouts for a Payout Manager's review before any of them moves.
+    Claimed over HTTP, as the employees' browsers do."""
 
     @classmethod
     def setUpClass(cls):

@@ -1,36 +1,17 @@
 from unittest.mock import patch
 
 from odoo.exceptions import AccessError, UserError
-from odoo.tests import new_test_user, tagged
+from odoo.tests import tagged
 
 from ..protocol import demo
-from .common import ACCOUNT_NUMBER, HOLDER, AttackCommon, PayoutBatchCommon, XenditCommon
-
-HOLD_ACTIVITY = "hr_payout_link.mail_activity_payout_hold"
-
-
-class OffboardingMixin:
-    """An HR officer who archives employees and changes their email, and a second Payout
-    Manager for the four-eyes release."""
-
-    @classmethod
-    def setUpClass(cls):
-        super().setUpClass()
-        cls.hr_officer = new_test_user(cls.env, "hr_officer",
-                                       groups="base.group_user,hr.group_hr_user")
-        cls.manager_2 = new_test_user(cls.env, "payout_manager_2",
-                                      groups="base.group_user,hr_payout_link.group_payout_manager")
-        # An HR officer who is also a Payout Manager: may change the email, not release it.
-        cls.hr_manager = new_test_user(
-            cls.env, "hr_payout_manager",
-            groups="base.group_user,hr.group_hr_user,hr_payout_link.group_payout_manager")
-
-    def _as(self, user, records):
-        return records.with_user(user)
-
-    def _hold_activities(self, link):
-        return link.activity_ids.filtered(
-            lambda activity: activity.activity_type_id == self.env.ref(HOLD_ACTIVITY))
+from .common import (
+    ACCOUNT_NUMBER,
+    HOLDER,
+    AttackCommon,
+    OffboardingMixin,
+    PayoutBatchCommon,
+    XenditCommon,
+)
 
 
 @tagged("post_install", "-at_install")

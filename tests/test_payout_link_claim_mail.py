@@ -41,8 +41,8 @@ class TestPayoutMail(PayoutCommon):
         self.assertEqual(mail.message_type, "email_outgoing")
 
     def test_claim_email_follows_its_customised_template(self):
-        """Its subject, body and sender follow the template; its recipients never do
-        (review finding 20: a template editor copied every secret to themselves)."""
+        """Its subject, body and sender follow the template; its recipients never do (a
+        template editor who adds a recipient would copy every secret to themselves)."""
         spy = self.env["res.partner"].create({"name": "Payroll", "email": "pay@example.com"})
         template = self.env.ref("hr_payout_link.mail_template_payout_link")
         template.write({

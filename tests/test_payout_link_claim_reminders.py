@@ -1,5 +1,4 @@
-from collections import defaultdict
-from datetime import datetime, timedelta
+from datetime import timedelta
 
 from freezegun import freeze_time
 
@@ -7,33 +6,16 @@ from odoo.exceptions import UserError, ValidationError
 from odoo.modules.migration import load_script
 from odoo.tests import HttpCase, new_test_user, tagged
 
-from .common import AttackCommon, PayoutBatchCommon, PayoutCommon, XenditCommon
+from .common import (
+    SENT_AT,
+    AttackCommon,
+    PayoutBatchCommon,
+    PayoutCommon,
+    ReminderCommon,
+    XenditCommon,
+)
 
-SENT_AT = datetime(2026, 12, 1, 9, 0, 0)
 REISSUE_ACTIVITY = "hr_payout_link.mail_activity_type_payout_reissue"
-
-
-class ReminderCommon(PayoutCommon):
-
-    def _send_at(self, when=SENT_AT, provider=None, **values):
-        with freeze_time(when):
-            return self._sent_link(provider, **values)
-
-    def _run_reminder_cron_hourly(self, links, hours, start=SENT_AT):
-        """The reminder cron run every hour for ``hours`` from ``start``: {link id: the
-        hours after ``start`` of its reminders} for ``links`` (not the demo data's)."""
-        reminded = defaultdict(list)
-        for hour in range(hours + 1):
-            with freeze_time(start + timedelta(hours=hour)):
-                for link in self.env["payout.link"]._cron_remind_before_expiry(
-                        with_commit=False) & links:
-                    reminded[link.id].append(hour)
-        return dict(reminded)
-
-    def _reminder_mails(self, link):
-        return self.env["mail.mail"].sudo().search([
-            ("subject", "like", "expires soon"), ("model", "=", "payout.link"),
-            ("res_id", "=", link.id)])
 
 
 @tagged("post_install", "-at_install")

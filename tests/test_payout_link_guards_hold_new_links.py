@@ -3,8 +3,7 @@ from unittest.mock import patch
 from odoo.exceptions import UserError
 from odoo.tests import tagged
 
-from .common import AttackCommon, PayoutBatchCommon
-from .test_offboarding import OffboardingMixin
+from .common import AttackCommon, OffboardingMixin, PayoutBatchCommon
 
 NEW_ADDRESS = "new.dewi@example.com"
 HELD = "is on hold: the email address of Dewi Lestari changed"

@@ -39,8 +39,8 @@ ACCEPTED_URLS = (
 
 @tagged("post_install", "-at_install")
 class TestAttackProviderSettings(AttackCommon):
-    """Issue 12: a provider's connection is an administrator's; the rest of a provider is
-    a Payout Manager's, within bounds, and its protocol does not change under open links."""
+    """A provider's connection is an administrator's; the rest of a provider is a Payout
+    Manager's, within bounds, and its protocol does not change under open links."""
 
     @classmethod
     def setUpClass(cls):
@@ -74,7 +74,7 @@ class TestAttackProviderSettings(AttackCommon):
     # === The connection is an administrator's === #
 
     def test_manager_cannot_read_the_connection(self):
-        """Finding 4: a Payout Manager reads no credential nor connection setting, by read,
+        """A Payout Manager reads no credential nor connection setting, by read,
         search_read, or a search that would guess a key letter by letter."""
         ids = (self.in_odoo | self.doku_provider).ids
         for fname in CONNECTION_FIELDS:
@@ -92,9 +92,9 @@ class TestAttackProviderSettings(AttackCommon):
         self.assertFalse(set(CONNECTION_FIELDS) & set(described))
 
     def test_manager_cannot_send_the_xendit_key_elsewhere(self):
-        """Finding 4: a Payout Manager points the Xendit API URL at another host, by write,
-        create, copy, a context's default or a personal ir.default: all refused, and the
-        next Send calls Xendit only (the key travels in its Basic auth)."""
+        """A Payout Manager points the Xendit API URL at another host, by write, create,
+        copy, a context's default or a personal ir.default: all refused, and the next Send
+        calls Xendit only (the key travels in its Basic auth)."""
         manager = self.user_manager
         message = "You do not have enough rights to access the fields"
         self._assert_rpc_refused(manager, "payout.provider", "write", [self.in_odoo.id],
@@ -128,8 +128,8 @@ class TestAttackProviderSettings(AttackCommon):
                          {urlsplit(self.xendit.url).netloc})
 
     def test_manager_cannot_weaken_doku(self):
-        """Finding 4, DOKU: a Payout Manager can neither stop checking DOKU's signatures nor
-        send the credentials to a custom URL."""
+        """DOKU: a Payout Manager can neither stop checking DOKU's signatures nor send the
+        credentials to a custom URL."""
         provider = self.doku_provider
         fnames = ("doku_environment", "doku_base_url", "doku_signature_scheme",
                   "doku_verify_signatures")
@@ -160,8 +160,8 @@ class TestAttackProviderSettings(AttackCommon):
         self.assertEqual(values["xendit_base_url"], "https://api.xendit.example")
 
     def test_api_urls_need_https_outside_loopback(self):
-        """Finding 4: an API URL is https://, or http:// to loopback only (the tests'
-        sandboxes), whoever sets it, the administrator included."""
+        """An API URL is https://, or http:// to loopback only (the tests' sandboxes),
+        whoever sets it, the administrator included."""
         xendit = self.env["payout.provider"].create({"name": "Xendit URL", "code": "xendit"})
         doku = self.env["payout.provider"].create({
             "name": "DOKU URL", "code": "doku", "doku_environment": "custom",
@@ -305,8 +305,8 @@ class TestAttackProviderSettings(AttackCommon):
     # === Bounds === #
 
     def test_link_validity_and_attempts_bounds(self):
-        """Finding 16: a link validity past 90 days (10**9 overflowed at the Send) and a
-        wrong-secret limit outside 1 to 10 are refused."""
+        """A link validity past 90 days (10**9 would overflow at the Send) and a wrong-secret
+        limit outside 1 to 10 are refused."""
         for values, message in [
             ({"link_validity_days": 0}, "Link Validity: from 1 to 90 days (0 given)."),
             ({"link_validity_days": 91}, "Link Validity: from 1 to 90 days (91 given)."),

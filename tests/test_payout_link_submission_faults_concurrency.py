@@ -1,6 +1,6 @@
-"""The fault matrix on real workers (see test_fault_matrix.py): real, committed transactions,
-two users reissuing one failed link at once, a worker killed between its provider calls
-and its commit, a Cancel while another worker submits.
+"""The fault matrix on real workers (see test_payout_link_submission_faults.py): real,
+committed transactions, two users reissuing one failed link at once, a worker killed
+between its provider calls and its commit, a Cancel while another worker submits.
 """
 
 import threading
@@ -17,8 +17,8 @@ from odoo.tests import BaseCase, get_db_name, tagged
 
 from ..sandbox import doku as doku_sandbox
 from ..sandbox import xendit as xendit_sandbox
-from .common import ACCOUNT_NUMBER, HOLDER
-from .fault_matrix_common import PROVIDERS, FaultMatrixMixin
+from .common import ACCOUNT_NUMBER, HOLDER, FaultMatrixMixin
+from .common import FAULT_MATRIX_PROVIDERS as PROVIDERS
 
 
 @tagged("post_install", "-at_install")

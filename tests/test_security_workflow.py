@@ -1,4 +1,4 @@
-"""Attacks on the workflow fields and on four-eyes approval (review findings 3, 6, 17), made
+"""Attacks on the workflow fields, on four-eyes approval and on the approval threshold, made
 as the user concerned over XML-RPC: each is refused, and nothing changes."""
 
 from odoo import Command
@@ -39,8 +39,8 @@ LINK_WORKFLOW_FIELDS = APPROVAL_WORKFLOW_FIELDS | {
 
 @tagged("post_install", "-at_install")
 class TestAttackWorkflowFields(AttackCommon):
-    """Finding 3: users set workflow fields through `write` and `create` to skip an
-    approval or a bank-account review."""
+    """No user sets a workflow field through `write` or `create` to skip an approval or a
+    bank-account review."""
 
     @classmethod
     def setUpClass(cls):
@@ -112,8 +112,8 @@ class TestAttackWorkflowFields(AttackCommon):
                          ("draft", self.env["res.users"], False))
 
     def test_forged_approver_does_not_skip_approval(self):
-        """The review's path: an Editor sets `approved_by_id` on a 1,000,000 link over a
-        100 threshold, then sends it. The write is refused; the send asks for approval."""
+        """An Editor sets `approved_by_id` on a 1,000,000 link over a 100 threshold, then
+        sends it. The write is refused; the send asks for approval."""
         link = self._create_link(amount=1_000_000)
         self._assert_rpc_refused(self.user_editor, "payout.link", "write", [link.id],
                                  {"approved_by_id": self.user_manager.id})
@@ -220,8 +220,8 @@ class TestAttackWorkflowFields(AttackCommon):
 
 @tagged("post_install", "-at_install")
 class TestAttackFourEyes(AttackCommon):
-    """Finding 6: approvals compared `create_uid` only. Whoever sent a payout for
-    approval, changed it, or is paid by it cannot approve it either."""
+    """Four eyes look past `create_uid`: whoever sent a payout for approval, changed it, or
+    is paid by it cannot approve it either."""
 
     @classmethod
     def setUpClass(cls):
@@ -335,7 +335,8 @@ class TestAttackFourEyes(AttackCommon):
 
 @tagged("post_install", "-at_install")
 class TestAttackThresholdCurrency(AttackCommon):
-    """Finding 17: a currency without a rate was converted 1:1 for the threshold."""
+    """A currency without a rate is not converted 1:1 for the threshold: its payouts need
+    approval."""
 
     def test_currency_without_rate_needs_approval(self):
         self.company.write({"payout_approval": True, "payout_approval_threshold": THRESHOLD})

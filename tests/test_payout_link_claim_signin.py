@@ -1,4 +1,3 @@
-import re
 from datetime import timedelta
 from unittest.mock import patch
 
@@ -6,57 +5,23 @@ from odoo import fields
 from odoo.tests import new_test_user, tagged
 
 from ..protocol import demo
-from .common import ACCOUNT, ACCOUNT_NUMBER, HOLDER, SECRET_IN_MAIL_RE, ClaimPageCommon
+from .common import (
+    ACCOUNT,
+    ACCOUNT_NUMBER,
+    HOLDER,
+    SECRET_IN_MAIL_RE,
+    SESSION_CSRF_RE,
+    SignedInCommon,
+)
 
 # The Demo provider's payment: what the provider receives, when the payment cron calls it.
 DEMO_PAY = "odoo.addons.hr_payout_link.protocol.demo.pay"
-# The session's CSRF token, as every page of the portal's layout gives it.
-SESSION_CSRF_RE = re.compile(r'csrf_token: "([^"]+)"')
-
-
-class SignedInCommon(ClaimPageCommon):
-    """The employee has a portal user: their link is claimed signed in, at /my/payouts."""
-
-    @classmethod
-    def setUpClass(cls):
-        super().setUpClass()
-        # The employee's own address: giving them this user is no email change.
-        cls.user_employee = new_test_user(cls.env, "payout_signin", groups="base.group_portal",
-                                          email=cls.employee.work_email)
-        cls.employee.user_id = cls.user_employee
-        cls.colleague = cls.env["hr.employee"].create({
-            "name": "Budi Santoso", "work_email": "budi@example.com",
-            "company_id": cls.company.id,
-        })
-
-    def setUp(self):
-        super().setUp()
-        self.link = self._create_link(user_id=self.user_manager.id)
-        self.link.action_send()
-        self.authenticate(self.user_employee.login, self.user_employee.login)
-
-    def _url(self, step=""):
-        """The link's portal page, whichever way it is claimed."""
-        return f"/my/payouts/{self.link.id}" + (f"/{step}" if step else "")
-
-    def _post(self, step, csrf=True, **data):
-        """POST to the link's page (/my/payouts/<id>/<step>) with this session's CSRF
-        token, as its form does."""
-        if csrf:
-            data["csrf_token"] = SESSION_CSRF_RE.search(self.url_open("/my").text)[1]
-        return self.url_open(self._url(step), data=data, allow_redirects=False)
-
-    def _signin_mail(self, link):
-        """The queued claim email of ``link`` that gives its portal page."""
-        return self.env["mail.mail"].sudo().search(
-            [("body_html", "like", f"/my/payouts/{link.id}"), ("model", "=", False)],
-            order="id desc", limit=1)
 
 
 @tagged("post_install", "-at_install")
 class TestSignedInClaim(SignedInCommon):
-    """Issue 15, item 2: an employee signed in to the portal claims from /my/payouts with
-    their session; the session path keeps every rule of the public page."""
+    """An employee signed in to the portal claims from /my/payouts with their session; the
+    session path keeps every rule of the public page."""
 
     def test_the_link_is_sent_for_its_user_without_token_nor_secret(self):
         self.assertEqual((self.link.state, self.link.claim_user_id),
@@ -161,7 +126,7 @@ class TestSignedInClaim(SignedInCommon):
                 self.assertEqual(self._snapshot(), before)
 
     def test_a_held_link_cannot_be_claimed(self):
-        """Offboarding (item 3) holds the session path too: the hold notice, no form, and
+        """The offboarding hold holds the session path too: the hold notice, no form, and
         a POST that changes nothing."""
         self._open()
         for change in ({"work_email": "new.dewi@example.com"}, {"active": False}):

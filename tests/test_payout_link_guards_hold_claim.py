@@ -1,7 +1,6 @@
 from odoo.tests import new_test_user, tagged
 
-from .common import ClaimPageCommon
-from .test_offboarding import OffboardingMixin
+from .common import ClaimPageCommon, OffboardingMixin
 
 HOLD_TEXT = "This payout is on hold"
 
@@ -22,7 +21,7 @@ class TestOffboardingClaimPage(OffboardingMixin, ClaimPageCommon):
         super().setUp()
         self.link = self._create_link(user_id=self.user_editor.id)
         self.secret = self._send(self.link)
-        # Given after sending: the link stays one claimed with its secret (item 2), and
+        # Given after sending: the link stays one claimed with its secret (not signed in), and
         # the employee also sees it under /my/payouts.
         self.employee.user_id = self.user_employee
 

@@ -11,11 +11,10 @@ REFUSED = "Possible duplicate payouts"
 
 @tagged("post_install", "-at_install")
 class TestDuplicateGuard(PayoutBatchCommon, AttackCommon):
-    """Issue 15, the duplicate guard: before Send or Send All, a line for an employee
-    already paid, or waiting to be, for the same type within the company's window (the
-    calendar quarter by default) is flagged with the earlier link, and sending refuses
-    until the line is confirmed or removed. As an HR Payout Editor, in the ORM and over
-    XML-RPC."""
+    """The duplicate guard: before Send or Send All, a line for an employee already paid, or
+    waiting to be, for the same type within the company's window (the calendar quarter by
+    default) is flagged with the earlier link, and sending refuses until the line is
+    confirmed or removed. As an HR Payout Editor, in the ORM and over XML-RPC."""
 
     @classmethod
     def setUpClass(cls):

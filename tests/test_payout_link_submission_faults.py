@@ -1,4 +1,4 @@
-"""The fault matrix (issue 11, item 8): every provider against every fault of the sandbox.
+"""The fault matrix: every provider against every fault of the sandbox.
 
 For DOKU, Xendit v2 (claimed in Odoo) and Xendit Payout Link (claimed at Xendit), each
 fault is injected into a link's submission, then the crons run until the link is settled:
@@ -15,8 +15,8 @@ already used by another request), 5xx, a provider that cannot be reached (nothin
 the sandbox's ``reset`` always does the work first, so a closed port stands for a refused
 connection), a worker crashing between the calls and storing the answers, and *Cancel*
 while the outcome is unknown. A provider disabled mid-batch, and two users reissuing one
-failed link at once on real transactions (test_fault_matrix_concurrency.py), end the
-matrix.
+failed link at once on real transactions
+(test_payout_link_submission_faults_concurrency.py), end the matrix.
 """
 
 import socket
@@ -27,8 +27,8 @@ from odoo.tests import tagged
 
 from .. import const
 from ..protocol import transport
-from .common import ACCOUNT_NUMBER, HOLDER, PayoutCommon
-from .fault_matrix_common import PROVIDERS, FaultMatrixMixin
+from .common import ACCOUNT_NUMBER, HOLDER, FaultMatrixMixin, PayoutCommon
+from .common import FAULT_MATRIX_PROVIDERS as PROVIDERS
 
 CLIENT_TIMEOUT = 2  # seconds: a timeout fault costs this, not the default 10 s
 UNCLEAR_CALLS = 3  # const.MAX_UNCLEAR_CALLS here: attention comes after a few runs

@@ -162,7 +162,7 @@ class TestClaimHttp(ClaimPageCommon):
                 self.assertEqual(self.link.state, state)
                 self.assertEqual(self.link.failure_reason, reason)
                 if state == "failed":
-                    # The provider's error stays in the back office (review finding 13).
+                    # The provider's error stays in the back office: the employee reads no reason.
                     page = self._open().text
                     self.assertIn("The payment could not be made.", page)
                     self.assertNotIn(reason, page)
@@ -307,8 +307,8 @@ class TestClaimHttp(ClaimPageCommon):
 
 @tagged("post_install", "-at_install")
 class TestNotForMe(ClaimPageCommon):
-    """Issue 15, "this is not for me": whoever received the claim email says so on the claim
-    page; the link locks with no secret asked, and its responsible user is told."""
+    """"This is not for me": whoever received the claim email says so on the claim page; the
+    link locks with no secret asked, and its responsible user is told."""
 
     def setUp(self):
         super().setUp()
