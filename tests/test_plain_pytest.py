@@ -27,7 +27,6 @@ _logger = logging.getLogger(__name__)
 TESTS_DIR = Path(__file__).parent
 PLAIN_FILES = (
     "test_install_layouts.py",
-    "test_protocol_concurrency.py",
     "test_protocol_doku_answers.py",
     "test_protocol_doku_bodies.py",
     "test_protocol_doku_signature.py",
