@@ -41,3 +41,4 @@ from . import test_duplicate_guard
 from . import test_shared_accounts
 from . import test_shared_accounts_concurrency
 from . import test_protocol_concurrency
+from . import test_protocol_doku_signature
