@@ -42,3 +42,4 @@ from . import test_shared_accounts
 from . import test_shared_accounts_concurrency
 from . import test_protocol_concurrency
 from . import test_protocol_doku_signature
+from . import test_protocol_doku_bodies
