@@ -43,3 +43,4 @@ from . import test_shared_accounts_concurrency
 from . import test_protocol_concurrency
 from . import test_protocol_doku_signature
 from . import test_protocol_doku_bodies
+from . import test_protocol_doku_answers
