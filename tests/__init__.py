@@ -44,3 +44,4 @@ from . import test_protocol_concurrency
 from . import test_protocol_doku_signature
 from . import test_protocol_doku_bodies
 from . import test_protocol_doku_answers
+from . import test_protocol_doku_snap
