@@ -27,7 +27,6 @@ _logger = logging.getLogger(__name__)
 TESTS_DIR = Path(__file__).parent
 PLAIN_FILES = (
     "test_install_layouts.py",
-    "test_protocol_xendit_errors.py",
     "test_protocol_xendit_requests.py",
     "test_protocol_xendit_statuses.py",
     "test_sandbox_doku_faults.py",
