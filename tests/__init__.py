@@ -46,3 +46,4 @@ from . import test_protocol_doku_bodies
 from . import test_protocol_doku_answers
 from . import test_protocol_doku_snap
 from . import test_protocol_xendit_errors
+from . import test_protocol_xendit_statuses

@@ -28,7 +28,6 @@ TESTS_DIR = Path(__file__).parent
 PLAIN_FILES = (
     "test_install_layouts.py",
     "test_protocol_xendit_requests.py",
-    "test_protocol_xendit_statuses.py",
     "test_sandbox_doku_faults.py",
     "test_sandbox_doku_lifecycle.py",
     "test_sandbox_doku_requests.py",
