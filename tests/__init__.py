@@ -47,3 +47,4 @@ from . import test_protocol_doku_answers
 from . import test_protocol_doku_snap
 from . import test_protocol_xendit_errors
 from . import test_protocol_xendit_statuses
+from . import test_protocol_xendit_requests

@@ -27,7 +27,6 @@ _logger = logging.getLogger(__name__)
 TESTS_DIR = Path(__file__).parent
 PLAIN_FILES = (
     "test_install_layouts.py",
-    "test_protocol_xendit_requests.py",
     "test_sandbox_doku_faults.py",
     "test_sandbox_doku_lifecycle.py",
     "test_sandbox_doku_requests.py",
