@@ -1,5 +1,5 @@
 # Odoo's own test runner loads the modules imported here (test_plain_pytest runs the plain
-# pytest files, test_protocol_* and test_sandbox_*); bin/test (pytest) finds them all.
+# pytest files, test_install_layouts and test_sandbox_*); bin/test (pytest) finds them all.
 from . import test_payout_link_states
 from . import test_payout_link_fields
 from . import test_payout_mail
