@@ -57,7 +57,7 @@ def _encrypted_pem(private_pem):
 
 
 @tagged("post_install", "-at_install")
-class TestDokuSnap(BaseCase):
+class TestDokuSnapProtocol(BaseCase):
     """SNAP: DOKU's published body hash, the symmetric signature, the Jakarta timestamp,
     the RSA token request and the private key checks, the client's headers, its token and
     SNAP's error envelope."""

@@ -32,7 +32,7 @@ LINK_ARGS = {"external_id": "PAY1", "amount": 250000, "email": "siti@example.com
 
 
 @tagged("post_install", "-at_install")
-class TestXenditRequests(BaseCase):
+class TestXenditProtocolRequests(BaseCase):
     """What the client sends to Xendit: methods, URLs, headers, authentication and bodies;
     what it takes back from the lists and the balance."""
 

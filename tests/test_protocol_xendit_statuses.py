@@ -169,7 +169,7 @@ class TestXenditStatuses(BaseCase):
 
 
 @tagged("post_install", "-at_install")
-class TestXenditCallbacks(BaseCase):
+class TestXenditCallbackParsing(BaseCase):
     """Callbacks: v2 payout events, legacy link objects and Payout Link events each name
     the payout; the callback token must be the one set."""
 
