@@ -1,5 +1,4 @@
 # Odoo's own test runner loads the modules imported here (test_plain_pytest runs the plain
-# pytest files, test_protocol_* and test_sandbox_*); bin/test (pytest) finds them all.
 # Each test module is named after the code file it tests (models/payout_link_claim.py:
 # test_payout_link_claim_*.py), with an optional suffix for the aspect.
 from . import test_payout_link
@@ -43,3 +42,11 @@ from . import test_security_bank_data
 from . import test_migration
 from . import test_encryption
 from . import test_plain_pytest
+from . import test_protocol_concurrency
+from . import test_protocol_doku_signature
+from . import test_protocol_doku_bodies
+from . import test_protocol_doku_answers
+from . import test_protocol_doku_snap
+from . import test_protocol_xendit_errors
+from . import test_protocol_xendit_statuses
+from . import test_protocol_xendit_requests

@@ -1,7 +1,6 @@
-"""What the plain pytest files test_protocol_doku_* share: DOKU's known-answer vectors.
+"""What the test_protocol_doku_* tests share: DOKU's known-answer vectors.
 
-Import it absolutely, as tests/fakes.py; its name does not start with `test_`, so no runner
-collects it.
+Its name does not start with `test_`, so no runner collects it.
 """
 
 from datetime import datetime, timezone

@@ -26,14 +26,6 @@ _logger = logging.getLogger(__name__)
 
 TESTS_DIR = Path(__file__).parent
 PLAIN_FILES = (
-    "test_protocol_concurrency.py",
-    "test_protocol_doku_answers.py",
-    "test_protocol_doku_bodies.py",
-    "test_protocol_doku_signature.py",
-    "test_protocol_doku_snap.py",
-    "test_protocol_xendit_errors.py",
-    "test_protocol_xendit_requests.py",
-    "test_protocol_xendit_statuses.py",
     "test_sandbox_doku_faults.py",
     "test_sandbox_doku_lifecycle.py",
     "test_sandbox_doku_requests.py",

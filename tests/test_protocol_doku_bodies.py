@@ -1,52 +1,14 @@
-"""Plain pytest tests of the DOKU protocol code (no server; see test_sandbox_doku_*.py):
-the request bodies and their field limits, the responses.
+"""The DOKU protocol code without a server (test_sandbox_doku_* talk to one): the request
+bodies and their field limits, the responses.
 """
 
 from decimal import Decimal
 
-import pytest
+from odoo.tests import BaseCase, tagged
 
-from odoo.addons.hr_payout_link.protocol import doku
-from odoo.addons.hr_payout_link.protocol.errors import (
-    FieldValidationError,
-    ProviderMalformedResponse,
-)
-from odoo.addons.hr_payout_link.tests.doku_protocol_helpers import FIELDS
-
-# Request bodies -------------------------------------------------------------------------
-
-
-def test_initiate_body_defaults():
-    body = doku.build_initiate_body(**{**FIELDS, "description": None})
-    assert "description" not in body
-    assert body["currency"] == "IDR"
-    assert list(body) == [
-        "amount",
-        "sender_name",
-        "receiver_name",
-        "receiver_phone_number",
-        "receiver_email",
-        "reference_id",
-        "currency",
-    ]
-
-
-@pytest.mark.parametrize(
-    "amount, sent",
-    [
-        (11500, 11500),
-        (11500.0, 11500),
-        (Decimal("11500.00"), 11500),
-        (11500.5, 11500.5),
-        (Decimal("0.01"), 0.01),
-        (Decimal("9999999999999.99"), 9999999999999.99),
-        (Decimal(9999999999999999), 9999999999999999),
-    ],
-)
-def test_amount_is_sent_exactly(amount, sent):
-    body = doku.build_initiate_body(**{**FIELDS, "amount": amount})
-    assert body["amount"] == sent and type(body["amount"]) is type(sent)
-
+from ..protocol import doku
+from ..protocol.errors import FieldValidationError, ProviderMalformedResponse
+from .doku_protocol_helpers import FIELDS
 
 PHONE_RULE = "62 (or 0) followed by digits, 9 to 14 digits in all"
 # Every DOKU limit: (field, value, rule in the message)
@@ -83,97 +45,129 @@ BAD_FIELDS = [
 ]
 
 
-@pytest.mark.parametrize("field, value, rule", BAD_FIELDS)
-def test_field_limits(field, value, rule):
-    with pytest.raises(FieldValidationError) as caught:
-        doku.build_initiate_body(**{**FIELDS, field: value})
-    assert (caught.value.field, caught.value.rule) == (field, rule)
-    assert caught.value.message == f"{field}: {rule}"
-    assert isinstance(caught.value, ValueError)
+@tagged("post_install", "-at_install")
+class TestDokuRequestBodies(BaseCase):
+    """The initiate and status bodies: their defaults, exact amounts, and every field limit
+    DOKU sets, checked before anything is sent."""
+
+    def test_initiate_body_defaults(self):
+        body = doku.build_initiate_body(**{**FIELDS, "description": None})
+        self.assertNotIn("description", body)
+        self.assertEqual(body["currency"], "IDR")
+        self.assertEqual(list(body), [
+            "amount",
+            "sender_name",
+            "receiver_name",
+            "receiver_phone_number",
+            "receiver_email",
+            "reference_id",
+            "currency",
+        ])
+
+    def test_amount_is_sent_exactly(self):
+        """Whole amounts go as int, others as the float of the same decimal value."""
+        cases = [
+            (11500, 11500),
+            (11500.0, 11500),
+            (Decimal("11500.00"), 11500),
+            (11500.5, 11500.5),
+            (Decimal("0.01"), 0.01),
+            (Decimal("9999999999999.99"), 9999999999999.99),
+            (Decimal(9999999999999999), 9999999999999999),
+        ]
+        for amount, sent in cases:
+            with self.subTest(amount=amount, sent=sent):
+                body = doku.build_initiate_body(**{**FIELDS, "amount": amount})
+                self.assertEqual(body["amount"], sent)
+                self.assertIs(type(body["amount"]), type(sent))
+
+    def test_field_limits(self):
+        for field, value, rule in BAD_FIELDS:
+            with self.subTest(field=field, value=value, rule=rule):
+                with self.assertRaises(FieldValidationError) as caught:
+                    doku.build_initiate_body(**{**FIELDS, field: value})
+                self.assertEqual((caught.exception.field, caught.exception.rule), (field, rule))
+                self.assertEqual(caught.exception.message, f"{field}: {rule}")
+                self.assertIsInstance(caught.exception, ValueError)
+
+    def test_field_limits_are_inclusive(self):
+        cases = [
+            ("sender_name", "x" * 50),
+            ("receiver_phone_number", "628123456"),
+            ("receiver_phone_number", "62" + "1" * 12),
+            ("receiver_email", "a@b.co" + "m" * 44),
+            ("reference_id", "R" * 30),
+            ("description", "d" * 30),
+        ]
+        for field, value in cases:
+            with self.subTest(field=field, value=value):
+                self.assertEqual(doku.build_initiate_body(**{**FIELDS, field: value})[field],
+                                 value)
+
+    def test_phone_in_national_form_is_sent_as_62(self):
+        cases = [
+            ("0816291271826", "62816291271826"),  # the Payout Link page's own example
+            ("081234567", "6281234567"),
+            ("6281629127182", "6281629127182"),
+        ]
+        for phone, sent in cases:
+            with self.subTest(phone=phone):
+                body = doku.build_initiate_body(**{**FIELDS, "receiver_phone_number": phone})
+                self.assertEqual(body["receiver_phone_number"], sent)
+
+    def test_status_body(self):
+        self.assertEqual(doku.build_status_body("PAY_1"), {"transaction_id": "PAY_1"})
+        with self.assertRaisesRegex(FieldValidationError,
+                                    "transaction_id: at most 30 characters"):
+            doku.build_status_body("R" * 31)
 
 
-@pytest.mark.parametrize(
-    "field, value",
-    [
-        ("sender_name", "x" * 50),
-        ("receiver_phone_number", "628123456"),
-        ("receiver_phone_number", "62" + "1" * 12),
-        ("receiver_email", "a@b.co" + "m" * 44),
-        ("reference_id", "R" * 30),
-        ("description", "d" * 30),
-    ],
-)
-def test_field_limits_are_inclusive(field, value):
-    assert doku.build_initiate_body(**{**FIELDS, field: value})[field] == value
+@tagged("post_install", "-at_install")
+class TestDokuResponses(BaseCase):
+    """Every DOKU status maps to an Odoo state; an answer without a status is malformed."""
 
+    def test_status_mapping_covers_every_doku_status(self):
+        self.assertEqual(doku.STATUS_MAPPING, {
+            "PENDING": "sent",
+            "EMAIL_SENT": "sent",
+            "EMAIL_LINK_OPENED": "opened",
+            "PENDING_PROCESS": "processing",
+            "CONFIRMED": "processing",
+            "COMPLETED": "done",
+            "FAILED": "failed",
+            "EXPIRED": "expired",
+        })
 
-@pytest.mark.parametrize(
-    "phone, sent",
-    [
-        ("0816291271826", "62816291271826"),  # the Payout Link page's own example
-        ("081234567", "6281234567"),
-        ("6281629127182", "6281629127182"),
-    ],
-)
-def test_phone_in_national_form_is_sent_as_62(phone, sent):
-    body = doku.build_initiate_body(**{**FIELDS, "receiver_phone_number": phone})
-    assert body["receiver_phone_number"] == sent
+    def test_parse_status(self):
+        cases = [
+            (
+                {"status": "0",
+                 "data": {"status": "COMPLETED", "transaction_id": "PAY_1", "x": 1}},
+                "COMPLETED",
+                "done",
+                "PAY_1",
+            ),
+            (
+                {"status": "EMAIL_LINK_OPENED", "reference_id": "PAY_1"},
+                "EMAIL_LINK_OPENED",
+                "opened",
+                None,
+            ),
+            ({"data": {"status": "expired", "reference_id": "PAY_2"}},
+             "expired", "expired", "PAY_2"),
+            ({"status": "0", "data": {"status": "ON_HOLD"}}, "ON_HOLD", None, None),
+        ]
+        for data, raw_status, state, reference in cases:
+            with self.subTest(data=data):
+                status = doku.parse_status(data)
+                self.assertEqual(
+                    (status.raw_status, status.state, status.provider_reference),
+                    (raw_status, state, reference),
+                )
+                self.assertIs(status.raw, data)
 
-
-def test_status_body():
-    assert doku.build_status_body("PAY_1") == {"transaction_id": "PAY_1"}
-    with pytest.raises(FieldValidationError, match="transaction_id: at most 30 characters"):
-        doku.build_status_body("R" * 31)
-
-
-# Responses ------------------------------------------------------------------------------
-
-
-def test_status_mapping_covers_every_doku_status():
-    assert doku.STATUS_MAPPING == {
-        "PENDING": "sent",
-        "EMAIL_SENT": "sent",
-        "EMAIL_LINK_OPENED": "opened",
-        "PENDING_PROCESS": "processing",
-        "CONFIRMED": "processing",
-        "COMPLETED": "done",
-        "FAILED": "failed",
-        "EXPIRED": "expired",
-    }
-
-
-@pytest.mark.parametrize(
-    "data, raw_status, state, reference",
-    [
-        (
-            {"status": "0", "data": {"status": "COMPLETED", "transaction_id": "PAY_1", "x": 1}},
-            "COMPLETED",
-            "done",
-            "PAY_1",
-        ),
-        (
-            {"status": "EMAIL_LINK_OPENED", "reference_id": "PAY_1"},
-            "EMAIL_LINK_OPENED",
-            "opened",
-            None,
-        ),
-        ({"data": {"status": "expired", "reference_id": "PAY_2"}}, "expired", "expired", "PAY_2"),
-        ({"status": "0", "data": {"status": "ON_HOLD"}}, "ON_HOLD", None, None),
-    ],
-)
-def test_parse_status(data, raw_status, state, reference):
-    status = doku.parse_status(data)
-    assert (status.raw_status, status.state, status.provider_reference) == (
-        raw_status,
-        state,
-        reference,
-    )
-    assert status.raw is data
-
-
-@pytest.mark.parametrize(
-    "data", [{}, {"status": "0", "message": "Success"}, {"data": "PENDING"}, {"status": 3}]
-)
-def test_parse_status_without_status(data):
-    with pytest.raises(ProviderMalformedResponse):
-        doku.parse_status(data)
+    def test_parse_status_without_status(self):
+        for data in ({}, {"status": "0", "message": "Success"}, {"data": "PENDING"},
+                     {"status": 3}):
+            with self.subTest(data=data), self.assertRaises(ProviderMalformedResponse):
+                doku.parse_status(data)

@@ -1,14 +1,13 @@
-"""What the plain pytest files test_protocol_xendit_* share: a Payout Link and a v2
-payout as Xendit answers them, and a XenditClient on a FakeSession.
+"""What the test_protocol_xendit_* tests share: a Payout Link and a v2 payout as Xendit
+answers them, and a XenditClient on a FakeSession.
 
-Import it absolutely, as tests/fakes.py; its name does not start with `test_`, so no runner
-collects it.
+Its name does not start with `test_`, so no runner collects it.
 """
 
 import json
 
-from odoo.addons.hr_payout_link.protocol import xendit
-from odoo.addons.hr_payout_link.tests.fakes import FakeSession
+from ..protocol import xendit
+from .fakes import FakeSession
 
 KEY = "xnd_development_P4qDfOss0OCpl8RtKrROHjaQYNCk9dN5lSfk+R1l9Wbe+rSiCwZ3jw=="
 LINK = {
