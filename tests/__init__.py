@@ -40,3 +40,7 @@ from . import test_payout_chasing
 from . import test_duplicate_guard
 from . import test_shared_accounts
 from . import test_shared_accounts_concurrency
+from . import test_sandbox_doku_faults
+from . import test_sandbox_doku_lifecycle
+from . import test_sandbox_doku_requests
+from . import test_sandbox_doku_snap
