@@ -44,3 +44,9 @@ from . import test_sandbox_doku_faults
 from . import test_sandbox_doku_lifecycle
 from . import test_sandbox_doku_requests
 from . import test_sandbox_doku_snap
+from . import test_sandbox_xendit_callbacks
+from . import test_sandbox_xendit_faults
+from . import test_sandbox_xendit_idempotency
+from . import test_sandbox_xendit_payout_link
+from . import test_sandbox_xendit_payouts
+from . import test_sandbox_xendit_requests

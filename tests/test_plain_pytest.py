@@ -35,12 +35,6 @@ PLAIN_FILES = (
     "test_protocol_xendit_errors.py",
     "test_protocol_xendit_requests.py",
     "test_protocol_xendit_statuses.py",
-    "test_sandbox_xendit_callbacks.py",
-    "test_sandbox_xendit_faults.py",
-    "test_sandbox_xendit_idempotency.py",
-    "test_sandbox_xendit_payout_link.py",
-    "test_sandbox_xendit_payouts.py",
-    "test_sandbox_xendit_requests.py",
 )
 TIMEOUT = 600  # seconds for one file
 
