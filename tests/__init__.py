@@ -1,5 +1,5 @@
-# Odoo's own test runner loads the modules imported here (test_plain_pytest runs the plain
-# pytest files, test_protocol_* and test_sandbox_*); bin/test (pytest) finds them all.
+# Every test module is imported here: Odoo's own test runner loads the test classes of the
+# modules imported here, and bin/test (pytest) collects the same classes from the files.
 from . import test_payout_link_states
 from . import test_payout_link_fields
 from . import test_payout_mail
@@ -20,7 +20,6 @@ from . import test_batch_tour
 from . import test_provider_concurrency
 from . import test_migration
 from . import test_payout_attention
-from . import test_plain_pytest
 from . import test_money_safety
 from . import test_fault_matrix
 from . import test_fault_matrix_concurrency
