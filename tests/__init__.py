@@ -1,6 +1,8 @@
-# Odoo's own test runner loads the modules imported here (test_plain_pytest runs the plain
-# Each test module is named after the code file it tests (models/payout_link_claim.py:
-# test_payout_link_claim_*.py), with an optional suffix for the aspect.
+# Every test module is imported here: Odoo's own test runner loads the test classes of the
+# modules imported here, and bin/test (pytest) collects the same classes from the files.
+# Each module is named after the code file it tests (models/payout_link_claim.py:
+# test_payout_link_claim_*.py; protocol/doku.py: test_protocol_doku_*.py), with an
+# optional suffix for the aspect; the attacks by each kind of user are test_security_*.py.
 from . import test_payout_link
 from . import test_payout_link_fields
 from . import test_payout_link_layout
@@ -41,7 +43,6 @@ from . import test_security_provider_settings
 from . import test_security_bank_data
 from . import test_migration
 from . import test_encryption
-from . import test_plain_pytest
 from . import test_protocol_concurrency
 from . import test_protocol_doku_signature
 from . import test_protocol_doku_bodies
@@ -50,3 +51,13 @@ from . import test_protocol_doku_snap
 from . import test_protocol_xendit_errors
 from . import test_protocol_xendit_statuses
 from . import test_protocol_xendit_requests
+from . import test_sandbox_doku_faults
+from . import test_sandbox_doku_lifecycle
+from . import test_sandbox_doku_requests
+from . import test_sandbox_doku_snap
+from . import test_sandbox_xendit_callbacks
+from . import test_sandbox_xendit_faults
+from . import test_sandbox_xendit_idempotency
+from . import test_sandbox_xendit_payout_link
+from . import test_sandbox_xendit_payouts
+from . import test_sandbox_xendit_requests

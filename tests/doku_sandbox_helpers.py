@@ -1,4 +1,4 @@
-"""What the plain pytest files test_sandbox_doku_* share: the fields of a payout, and a
+"""What the test_sandbox_doku_* classes share: the fields of a payout, and a
 request signed by hand.
 
 Import it absolutely, as tests/fakes.py; its name does not start with `test_`, so no runner

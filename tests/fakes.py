@@ -1,13 +1,7 @@
-"""Fakes, values and pytest fixtures shared by the plain pytest files (test_protocol_*,
-test_sandbox_*).
-
-Import it absolutely (`from odoo.addons.hr_payout_link.tests.fakes import ...`): a
-conftest.py inside the addon cannot work, because pytest loads it before pytest-odoo maps
-the addon to `odoo.addons.hr_payout_link`. pytest finds the fixtures imported into a test
-module's namespace. Its name does not start with `test_`, so no runner collects it.
+"""Fakes and values shared by the protocol and sandbox tests (test_protocol_*,
+test_sandbox_*). Its name does not start with `test_`, so no runner collects it.
 """
 
-import pytest
 import requests
 
 # The fields of a DOKU initiate body (DokuClient.initiate) that pass every rule.
@@ -74,29 +68,3 @@ def follow_clock(clock, timeline):
         clock.advance(step[0] - elapsed)
         elapsed = step[0]
         yield step
-
-
-def sandbox_fixture(start):
-    """A pytest fixture named ``sandbox``: the sandbox ``start()`` returns, stopped after
-    the test."""
-
-    @pytest.fixture(name="sandbox")
-    def sandbox():
-        started = start()
-        yield started
-        started.server.stop()
-
-    return sandbox
-
-
-@pytest.fixture
-def sleeps():
-    """Backoff delays the client asked for (tests do not really wait)."""
-    return []
-
-
-@pytest.fixture
-def client(sandbox, sleeps):
-    """A client of the test module's ``sandbox`` fixture that records its backoff delays
-    in ``sleeps`` instead of waiting."""
-    return sandbox.client(sleep=sleeps.append)

@@ -1,25 +1,17 @@
-"""Plain pytest tests of DokuClient against the DOKU sandbox, over real loopback HTTP:
-a payout's lifecycle on the sandbox's clock.
+"""DokuClient against the DOKU sandbox, over real loopback HTTP: a payout's lifecycle on
+the sandbox's clock.
 """
 
 from datetime import datetime, timedelta, timezone
 
-import pytest
+from odoo.tests import tagged
 
 from odoo.addons.hr_payout_link.protocol import doku
 from odoo.addons.hr_payout_link.protocol.timeutil import DAY, HOUR, MINUTE
 from odoo.addons.hr_payout_link.sandbox import doku as doku_sim
-from odoo.addons.hr_payout_link.tests import fakes
 from odoo.addons.hr_payout_link.tests.doku_sandbox_helpers import _fields
 from odoo.addons.hr_payout_link.tests.fakes import follow_clock
-
-# pytest fixtures, found by their names here
-sandbox = fakes.sandbox_fixture(doku_sim.start)
-client, sleeps = fakes.client, fakes.sleeps
-
-
-# Lifecycle ------------------------------------------------------------------------------
-
+from odoo.addons.hr_payout_link.tests.sandbox_case import SandboxCase
 
 OPENED = [
     (0, "PENDING"),
@@ -27,50 +19,57 @@ OPENED = [
     (MINUTE, "EMAIL_SENT"),
     (HOUR, "EMAIL_LINK_OPENED"),
 ]
+# The receiver's email picks the payout's fate; its statuses, seconds after the initiate.
+TIMELINES = [
+    (
+        "siti@example.com",
+        OPENED + [(2 * HOUR, "CONFIRMED"), (3 * HOUR, "COMPLETED"), (30 * DAY, "COMPLETED")],
+    ),
+    (
+        "fail.siti@example.com",
+        OPENED
+        + [
+            (2 * HOUR, "PENDING_PROCESS"),
+            (4 * HOUR, "PENDING_PROCESS"),
+            (5 * HOUR, "FAILED"),
+            (30 * DAY, "FAILED"),
+        ],
+    ),
+    ("retry@example.com", OPENED + [(2 * HOUR, "PENDING_PROCESS"), (3 * HOUR, "COMPLETED")]),
+    (
+        "expire-siti@example.com",
+        [
+            (0, "PENDING"),
+            (MINUTE, "EMAIL_SENT"),
+            (DAY - MINUTE, "EMAIL_SENT"),
+            (DAY, "EXPIRED"),
+        ],
+    ),
+    ("stuck@example.com", OPENED + [(2 * HOUR, "CONFIRMED"), (30 * DAY, "CONFIRMED")]),
+]
 
 
-@pytest.mark.parametrize(
-    "email, timeline",
-    [
-        (
-            "siti@example.com",
-            OPENED + [(2 * HOUR, "CONFIRMED"), (3 * HOUR, "COMPLETED"), (30 * DAY, "COMPLETED")],
-        ),
-        (
-            "fail.siti@example.com",
-            OPENED
-            + [
-                (2 * HOUR, "PENDING_PROCESS"),
-                (4 * HOUR, "PENDING_PROCESS"),
-                (5 * HOUR, "FAILED"),
-                (30 * DAY, "FAILED"),
-            ],
-        ),
-        ("retry@example.com", OPENED + [(2 * HOUR, "PENDING_PROCESS"), (3 * HOUR, "COMPLETED")]),
-        (
-            "expire-siti@example.com",
-            [
-                (0, "PENDING"),
-                (MINUTE, "EMAIL_SENT"),
-                (DAY - MINUTE, "EMAIL_SENT"),
-                (DAY, "EXPIRED"),
-            ],
-        ),
-        ("stuck@example.com", OPENED + [(2 * HOUR, "CONFIRMED"), (30 * DAY, "CONFIRMED")]),
-    ],
-)
-def test_lifecycle_follows_the_clock(sandbox, client, email, timeline):
-    client.initiate(_fields(receiver_email=email), "1001")
-    for at, raw_status in follow_clock(sandbox.server.clock, timeline):
-        status = client.status("PAY_1")
-        assert (at, status.raw_status) == (at, raw_status)
-        assert status.state == doku.STATUS_MAPPING[raw_status]
+@tagged("post_install", "-at_install")
+class TestSandboxDokuLifecycle(SandboxCase):
+    """A DOKU payout moves through its statuses as the sandbox's clock moves."""
 
+    start_sandbox = doku_sim.start
 
-def test_clock_can_be_set(sandbox):
-    clock = sandbox.server.clock
-    assert clock.set(datetime(2030, 1, 31, 10, 0)) - datetime(
-        2030, 1, 31, 10, 0, tzinfo=timezone.utc
-    ) < timedelta(seconds=1)
-    clock.reset()
-    assert abs(clock.now() - datetime.now(timezone.utc)) < timedelta(seconds=1)
+    def test_lifecycle_follows_the_clock(self):
+        for email, timeline in TIMELINES:
+            with self.case(email=email):
+                self.client.initiate(_fields(receiver_email=email), "1001")
+                for at, raw_status in follow_clock(self.sandbox.server.clock, timeline):
+                    status = self.client.status("PAY_1")
+                    self.assertEqual((at, status.raw_status), (at, raw_status))
+                    self.assertEqual(status.state, doku.STATUS_MAPPING[raw_status])
+
+    def test_clock_can_be_set(self):
+        clock = self.sandbox.server.clock
+        self.assertLess(
+            clock.set(datetime(2030, 1, 31, 10, 0))
+            - datetime(2030, 1, 31, 10, 0, tzinfo=timezone.utc),
+            timedelta(seconds=1),
+        )
+        clock.reset()
+        self.assertLess(abs(clock.now() - datetime.now(timezone.utc)), timedelta(seconds=1))

@@ -1,5 +1,5 @@
-"""What the plain pytest files test_sandbox_xendit_* share: a receiver of the sandbox's
-callbacks (a pytest fixture) and the requests they make by hand.
+"""What the test_sandbox_xendit_* classes share: a receiver of the sandbox's callbacks
+and the requests they make by hand.
 
 Import it absolutely, as tests/fakes.py; its name does not start with `test_`, so no runner
 collects it.
@@ -10,7 +10,6 @@ import json
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
-import pytest
 import requests
 from requests.structures import CaseInsensitiveDict
 
@@ -34,19 +33,20 @@ class _ReceiverHandler(BaseHTTPRequestHandler):
         pass
 
 
-@pytest.fixture
-def receiver():
-    """A tiny local HTTP server standing in for Odoo's callback controller."""
+def start_receiver(test):
+    """A tiny local HTTP server standing in for Odoo's callback controller, stopped by a
+    cleanup of ``test`` (a TestCase): ``.url``, ``.received`` (path, headers, body of each
+    callback) and ``.status`` (what it answers, 200 until a test changes it)."""
     server = ThreadingHTTPServer(("127.0.0.1", 0), _ReceiverHandler)
     server.daemon_threads = True
     server.received, server.status = [], 200
     server.url = f"http://127.0.0.1:{server.server_address[1]}{CALLBACK_URL}"
     thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05})
     thread.start()
-    yield server
-    server.shutdown()
-    thread.join()
-    server.server_close()
+    test.addCleanup(server.server_close)
+    test.addCleanup(thread.join)
+    test.addCleanup(server.shutdown)
+    return server
 
 
 def _basic(key):
