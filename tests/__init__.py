@@ -40,3 +40,5 @@ from . import test_payout_chasing
 from . import test_duplicate_guard
 from . import test_shared_accounts
 from . import test_shared_accounts_concurrency
+from . import test_protocol_doku_client
+from . import test_protocol_xendit_client
