@@ -26,6 +26,8 @@
         "wizard/payout_attention_wizard_views.xml",
         "views/payout_batch_views.xml",
         "views/payout_provider_views.xml",
+        "views/payout_provider_doku_views.xml",
+        "views/payout_provider_xendit_views.xml",
         "views/hr_employee_views.xml",
         "views/res_bank_views.xml",
         "views/res_config_settings_views.xml",
