@@ -48,5 +48,7 @@
         "web.assets_tests": ["hr_payout_link/static/tests/tours/*.js"],
     },
     "post_init_hook": "post_init_hook",
+    # Server-wide: the claim tokens masked in the request logs (hooks.py).
+    "post_load": "post_load",
     "application": True,
 }
