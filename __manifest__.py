@@ -26,6 +26,8 @@
         "wizard/payout_attention_wizard_views.xml",
         "views/payout_batch_views.xml",
         "views/payout_provider_views.xml",
+        "views/payout_provider_doku_views.xml",
+        "views/payout_provider_xendit_views.xml",
         "views/hr_employee_views.xml",
         "views/res_bank_views.xml",
         "views/res_config_settings_views.xml",
@@ -46,5 +48,7 @@
         "web.assets_tests": ["hr_payout_link/static/tests/tours/*.js"],
     },
     "post_init_hook": "post_init_hook",
+    # Server-wide: the claim tokens masked in the request logs (hooks.py).
+    "post_load": "post_load",
     "application": True,
 }

@@ -82,6 +82,14 @@ MAX_RECORD_ID = 2**31 - 1
 MAX_DESCRIPTION = 30
 MAX_NAME = 50
 MAX_EMAIL = 50
+# A link lives at most a quarter (timedelta overflows past 999,999,999 days), and its
+# secret allows at most a few wrong tries before the link locks (payout.provider's
+# settings; a company's first reminder comes at most this many days before expiry).
+MAX_LINK_VALIDITY_DAYS = 90
+MAX_SECRET_ATTEMPTS = 10
+# The most calls to a provider a scheduled run may make at once (payout.provider's
+# Concurrent Calls).
+MAX_CONCURRENT_CALLS = 16
 
 # === Holds (models/payout_link_guards.py) === #
 

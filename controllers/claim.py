@@ -190,8 +190,16 @@ class MaskClaimTokens(logging.Filter):
         return True
 
 
-# werkzeug logs request lines; odoo.http logs refused CSRF tokens with the path. Installed
-# when the module is imported, for every request of the server: a claim URL can appear
-# in any request's log line (a referrer, a mistyped path).
-for _logger_name in ("werkzeug", "odoo.http"):
-    logging.getLogger(_logger_name).addFilter(MaskClaimTokens())
+# werkzeug logs request lines; odoo.http logs refused CSRF tokens with the path. The filter
+# goes on them for every request of the server (a claim URL can appear in any request's
+# log line: a referrer, a mistyped path), by the addon's post_load hook (hooks.py).
+MASKED_LOGGERS = ("werkzeug", "odoo.http")
+
+
+def install_claim_token_filter():
+    """Put a MaskClaimTokens filter on each of MASKED_LOGGERS that has none yet: calling
+    it again adds no second filter."""
+    for name in MASKED_LOGGERS:
+        logger = logging.getLogger(name)
+        if not any(isinstance(existing, MaskClaimTokens) for existing in logger.filters):
+            logger.addFilter(MaskClaimTokens())

@@ -13,11 +13,6 @@ from ..protocol.transport import ClientPool
 # One keep-alive API client per provider, database and thread (a requests session is not
 # shared across threads); rebuilt when the provider's settings change.
 _api_clients = ClientPool()
-MAX_CONCURRENT_CALLS = 16
-# A link lives at most a quarter (timedelta overflows past 999,999,999 days), and its
-# secret allows at most a few wrong tries before the link locks.
-MAX_LINK_VALIDITY_DAYS = 90
-MAX_SECRET_ATTEMPTS = 10
 
 
 class ProviderUnavailable(UserError):
@@ -86,7 +81,7 @@ class PayoutProvider(models.Model):
         compute="_compute_sender_name",
         store=True,
         readonly=False,
-        help="Shown to employees as who pays them (at most 50 characters).",
+        help=f"Shown to employees as who pays them (at most {const.MAX_NAME} characters).",
     )
     is_claimed_in_odoo = fields.Boolean(
         string="Claimed in Odoo",
@@ -103,7 +98,8 @@ class PayoutProvider(models.Model):
         string="Concurrent Calls",
         required=True,
         default=4,
-        help="How many calls to the provider a scheduled run makes at once (1 to 16).",
+        help="How many calls to the provider a scheduled run makes at once "
+        f"(1 to {const.MAX_CONCURRENT_CALLS}).",
     )
     link_count = fields.Integer(compute="_compute_link_count")
 
@@ -140,21 +136,21 @@ class PayoutProvider(models.Model):
     @api.constrains("link_validity_days", "max_secret_attempts", "sender_name")
     def _check_settings(self):
         for provider in self:
-            if not 1 <= provider.link_validity_days <= MAX_LINK_VALIDITY_DAYS:
+            if not 1 <= provider.link_validity_days <= const.MAX_LINK_VALIDITY_DAYS:
                 raise ValidationError(self.env._(
                     "Link Validity: from 1 to %(max)s days (%(given)s given).",
-                    max=MAX_LINK_VALIDITY_DAYS, given=provider.link_validity_days,
+                    max=const.MAX_LINK_VALIDITY_DAYS, given=provider.link_validity_days,
                 ))
-            if not 1 <= provider.max_secret_attempts <= MAX_SECRET_ATTEMPTS:
+            if not 1 <= provider.max_secret_attempts <= const.MAX_SECRET_ATTEMPTS:
                 raise ValidationError(self.env._(
                     "Wrong-Secret Limit: from 1 to %(max)s (%(given)s given).",
-                    max=MAX_SECRET_ATTEMPTS, given=provider.max_secret_attempts,
+                    max=const.MAX_SECRET_ATTEMPTS, given=provider.max_secret_attempts,
                 ))
-            if provider.sender_name and len(provider.sender_name) > 50:
-                raise ValidationError(
-                    self.env._("Sender Name: at most 50 characters (%s given).",
-                               len(provider.sender_name))
-                )
+            if provider.sender_name and len(provider.sender_name) > const.MAX_NAME:
+                raise ValidationError(self.env._(
+                    "Sender Name: at most %(max)s characters (%(given)s given).",
+                    max=const.MAX_NAME, given=len(provider.sender_name),
+                ))
 
     def _get_required_fields(self, code=None):
         """The names of the fields declared with ``required_if_provider`` (``code``'s only,
@@ -181,10 +177,10 @@ class PayoutProvider(models.Model):
     @api.constrains("max_concurrent_calls")
     def _check_max_concurrent_calls(self):
         for provider in self:
-            if not 1 <= provider.max_concurrent_calls <= MAX_CONCURRENT_CALLS:
+            if not 1 <= provider.max_concurrent_calls <= const.MAX_CONCURRENT_CALLS:
                 raise ValidationError(self.env._(
                     "Concurrent Calls: from 1 to %(max)s (%(given)s given).",
-                    max=MAX_CONCURRENT_CALLS, given=provider.max_concurrent_calls,
+                    max=const.MAX_CONCURRENT_CALLS, given=provider.max_concurrent_calls,
                 ))
 
     # === CRUD methods === #
@@ -293,7 +289,7 @@ class PayoutProvider(models.Model):
 
         :return: a tag of the database and company, then the External ID (or the link's
             id, when the External ID is too long for the tag): letters and digits, at
-            most 30
+            most const.MAX_SUBMISSION_REFERENCE (30)
         :rtype: str
         """
         self.ensure_one()

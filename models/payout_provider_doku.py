@@ -10,7 +10,6 @@ from ..protocol.errors import (
     ProviderBadSignature,
     ProviderClientError,
     ProviderError,
-    ProviderMismatch,
 )
 from .payout_provider import is_allowed_api_url
 
@@ -36,30 +35,11 @@ def _status(get_client, reference):
 
 
 def _submit(get_client, body, request_id):
-    try:
-        return get_client().initiate(body, request_id)
-    except ProviderClientError as error:
-        if error.status != 409:
-            raise
-    # DOKU already has a link with this reference: follow it, never create another.
-    return _reconcile(get_client, body, request_id)
+    return get_client().submit_or_follow(body, request_id)
 
 
 def _reconcile(get_client, body, request_id):
-    """Look the payout up by its reference; initiate it (same Request-Id and body) if DOKU
-    never created it. A payout under the reference that is not ours is never adopted."""
-    try:
-        answer = _status(get_client, body["reference_id"])
-    except ProviderClientError as error:
-        if error.status != 404:
-            # Not a refusal of the payout: what happened is still unknown.
-            raise ProviderError(error.message, status=error.status) from error
-        return get_client().initiate(body, request_id)
-    if not doku.is_same_payout(answer, body):
-        raise ProviderMismatch(
-            "DOKU holds a payout link under this reference with another amount or recipient."
-        )
-    return answer
+    return get_client().reconcile(body, request_id)
 
 
 class PayoutProviderDoku(models.Model):

@@ -10,7 +10,7 @@ from odoo.tools import format_amount, format_datetime
 from ..controllers.xendit import XenditCallbackController
 from ..encryption import EncryptedChar
 from ..protocol import xendit
-from ..protocol.errors import ProviderClientError, ProviderError, ProviderMismatch
+from ..protocol.errors import ProviderError
 from .payout_provider import ProviderUnavailable, is_allowed_api_url
 
 _logger = logging.getLogger(__name__)
@@ -36,24 +36,10 @@ def _create_payout_link(get_client, reference, amount, email, idempotency_key):
     return get_client().create_payout_link(reference, amount, email, idempotency_key)
 
 
-def _reconcile_payout(get_client, link_fields, create):
-    """Find the v2 payout by its reference; ``create`` it (same idempotency key) if there
-    is none. A payout under the reference that is not ours (another amount or account) is
-    never adopted."""
-    fields = _payout_fields(link_fields)
-    try:
-        payouts = get_client().find_payouts(fields["reference_id"])
-    except ProviderClientError as error:
-        # Not a refusal of the payout: what happened is still unknown.
-        raise ProviderError(error.message, status=error.status) from error
-    body = xendit.build_payout_body(**fields)
-    if ours := [answer for answer in payouts if xendit.is_same_payout(answer, body)]:
-        return ours[0]
-    if payouts:
-        raise ProviderMismatch(
-            "Xendit holds a payout under this reference with another amount or account."
-        )
-    return create()
+def _reconcile_payout(get_client, link_fields, idempotency_key):
+    """Find the v2 payout by its reference, else create it (XenditClient.reconcile_payout)."""
+    return get_client().reconcile_payout(idempotency_key=idempotency_key,
+                                         **_payout_fields(link_fields))
 
 
 def _get_status(get_client, claimed_in_odoo, payout_id):
@@ -323,15 +309,15 @@ class PayoutProviderXendit(models.Model):
         """Override of payout.provider: a v2 payout found by reference; a link resent, same key."""
         if self.code != "xendit":
             return super()._prepare_reconciliation(link, account_number)
-        create = self._prepare_submission(link, account_number)
         if self.is_claimed_in_odoo:
             return partial(_reconcile_payout, self._api_client_getter(),
-                           self._xendit_payout_fields(link, account_number), create)
+                           self._xendit_payout_fields(link, account_number),
+                           link.submission_key)
         # A Payout Link has no lookup by external id. Sending it again is safe: Xendit
         # answers a repeat of the same key with the original link (then Odoo knows its id),
         # and refuses a second link with the same external id (DUPLICATE_PAYOUT_ERROR, an
         # unknown outcome: the link waits for its callback, then needs attention).
-        return create
+        return self._prepare_submission(link, account_number)
 
     def _xendit_payout_fields(self, link, account_number):
         """What ``link``'s v2 payout is made of: build_payout_body's fields, with the bank's

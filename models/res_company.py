@@ -7,7 +7,6 @@ from odoo.exceptions import ValidationError
 from odoo.tools import date_utils
 
 from .. import const
-from .payout_provider import MAX_LINK_VALIDITY_DAYS
 
 
 class ResCompany(models.Model):
@@ -53,11 +52,11 @@ class ResCompany(models.Model):
                     "Reminders: from 0 to %(max)s per link (%(given)s given).",
                     max=const.MAX_REMINDERS, given=company.payout_reminder_count,
                 ))
-            if not 1 <= company.payout_reminder_days <= MAX_LINK_VALIDITY_DAYS:
+            if not 1 <= company.payout_reminder_days <= const.MAX_LINK_VALIDITY_DAYS:
                 raise ValidationError(self.env._(
                     "First reminder: from 1 to %(max)s days before expiry, the longest a "
                     "link may be valid (%(given)s given).",
-                    max=MAX_LINK_VALIDITY_DAYS, given=company.payout_reminder_days,
+                    max=const.MAX_LINK_VALIDITY_DAYS, given=company.payout_reminder_days,
                 ))
     payout_check_shared_accounts = fields.Boolean(
         string="Review Shared Bank Accounts", default=True,

@@ -29,7 +29,9 @@ from .errors import (
     FieldValidationError,
     ProviderBadSignature,
     ProviderClientError,
+    ProviderError,
     ProviderMalformedResponse,
+    ProviderMismatch,
 )
 from .timeutil import MINUTE, format_timestamp, parse_timestamp
 from .transport import ApiClient, decode_json
@@ -334,6 +336,35 @@ class DokuClient(ApiClient):
             "POST", STATUS_PATH, build_status_body(reference_id), request_id=new_request_id()
         )
         return parse_status(response.data)
+
+    def submit_or_follow(self, body, request_id):
+        """Initiate the payout link; when DOKU already has a link with this reference (HTTP
+        409), follow it with `reconcile`: never create another. Raises ProviderMismatch
+        when the link under the reference is not ours."""
+        try:
+            return self.initiate(body, request_id)
+        except ProviderClientError as error:
+            if error.status != 409:
+                raise
+        return self.reconcile(body, request_id)
+
+    def reconcile(self, body, request_id):
+        """Look the payout up by its reference; initiate it (same Request-Id and body) if
+        DOKU never created it (HTTP 404). A payout under the reference that is not ours
+        (`is_same_payout`) is never adopted: ProviderMismatch, a person checks."""
+        try:
+            answer = self.status(body["reference_id"])
+        except ProviderClientError as error:
+            if error.status != 404:
+                # Not a refusal of the payout: what happened is still unknown.
+                raise ProviderError(error.message, status=error.status) from error
+            return self.initiate(body, request_id)
+        if not is_same_payout(answer, body):
+            raise ProviderMismatch(
+                "DOKU holds a payout link under this reference with another amount or "
+                "recipient."
+            )
+        return answer
 
     def check_credentials(self):
         """Ask for a payout that does not exist: any DOKU answer (a JSON envelope, found or

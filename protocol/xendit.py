@@ -40,7 +40,10 @@ from .answers import ProviderAnswer
 from .errors import (
     FieldValidationError,
     ProviderBadSignature,
+    ProviderClientError,
+    ProviderError,
     ProviderMalformedResponse,
+    ProviderMismatch,
     ProviderServerError,
 )
 from .timeutil import parse_timestamp
@@ -362,6 +365,25 @@ class XenditClient(ApiClient):
         query = urlencode({"reference_id": reference_id})
         response = self.send("GET", f"{PAYOUT_PATH}?{query}", array=True)
         return [parse_payout(item) for item in _listed(response.data, "payout")]
+
+    def reconcile_payout(self, *, idempotency_key=None, **fields):
+        """Find the v2 payout by its reference; create it (`create_payout`, same
+        idempotency key) if there is none. `fields` are build_payout_body's, by name. A
+        payout under the reference that is not ours (another amount or account,
+        `is_same_payout`) is never adopted: ProviderMismatch, a person checks."""
+        try:
+            payouts = self.find_payouts(fields["reference_id"])
+        except ProviderClientError as error:
+            # Not a refusal of the payout: what happened is still unknown.
+            raise ProviderError(error.message, status=error.status) from error
+        body = build_payout_body(**fields)
+        if ours := [answer for answer in payouts if is_same_payout(answer, body)]:
+            return ours[0]
+        if payouts:
+            raise ProviderMismatch(
+                "Xendit holds a payout under this reference with another amount or account."
+            )
+        return self.create_payout(idempotency_key=idempotency_key, **fields)
 
     def get_payout_channels(self, currency=DEFAULT_CURRENCY):
         """The codes of the bank channels this account can pay in ``currency``."""

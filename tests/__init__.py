@@ -61,3 +61,5 @@ from . import test_sandbox_xendit_idempotency
 from . import test_sandbox_xendit_payout_link
 from . import test_sandbox_xendit_payouts
 from . import test_sandbox_xendit_requests
+from . import test_protocol_doku_client
+from . import test_protocol_xendit_client

@@ -7,7 +7,8 @@ from odoo import fields
 from odoo.tests import new_test_user, tagged
 from odoo.tools import format_amount
 
-from ..controllers.claim import MaskClaimTokens, PayoutClaimController
+from ..controllers.claim import MASKED_LOGGERS, MaskClaimTokens, PayoutClaimController
+from ..hooks import post_load
 from .common import ACCOUNT, ClaimPageCommon
 
 # The CSRF token differs per request: blank it out to compare two pages.
@@ -22,6 +23,9 @@ class TestClaimHttp(ClaimPageCommon):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
+        # The server runs it when it loads the addon; pytest imports the addon first, and
+        # then Odoo does not load it again.
+        post_load()
         cls.provider.sender_name = "Acme Payroll"
 
     def setUp(self):
@@ -274,6 +278,15 @@ class TestClaimHttp(ClaimPageCommon):
         self.assertEqual(
             record.getMessage(), '"POST /payout/claim/***/secret HTTP/1.1" 303 -'
         )
+
+    def test_post_load_masks_the_request_loggers_once(self):
+        post_load()
+        post_load()
+        for name in MASKED_LOGGERS:
+            with self.subTest(logger=name):
+                filters = [existing for existing in logging.getLogger(name).filters
+                           if isinstance(existing, MaskClaimTokens)]
+                self.assertEqual(len(filters), 1)
 
     def test_token_not_in_csrf_warning(self):
         """A refused POST logs its path: the token must be masked there too."""

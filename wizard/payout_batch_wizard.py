@@ -2,6 +2,8 @@ from odoo import Command, api, fields, models
 from odoo.exceptions import UserError
 from odoo.tools import format_amount
 
+from .. import const
+
 
 class PayoutBatchWizard(models.TransientModel):
     """Create a payout batch (or add lines to a draft one) for selected employees."""
@@ -28,7 +30,7 @@ class PayoutBatchWizard(models.TransientModel):
     currency_id = fields.Many2one(
         "res.currency", required=True, default=lambda self: self.env.company.currency_id
     )
-    description = fields.Char(help="On every line; at most 30 characters.")
+    description = fields.Char(help=f"On every line; at most {const.MAX_DESCRIPTION} characters.")
     employee_ids = fields.Many2many(
         "hr.employee", string="Employees",
         default=lambda self: self._default_employee_ids(),
