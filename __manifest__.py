@@ -20,6 +20,7 @@
         "data/mail_template_data.xml",
         "data/ir_cron_data.xml",
         "data/mail_activity_data.xml",
+        "data/hr_employee_data.xml",
         "views/payout_link_views.xml",
         "wizard/payout_batch_wizard_views.xml",
         "wizard/payout_refuse_wizard_views.xml",

@@ -93,13 +93,11 @@ MAX_CONCURRENT_CALLS = 16
 
 # === Holds (models/payout_link_guards.py) === #
 
-# Why a link is held, and how it is released: by a Payout Manager who had no hand in what
-# caused it (`manual_release`), or by undoing that event (unarchiving the employee). A
-# link held for two reasons keeps the one of higher `rank`: unarchiving does not release
-# an email change's hold. The messages that name each reason are in the guards' file.
+# Why a link is held: its label (the messages that name each reason, and how it is
+# released, are the guards' `_get_hold_texts`). A change of payout identity holds nothing:
+# money follows the checked identity (models/hr_employee.py).
 HOLD_REASONS = {
-    "employee_archived": {"label": "Employee archived", "manual_release": False, "rank": 1},
-    "email_changed": {"label": "Email address changed", "manual_release": True, "rank": 2},
+    "employee_archived": {"label": "Employee archived"},
 }
 
 # === Scheduled actions === #

@@ -18,8 +18,9 @@ class PayoutPortal(CustomerPortal):
     """
 
     def _payout_domain(self):
+        # The employee's checked sign-in user: a pending change of user shows nothing.
         return [
-            ("employee_id.user_id", "=", request.env.uid),
+            ("employee_id.payout_checked_user_id", "=", request.env.uid),
             ("state", "not in", const.UNSENT_STATES),
         ]
 
@@ -96,7 +97,9 @@ class PayoutPortal(CustomerPortal):
             "step": "account" if link._is_claimable_by(request.env.user) else (
                 "held" if link.hold_reason else "status"),
             "form": {},
-            "show_account": True,  # the employee, signed in
+            # The account only to whoever claimed it: a later sign-in user of the employee
+            # does not see the bank details given before.
+            "show_account": link.claim_user_id == request.env.user,
             **(values or {}),
         })
         return request.render("hr_payout_link.portal_my_payout", page_values,

@@ -51,6 +51,8 @@ class PayoutApprovalMixin(models.AbstractModel):
         company = self.company_id
         if not company.payout_approval or self.approved_by_id:
             return False
+        if self._has_unchecked_recipient():
+            return True
         if self.currency_id != company.currency_id and not self._has_rate(company):
             return True
         threshold = company.currency_id._convert(
@@ -58,6 +60,14 @@ class PayoutApprovalMixin(models.AbstractModel):
             fields.Date.context_today(self),
         )
         return self.currency_id.compare_amounts(self._get_approval_amount(), threshold) > 0
+
+    def _has_unchecked_recipient(self):
+        """Whether the payout is addressed to anyone but the employee's checked address:
+        it then waits for a Payout Manager whatever its amount."""
+        return False
+
+    def _record_approved_values(self):
+        """Keep what the approval covers, to compare the record with before money moves."""
 
     def _has_rate(self, company):
         """Whether the record's currency has a rate for ``company``, as Odoo reads them."""
@@ -111,6 +121,7 @@ class PayoutApprovalMixin(models.AbstractModel):
         self._check_approver()
         self.sudo().write({"approved_by_id": self.env.user.id,
                            "date_approved": fields.Datetime.now()})
+        self._record_approved_values()
         for record in self:
             record.message_post(body=self.env._("Approved by %s.", self.env.user.name))
 

@@ -145,6 +145,10 @@ class PayoutBatch(models.Model):
     def _get_approval_amount(self):
         return self.amount_total
 
+    def _has_unchecked_recipient(self):
+        self.ensure_one()
+        return any(line._has_unchecked_recipient() for line in self._get_unsent_lines())
+
     def _get_payees(self):
         return self.sudo().link_ids.employee_id.user_id
 
@@ -206,10 +210,12 @@ class PayoutBatch(models.Model):
         self._get_unsent_lines().filtered(lambda line: not line.hold_reason)._check_money_may_move(
             ask_provider=False)
         for batch in self:
-            batch._get_unsent_lines().with_context(tracking_disable=True).sudo().write({
+            lines = batch._get_unsent_lines().with_context(tracking_disable=True)
+            lines.sudo().write({
                 "approved_by_id": self.env.user.id,
                 "date_approved": batch.date_approved,
             })
+            lines._record_approved_values()
         self._start_sending()
         return True
 

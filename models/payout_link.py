@@ -58,6 +58,12 @@ _logger = logging.getLogger(__name__)
 # employee reads a time to the minute.
 SECONDS_RE = re.compile(r"[:.]%S")
 REISSUE_ACTIVITY = "hr_payout_link.mail_activity_type_payout_reissue"
+# What an approval covers: {field: the field that keeps its approved value}.
+APPROVED_FIELDS = {
+    "amount": "approved_amount", "currency_id": "approved_currency_id",
+    "employee_id": "approved_employee_id", "recipient_email": "approved_recipient_email",
+    "provider_id": "approved_provider_id", "payout_type": "approved_payout_type",
+}
 
 
 @functools.lru_cache(maxsize=64)
@@ -366,6 +372,27 @@ class PayoutLink(models.Model):
     date_duplicate_confirmed = fields.Datetime(
         string="Duplicate Confirmed On", copy=False, readonly=True, workflow_only=True)
 
+    # === What an approval covers (payout.approval.mixin) === #
+
+    # The values a Payout Manager approved: the money gate compares the link with them
+    # before every send and every provider call (`_get_approval_drift`).
+    approved_amount = fields.Monetary(copy=False, readonly=True, workflow_only=True)
+    approved_currency_id = fields.Many2one("res.currency", copy=False, readonly=True,
+                                           workflow_only=True)
+    approved_employee_id = fields.Many2one("hr.employee", copy=False, readonly=True,
+                                           workflow_only=True)
+    approved_recipient_email = fields.Char(string="Approved Recipient", copy=False,
+                                           readonly=True, workflow_only=True)
+    approved_provider_id = fields.Many2one("payout.provider", copy=False, readonly=True,
+                                           workflow_only=True)
+    approved_payout_type = fields.Char(copy=False, readonly=True, workflow_only=True)
+    approved_claim_user_id = fields.Many2one("res.users", copy=False, readonly=True,
+                                             workflow_only=True)
+    checked_recipient_email = fields.Char(
+        string="Employee's Checked Address", compute="_compute_checked_recipient_email",
+        help="Where the employee's payouts go, as a Payout Manager last checked it: a link "
+        "addressed anywhere else waits for a Payout Manager's approval.")
+
     _sql_constraints = [
         (
             "reference_company_uniq",
@@ -401,13 +428,61 @@ class PayoutLink(models.Model):
         for link in self:
             employee = link.employee_id
             link.recipient_name = employee.name
-            link.recipient_email = employee._get_payout_email() if employee else False
+            link.recipient_email = employee._get_checked_payout_email() if employee else False
             link.recipient_phone = utils.normalize_phone(
                 employee.mobile_phone or employee.private_phone or employee.work_phone
             )
 
+    @api.depends("employee_id")
+    def _compute_checked_recipient_email(self):
+        for link in self:
+            link.checked_recipient_email = link.employee_id and (
+                link.employee_id._get_checked_payout_email())
+
     def _get_approval_amount(self):
         return self.amount
+
+    def _has_unchecked_recipient(self):
+        self.ensure_one()
+        employee = self.sudo().employee_id
+        return bool(self.recipient_email) and employee._normalize_payout_email(
+            self.recipient_email) != employee._normalize_payout_email(
+            employee._get_checked_payout_email())
+
+    # === What an approval covers === #
+
+    def _approval_cleared(self):
+        return dict(super()._approval_cleared(), **dict.fromkeys(APPROVED_FIELDS.values()))
+
+    def _record_approved_values(self):
+        """Keep, per link, what the approval covers (one statement for a whole batch)."""
+        if not self:
+            return
+        self.flush_recordset()
+        self.env.execute_query(SQL(
+            """UPDATE payout_link SET %s WHERE id IN %s""",
+            SQL(", ").join(SQL("%s = %s", SQL.identifier(approved), SQL.identifier(name))
+                           for name, approved in APPROVED_FIELDS.items()),
+            tuple(self.ids)))
+        self.invalidate_recordset(list(APPROVED_FIELDS.values()))
+        for link in self.filtered(lambda link: link.state in const.UNSENT_STATES):
+            link.sudo().approved_claim_user_id = link.sudo().employee_id._get_checked_signin_user()
+
+    def _get_approval_drift(self):
+        """What changed in an approved link since its approval, field labels; [] when it is
+        what was approved (or was never approved)."""
+        self.ensure_one()
+        link = self.sudo()
+        if not link.approved_by_id:
+            return []
+        drift = [self._fields[name].string for name, approved in APPROVED_FIELDS.items()
+                 if name != "amount" and link[name] != link[approved]]
+        if link.currency_id.compare_amounts(link.amount, link.approved_amount or 0.0):
+            drift.append(self._fields["amount"].string)
+        if link.state in const.UNSENT_STATES and (
+                link.employee_id._get_checked_signin_user() != link.approved_claim_user_id):
+            drift.append(self.env._("Sign-in user"))
+        return drift
 
     def _get_payees(self):
         # Whoever may claim the money is paid by it, even once the employee has another
@@ -677,8 +752,9 @@ class PayoutLink(models.Model):
         changes_payee = bool(const.PAYEE_FIELDS.intersection(vals))
         changed_batches = self.batch_id
         result = super().write(vals)
-        if "batch_id" in vals:
-            # An approval holds for the batch it was given in.
+        if "batch_id" in vals or APPROVED_FIELDS.keys() & vals.keys() and self.filtered(
+                "approved_by_id"):
+            # An approval covers what was approved, in the batch it was given in.
             self.sudo().write(self._approval_cleared())
         if changes_payee or "batch_id" in vals:
             (changed_batches | self.batch_id)._note_change(self.env.uid)
@@ -790,6 +866,19 @@ class PayoutLink(models.Model):
                     "%(link)s: Recipient Email is required to send the link.",
                     link=link.display_name,
                 )))
+            if drift := link._get_approval_drift():
+                blockers[link].append(UserError(self.env._(
+                    "%(link)s: changed since it was approved (%(fields)s); it must be "
+                    "approved again.", link=link.display_name, fields=", ".join(drift),
+                )))
+            if (link.state in const.UNSENT_STATES and not link.approved_by_id
+                    and not link.company_id.payout_approval and link._has_unchecked_recipient()):
+                blockers[link].append(UserError(self.env._(
+                    "%(link)s is addressed to %(recipient)s, not to the employee's checked "
+                    "address %(checked)s: correct the Recipient Email, or turn on approvals "
+                    "so that a Payout Manager approves it.", link=link.display_name,
+                    recipient=link.recipient_email, checked=link.checked_recipient_email or "-",
+                )))
             if link.account_review_state == "to_review":
                 blockers[link].append(UserError(self.env._(
                     "%s: its bank account waits for a Payout Manager's review.",
@@ -841,6 +930,10 @@ class PayoutLink(models.Model):
         to_approve._request_approval()
         for link in to_approve:
             link._update_state("to_approve", message=self.env._(
+                "Waiting for a Payout Manager's approval: addressed to %(recipient)s, not to "
+                "the employee's checked address %(checked)s.", recipient=link.recipient_email,
+                checked=link.checked_recipient_email or "-",
+            ) if link._has_unchecked_recipient() else self.env._(
                 "Waiting for a Payout Manager's approval: over the approval threshold of %s.",
                 format_amount(self.env, link.company_id.payout_approval_threshold,
                               link.company_id.currency_id),
@@ -1000,6 +1093,10 @@ class PayoutLink(models.Model):
                         "replaced_link_id": link.id,
                         "approved_by_id": link.approved_by_id.id,
                         "date_approved": link.date_approved,
+                        **{approved: link[approved]._origin.id if isinstance(
+                            link[approved], models.BaseModel) else link[approved]
+                           for approved in (*APPROVED_FIELDS.values(),
+                                            "approved_claim_user_id")},
                         "duplicate_confirmed_link_ids": [
                             Command.set(link.duplicate_confirmed_link_ids.ids)],
                         "duplicate_confirmed_by_id": link.duplicate_confirmed_by_id.id,

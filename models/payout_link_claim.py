@@ -68,11 +68,27 @@ class PayoutLink(models.Model):
     # === The signed-in claim === #
 
     def _get_signin_user(self):
-        """The user the employee signs in with, if any (portal or internal, active): the
-        one a link sent now is claimed by, instead of a secret."""
+        """The employee's checked sign-in user, if any (portal or internal, active): the one
+        a link sent now is claimed by, instead of a secret. A pending change of user is
+        offered nothing until a Payout Manager checks it."""
         self.ensure_one()
-        user = self.sudo().employee_id.user_id
-        return user if user.active else user.browse()
+        return self.sudo().employee_id._get_checked_signin_user()
+
+    def _follow_checked_user(self, employee, old_user, new_user):
+        """A Payout Manager checked ``employee``'s new sign-in user: their links still to
+        claim signed in by ``old_user`` are claimed by ``new_user`` (by nobody when there
+        is none: cancel and send them again)."""
+        links = self.sudo().search([("employee_id", "=", employee.id),
+                                    ("claim_user_id", "=", old_user.id),
+                                    ("state", "in", const.CLAIMABLE_STATES)]) if old_user else (
+            self.browse())
+        if not links:
+            return
+        links.write({"claim_user_id": new_user.id or False})
+        for link in links:
+            link.message_post(body=self.env._(
+                "To be claimed signed in as %(new)s (was %(old)s): the employee's new sign-in "
+                "user was checked.", new=new_user.login or "-", old=old_user.login))
 
     def _is_claimable_by(self, user):
         """Whether ``user``, signed in, may give the bank account of this link now."""
@@ -301,10 +317,13 @@ class PayoutLink(models.Model):
         return True
 
     def _is_trusted_account(self, bank, account_number):
-        """Whether the account is the one HR keeps on the employee's record."""
-        trusted = self.sudo().employee_id.bank_account_id
-        return bool(trusted) and trusted.sanitized_acc_number == account_number and (
-            not trusted.bank_id or trusted.bank_id == bank)
+        """Whether the account is the one HR keeps on the employee's record, as a Payout
+        Manager last checked it (a pending change of it is not trusted yet)."""
+        checked = self.sudo().employee_id.payout_checked_bank
+        if not checked:
+            return False
+        bank_id, number = checked.split(":", 1)
+        return number == account_number and (not bank_id or int(bank_id) == bank.id)
 
     def action_approve_account(self):
         """A Payout Manager accepts the bank account an employee gave: money moves, once

@@ -3,24 +3,12 @@
 This file only implements hooks that the core (payout_link.py) declares; every reason it
 gives reaches the money gate (`_get_money_blockers`) through `_get_send_blockers`.
 
-**Holds (offboarding).** `hr.employee.write` (and a change of the work contact's email,
-res_partner.py) calls `_hold_for_employees`. A held link is not sent, approved, claimed nor
-paid until released; why it is held and how it is released is the table
-`const.HOLD_REASONS`, with the messages of `_get_hold_texts`:
-
-- *Archived employee*: unarchiving the employee releases the hold (`_release_for_employees`).
-- *Email changed*: a fraud path (an HR officer points a colleague's address at their own
-  mailbox). A Payout Manager who did not change the address releases the hold by hand
-  (`action_release_hold`), and only for links addressed to the employee's current address:
-  a link emailed to the old one is never re-pointed, since its secret went there. It is
-  cancelled and sent again, or, while draft, its recipient corrected first.
-- *Address unchecked*: the change also marks the employee (`payout_address_changed_by_ids`,
-  who changed it). A link made for them while marked (created, a draft given them as
-  employee, a batch line, a reissue) goes to the new address, so it is held for the email
-  change too, with those users as holders. Releasing one link is the check of the address:
-  it clears the mark and releases the employee's other links held for an email change and
-  addressed to that same address. A first address of an employee who had none, and was not
-  marked, redirects nothing: it neither holds nor marks (clearing an address does mark).
+**Holds (offboarding).** `hr.employee.write` calls `_hold_for_employees` for the employees
+it archives: their open links are not sent, approved, claimed nor paid until unarchiving
+releases them (`_release_for_employees`). Why a link is held and how it is released is the
+table `const.HOLD_REASONS`, with the messages of `_get_hold_texts`. A change of an
+employee's payout identity holds nothing: money follows the checked identity
+(hr_employee.py), and the money gate stops a link addressed anywhere else.
 
 What a provider already holds (a submission in flight or accepted, a provider-hosted link
 emailed by the provider) cannot be stopped by Odoo: such links are not held, and the
@@ -57,7 +45,7 @@ employee who gives their own account again is not flagged. On by default, per co
 """
 
 from odoo import fields, models
-from odoo.exceptions import AccessError, UserError
+from odoo.exceptions import UserError
 from odoo.tools import SQL
 from odoo.tools.misc import hmac
 
@@ -91,16 +79,9 @@ class PayoutLink(models.Model):
                 "Duplicate) or remove it, then send again:"), message])
         return blockers
 
-    def _after_create(self):
-        """Implementation of the core's hook: a link made while its employee's address is
-        unchecked is held."""
-        self._hold_for_unchecked_address()
-
     def _after_write(self, vals):
-        """Implementation of the core's hook: a link given an employee whose address is
-        unchecked is held; a confirmation of a duplicate holds for what was confirmed."""
-        if "employee_id" in vals:
-            self._hold_for_unchecked_address()
+        """Implementation of the core's hook: a confirmation of a duplicate holds for what
+        was confirmed."""
         if const.DUPLICATE_FIELDS.intersection(vals) and (
                 confirmed := self.filtered("duplicate_confirmed_by_id")):
             confirmed.sudo().write({"duplicate_confirmed_link_ids": [fields.Command.clear()],
@@ -158,12 +139,6 @@ class PayoutLink(models.Model):
                            "Unarchive the employee to release it, or cancel it."),
                 self.env._("the employee was archived"),
             ),
-            "email_changed": (
-                self.env._("%(link)s is on hold: the email address of %(employee)s changed. "
-                           "A Payout Manager who did not change it checks the new address "
-                           "and releases the link, or it is cancelled."),
-                self.env._("the employee's email address changed"),
-            ),
         }
 
     def _get_hold_message(self):
@@ -179,64 +154,30 @@ class PayoutLink(models.Model):
         self.ensure_one()
         return self.submission_state in ("submitting", "accepted")
 
-    def _hold_for_unchecked_address(self):
-        """Hold the links of employees whose address changed since a Payout Manager last
-        checked it: they go to the new address. One read of the employees' marks, and one
-        write per set of users who changed an address (a batch makes thousands of lines)."""
-        # Changes made as the system (OdooBot, an archived user) count too.
-        links = self.sudo().with_context(active_test=False)
-        marked = links.employee_id.filtered("payout_address_changed_by_ids")
-        if not marked:
-            return
-        now = fields.Datetime.now()
-        to_hold = links.filtered(lambda link: link.employee_id in marked)
-        for changed_by, held in to_hold.grouped(
-                lambda link: link.employee_id.payout_address_changed_by_ids).items():
-            held.write({"hold_reason": "email_changed", "date_held": now,
-                        "hold_user_ids": [fields.Command.link(user.id) for user in changed_by]})
-
-    def _hold_for_employees(self, archived, email_changed):
-        """Hold the open links of ``archived`` employees and of those whose email address
-        changed (one search for all), and tell each link's responsible user. A link held
-        for both keeps the reason of higher rank (`const.HOLD_REASONS`)."""
-        employees = archived | email_changed
-        if not employees:
+    def _hold_for_employees(self, archived):
+        """Hold the open links of ``archived`` employees (one search for all), and tell each
+        link's responsible user; what a provider holds already is only reported."""
+        if not archived:
             return
         links = self.sudo().search([
-            ("employee_id", "in", employees.ids),
+            ("employee_id", "in", archived.ids),
             ("state", "not in", const.FINAL_STATES),
         ])
         at_provider = links.filtered(lambda link: link._is_at_provider())
         to_hold = links - at_provider
-
-        def reasons_of(link):
-            """The hold reasons that apply to ``link``: its own, and the events'."""
-            return {link.hold_reason} - {False} | (
-                {"email_changed"} if link.employee_id in email_changed else set()) | (
-                {"employee_archived"} if link.employee_id in archived else set())
-
-        def reason_of(link):
-            return max(reasons_of(link), key=lambda reason: const.HOLD_REASONS[reason]["rank"])
-
-        now = fields.Datetime.now()
-        for reason, held in to_hold.grouped(reason_of).items():
-            held.write({"hold_reason": reason, "date_held": now,
-                        "hold_user_ids": [fields.Command.link(self.env.uid)]})
+        to_hold.write({"hold_reason": "employee_archived", "date_held": fields.Datetime.now(),
+                       "hold_user_ids": [fields.Command.link(self.env.uid)]})
         for link in to_hold:
             message = link._get_hold_message()
             link.message_post(body=message)
             link._schedule_hold_activity(self.env._("Payout link on hold"), message)
-        texts = self._get_hold_texts()
+        _message, event = self._get_hold_texts()["employee_archived"]
         for link in at_provider:
-            event_reason = "email_changed" if (
-                link.employee_id in email_changed and link.employee_id.active
-            ) else "employee_archived"
             message = self.env._(
                 "%(link)s: %(event)s, but %(provider)s already holds this payout (status: "
                 "%(status)s) and may still pay it; Odoo cannot stop it. Cancel it if the "
                 "provider still can (Cancel refuses otherwise).",
-                link=link.display_name, event=texts[event_reason][1],
-                provider=link.provider_id.name,
+                link=link.display_name, event=event, provider=link.provider_id.name,
                 status=link.provider_status or link.submission_state)
             link.message_post(body=message)
             link._schedule_hold_activity(self.env._("Payout already at the provider"), message)
@@ -255,60 +196,6 @@ class PayoutLink(models.Model):
         self.sudo().search([
             ("employee_id", "in", employees.ids), ("hold_reason", "=", "employee_archived"),
         ])._release_hold(self.env._("the employee was unarchived"))
-
-    def action_release_hold(self):
-        """A Payout Manager who had no hand in the email change checked the new address:
-        the links addressed to it are released, and the employee's address is checked (new
-        links are no longer held). Only holds that a Payout Manager releases by hand
-        (`const.HOLD_REASONS`) are released here."""
-        if not self.env.user.has_group("hr_payout_link.group_payout_manager"):
-            raise AccessError(self.env._("Only a Payout Manager can release a held link."))
-        self.check_access("write")
-        errors = []
-        for link in self:
-            employee = link.sudo().employee_id
-            if not link.hold_reason:
-                errors.append(self.env._("%s is not on hold.", link.display_name))
-            elif not const.HOLD_REASONS[link.hold_reason]["manual_release"]:
-                errors.append(link._get_hold_message())
-            elif self.env.user in (link.sudo().hold_user_ids
-                                   | employee._get_payout_address_changers()):
-                errors.append(self.env._(
-                    "%s: you archived its employee or changed their email address; another "
-                    "Payout Manager must release it.", link.display_name))
-            elif self.env.user in link._get_payees():
-                errors.append(self.env._("%s pays you; another Payout Manager must release "
-                                         "it.", link.display_name))
-            elif not employee.active:
-                errors.append(self.env._("%(link)s: its employee %(employee)s is archived.",
-                                         link=link.display_name, employee=employee.name))
-            elif not link._is_addressed_to(employee):
-                errors.append(self.env._(
-                    "%(link)s was addressed to %(old)s, and the address of %(employee)s is now "
-                    "%(new)s: it is not re-pointed, since its secret may have gone to the old "
-                    "address. Cancel it and send a new link (or, while draft, correct its "
-                    "Recipient Email), then release.",
-                    link=link.display_name, old=link.recipient_email, employee=employee.name,
-                    new=employee._get_payout_email() or "-"))
-        if errors:
-            raise UserError("\n".join(errors[:const.MAX_LINES_IN_ERROR]))
-        # One check of one address: the employee's other links held for it go with it.
-        employees = self.sudo().employee_id
-        released_by_hand = [reason for reason, rule in const.HOLD_REASONS.items()
-                            if rule["manual_release"]]
-        checked = self.sudo().search([
-            ("employee_id", "in", employees.ids), ("hold_reason", "in", released_by_hand),
-        ]).filtered(lambda link: self.env.user not in link.hold_user_ids
-                    and link._is_addressed_to(link.employee_id))
-        (self | checked)._release_hold(
-            self.env._("%s checked the new email address", self.env.user.name))
-        employees.write({"payout_address_changed_by_ids": [fields.Command.clear()]})
-        return True
-
-    def _is_addressed_to(self, employee):
-        self.ensure_one()
-        return employee._normalize_payout_email(self.recipient_email) == (
-            employee._normalize_payout_email(employee._get_payout_email()))
 
     def _release_hold(self, why):
         """Clear the hold, say so on each link and close its hold activity; queued work

@@ -19,7 +19,6 @@ from . import test_payout_link_submission_faults
 from . import test_payout_link_submission_faults_concurrency
 from . import test_payout_link_guards_hold
 from . import test_payout_link_guards_hold_claim
-from . import test_payout_link_guards_hold_new_links
 from . import test_payout_link_guards_duplicates
 from . import test_payout_link_guards_shared_accounts
 from . import test_payout_link_guards_shared_accounts_concurrency
@@ -41,6 +40,7 @@ from . import test_security_claim
 from . import test_security_public_routes
 from . import test_security_provider_settings
 from . import test_security_bank_data
+from . import test_security_identity
 from . import test_migration
 from . import test_encryption
 from . import test_protocol_concurrency

@@ -76,6 +76,12 @@ class PayoutCommon(TransactionCase):
         )
 
     @classmethod
+    def _check_identity(cls, employee, user=None):
+        """A Payout Manager (``user_manager`` unless ``user``) checks the pending change
+        of ``employee``'s payout identity: money follows it from now on."""
+        employee.with_user(user or cls.user_manager).action_check_payout_identity()
+
+    @classmethod
     def _start_sandbox(cls, sandbox_module, **options):
         """A provider sandbox on a free loopback port for the class, with IDR active (the
         providers' currency)."""
@@ -137,7 +143,21 @@ class PayoutCommon(TransactionCase):
         if provider.code != "demo":
             defaults.update(currency_id=cls.idr.id, amount=1500000 + index,
                             recipient_email="dewi@example.com")
+        # A sandbox picks its scenario by the recipient's address: the link is made for an
+        # employee whose checked address it is (money goes to the checked address only).
+        email = values.get("recipient_email", defaults.get("recipient_email"))
+        if email and "employee_id" not in values and email != cls.employee.work_email:
+            defaults["employee_id"] = cls._employee_at(email).id
         return defaults
+
+    @classmethod
+    def _employee_at(cls, email):
+        """An employee named as ``cls.employee`` whose checked payout address is ``email``."""
+        employee = cls.env["hr.employee"].with_context(active_test=False).search(
+            [("work_email", "=", email), ("company_id", "=", cls.company.id)], limit=1)
+        return employee or cls.env["hr.employee"].create({
+            "name": cls.employee.name, "work_email": email,
+            "mobile_phone": cls.employee.mobile_phone, "company_id": cls.company.id})
 
     # === Emails === #
 
@@ -314,6 +334,7 @@ class SignedInCommon(ClaimPageCommon):
         cls.user_employee = new_test_user(cls.env, "payout_signin", groups="base.group_portal",
                                           email=cls.employee.work_email)
         cls.employee.user_id = cls.user_employee
+        cls._check_identity(cls.employee)
         cls.colleague = cls.env["hr.employee"].create({
             "name": "Budi Santoso", "work_email": "budi@example.com",
             "company_id": cls.company.id,

@@ -182,10 +182,25 @@ class TestBankAccountReview(PayoutBatchCommon):
             "bank_id": cls.bank.id,
             "partner_id": cls.employee.work_contact_id.id,
         })
+        cls._check_identity(cls.employee)
 
     def test_trusted_account_is_paid_at_once(self):
         link = self._claimed_link("1234567890", pay=True)
         self.assertEqual(link.state, "done")
+
+    def test_an_unchecked_hr_account_is_not_trusted(self):
+        """HR puts another account on the employee's record: until a Payout Manager checks
+        the change, it is not trusted and a claim to it waits for the review."""
+        self.employee.bank_account_id = self.env["res.partner.bank"].create({
+            "acc_number": "5550001111", "bank_id": self.bank.id,
+            "partner_id": self.employee.work_contact_id.id,
+        })
+        self.assertIn("HR bank account", self.employee.payout_identity_pending)
+        link = self._claimed_link("5550001111", pay=True)
+        self.assertEqual((link.state, link.account_review_state), ("processing", "to_review"))
+        self._check_identity(self.employee)
+        self.assertFalse(self.employee.payout_identity_pending)
+        self.assertEqual(self._claimed_link("5550001111", pay=True).state, "done")
 
     def test_other_account_waits_for_review(self):
         link = self._claimed_link("9876543210", pay=True)

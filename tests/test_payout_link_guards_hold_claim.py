@@ -39,7 +39,7 @@ class TestOffboardingClaimPage(OffboardingMixin, ClaimPageCommon):
 
     def test_posts_to_a_held_link_change_nothing(self):
         self._open()
-        self.employee.work_email = "new.dewi@example.com"
+        self.employee.action_archive()
         before = self._snapshot()
         for step, data in (("secret", {"secret": "WRONG234"}), ("secret", {"secret": self.secret}),
                            ("not-for-me", {})):
