@@ -160,7 +160,7 @@ class PayoutClaimController(http.Controller):
 
     def _get_step(self, link):
         if link.hold_reason:
-            return "held"  # its employee left, or their address changed: contact HR
+            return "held"  # its employee left: contact HR
         if link.state not in const.CLAIMABLE_STATES:
             return "status"
         return "account" if self._is_verified(link) else "secret"

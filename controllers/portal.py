@@ -97,9 +97,9 @@ class PayoutPortal(CustomerPortal):
             "step": "account" if link._is_claimable_by(request.env.user) else (
                 "held" if link.hold_reason else "status"),
             "form": {},
-            # The account only to whoever claimed it: a later sign-in user of the employee
-            # does not see the bank details given before.
-            "show_account": link.claim_user_id == request.env.user,
+            # The account to the employee signed in, but never the one another user claimed
+            # with: a later sign-in user of the employee does not see it.
+            "show_account": link.claim_user_id in (request.env.user, request.env.user.browse()),
             **(values or {}),
         })
         return request.render("hr_payout_link.portal_my_payout", page_values,

@@ -44,18 +44,20 @@ class HrEmployee(models.Model):
         help="Total of paid payout links, in the company currency.",
     )
     # === The checked identity (written as sudo only: see _check_payout_mark_vals) === #
+    # Not prefetched: a user without HR rights reading an employee's name must not fetch
+    # fields that hr.employee.public lacks (Odoo refuses the whole read).
     payout_checked_email = fields.Char(
-        string="Checked Payout Address", copy=False, readonly=True,
+        string="Checked Payout Address", copy=False, readonly=True, prefetch=False,
         groups="hr_payout_link.group_payout_viewer",
         help="The address payout links go to: the employee's email as a Payout Manager last "
         "checked it.")
     payout_checked_user_id = fields.Many2one(
-        "res.users", string="Checked Sign-in User", copy=False, readonly=True,
+        "res.users", string="Checked Sign-in User", copy=False, readonly=True, prefetch=False,
         groups="hr_payout_link.group_payout_viewer",
         help="The user who claims the employee's payouts signed in, as a Payout Manager "
         "last checked it.")
     payout_checked_bank = fields.Char(
-        string="Checked Bank Account", copy=False, readonly=True,
+        string="Checked Bank Account", copy=False, readonly=True, prefetch=False,
         groups="hr_payout_link.group_payout_manager",
         help="The HR bank account (bank and number) as a Payout Manager last checked it: the "
         "only one trusted at a claim.")
@@ -195,7 +197,9 @@ class HrEmployee(models.Model):
     @api.model
     def _set_all_payout_identities_checked(self):
         """Every employee's identity counts as checked (install, upgrade)."""
-        self.sudo().with_context(active_test=False).search([])._set_payout_checked_identity()
+        # Every employee, once, at install or upgrade: no page of them would do.
+        employees = self.sudo().with_context(active_test=False).search([])  # pylint: disable=no-search-all
+        employees._set_payout_checked_identity()
 
     def _get_payout_snapshot(self):
         """{employee: (active, live identity)}, read as sudo: HR officers may change an
@@ -207,7 +211,7 @@ class HrEmployee(models.Model):
         """After a change of the employees of ``before`` (a snapshot): hold or release the
         links of those archived or unarchived, and note who changed a payout identity."""
         after = self._get_payout_snapshot()
-        employees = self.browse()
+        employees = self.sudo().browse()  # read as the system: HR officers write employees
         archived = employees.concat(*(e for e in after if before[e][0] and not after[e][0]))
         unarchived = employees.concat(*(e for e in after if not before[e][0] and after[e][0]))
         changed = employees.concat(*(e for e in after if before[e][1] != after[e][1]))

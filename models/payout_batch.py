@@ -73,8 +73,8 @@ class PayoutBatch(models.Model):
         help="When the oldest line still unclaimed was sent.")
     held_count = fields.Integer(
         string="On Hold", compute="_compute_held_count",
-        help="Lines whose employee was archived or whose email address changed: they are "
-        "not sent until released, or cancelled.")
+        help="Lines whose employee was archived: they are not sent until released, or "
+        "cancelled.")
     duplicate_count = fields.Integer(
         string="Possible Duplicates", compute="_compute_duplicate_count",
         help="Lines whose employee was already paid, or is waiting to be, for the same type "

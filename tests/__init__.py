@@ -41,6 +41,7 @@ from . import test_security_public_routes
 from . import test_security_provider_settings
 from . import test_security_bank_data
 from . import test_security_identity
+from . import test_security_identity_property
 from . import test_migration
 from . import test_encryption
 from . import test_protocol_concurrency

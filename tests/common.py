@@ -155,9 +155,12 @@ class PayoutCommon(TransactionCase):
         """An employee named as ``cls.employee`` whose checked payout address is ``email``."""
         employee = cls.env["hr.employee"].with_context(active_test=False).search(
             [("work_email", "=", email), ("company_id", "=", cls.company.id)], limit=1)
-        return employee or cls.env["hr.employee"].create({
-            "name": cls.employee.name, "work_email": email,
-            "mobile_phone": cls.employee.mobile_phone, "company_id": cls.company.id})
+        if not employee:
+            employee = cls.env["hr.employee"].create({
+                "name": cls.employee.name, "work_email": email,
+                "mobile_phone": cls.employee.mobile_phone, "company_id": cls.company.id})
+            employee.flush_recordset()  # before a test rolls a savepoint back
+        return employee
 
     # === Emails === #
 

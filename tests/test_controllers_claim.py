@@ -301,6 +301,7 @@ class TestClaimHttp(ClaimPageCommon):
     def test_portal_my_payouts(self):
         portal_user = new_test_user(self.env, "payout_portal", groups="base.group_portal")
         self.employee.user_id = portal_user
+        self._check_identity(self.employee)
         colleague = self.env["hr.employee"].create({
             "name": "Budi Santoso", "work_email": "budi@example.com",
         })

@@ -232,6 +232,7 @@ class TestBankAccountReview(PayoutBatchCommon):
 
     def test_employee_without_account_on_record_is_reviewed(self):
         self.employee.bank_account_id = False
+        self._check_identity(self.employee)
         link = self._claimed_link("1234567890", pay=True)
         self.assertEqual(link.account_review_state, "to_review")
 

@@ -42,6 +42,7 @@ class TestEmployeeDisplay(ClaimPageCommon):
 
         portal_user = new_test_user(self.env, "payout_display_portal", groups="base.group_portal")
         self.employee.user_id = portal_user
+        self._check_identity(self.employee)
         self.authenticate(portal_user.login, portal_user.login)
         for url in ("/my/payouts", f"/my/payouts/{self.link.id}"):
             self.assertIn(_as_read(SENT, 7), self.url_open(url).text, "sent, in Jakarta")

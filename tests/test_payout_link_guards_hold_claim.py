@@ -24,6 +24,7 @@ class TestOffboardingClaimPage(OffboardingMixin, ClaimPageCommon):
         # Given after sending: the link stays one claimed with its secret (not signed in), and
         # the employee also sees it under /my/payouts.
         self.employee.user_id = self.user_employee
+        self._check_identity(self.employee)
 
     def test_held_link_shows_the_hold_page(self):
         self.employee.action_archive()
@@ -72,10 +73,8 @@ class TestOffboardingClaimPage(OffboardingMixin, ClaimPageCommon):
                          ("processing", "to_submit"))
 
     def test_portal_pages_show_the_hold(self):
-        for change in ({"work_email": "new.dewi@example.com"}, {"active": False}):
-            with self.subTest(change=change):
-                self.employee.write(change)
-                self._assert_portal_shows_hold()
+        self.employee.write({"active": False})
+        self._assert_portal_shows_hold()
 
     def _assert_portal_shows_hold(self):
         self.authenticate(self.user_employee.login, self.user_employee.login)

@@ -32,7 +32,8 @@ class TestDokuConcurrency(PayoutCommon):
 
     def _queued(self, count):
         links = self.env["payout.link"].create([{
-            "employee_id": self.employee.id, "provider_id": self.doku_provider.id,
+            "employee_id": self._employee_at(f"dewi{i}@example.com").id,
+            "provider_id": self.doku_provider.id,
             "currency_id": self.idr.id, "amount": 1500000 + i,
             "recipient_email": f"dewi{i}@example.com",
         } for i in range(count)])

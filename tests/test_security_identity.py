@@ -109,10 +109,9 @@ class TestCheckedIdentity(AttackCommon):
             "partner_id": self.employee.work_contact_id.id})
         self.employee.bank_account_id = account
         self._check_identity(self.employee)
-        self._rpc(self.user_manager, "res.partner.bank", "write", [account.id],
-                  {"acc_number": "9999999999"})
+        account.acc_number = "9999999999"
         self.assertIn("HR bank account", self.employee.payout_identity_pending)
-        self.assertEqual(self.employee._get_payout_address_changers(), self.user_manager)
+        self.assertEqual(self.employee._get_payout_address_changers(), self.env.user)
         link = self._sent_link()
         self.assertFalse(link._is_trusted_account(self.bank, "9999999999"))
         self.assertTrue(link._is_trusted_account(self.bank, "1234567890"))
@@ -138,8 +137,8 @@ class TestAddressAndApproval(AttackCommon):
         self._rpc(self.user_editor, "payout.link", "action_send", [link_id])
         link = self.env["payout.link"].browse(link_id)
         self.assertEqual(link.state, "to_approve")
-        self.assertFalse(self._claim_mails(link), "no claim email before the approval")
-        message = link.message_ids[0].body
+        self.assertFalse(link.sudo().claim_token, "no claim email before the approval")
+        message = " ".join(link.message_ids.mapped("body"))
         self.assertIn("editor@example.com", message)
         self.assertIn("dewi.lestari@example.com", message)
         self.assertEqual(link.checked_recipient_email, "dewi.lestari@example.com")
@@ -161,6 +160,7 @@ class TestAddressAndApproval(AttackCommon):
         link.action_send()
         link.with_user(self.user_manager).action_approve()
         self.assertEqual((link.state, link.approved_amount), ("sent", 1_500_000))
+        link._update_state("failed")
         return link.sudo()._copy_for_reissue().sudo(False)
 
     def test_a_reissue_carries_the_approval_for_identical_values_only(self):

@@ -33,7 +33,9 @@ LINK_WORKFLOW_FIELDS = APPROVAL_WORKFLOW_FIELDS | {
     "date_attention_resolved", "attention_resolution", "hold_reason", "date_held",
     "hold_user_ids", "duplicate_confirmed_link_ids", "duplicate_confirmed_by_id",
     "date_duplicate_confirmed", "duplicate_link_ids", "duplicate_to_confirm",
-    "account_fingerprint",
+    "account_fingerprint", "approved_amount", "approved_currency_id", "approved_employee_id",
+    "approved_recipient_email", "approved_provider_id", "approved_payout_type",
+    "approved_claim_user_id",
 }
 
 

@@ -14,7 +14,6 @@
 from odoo import SUPERUSER_ID, api
 
 
-
 def migrate(cr, version):
     cr.execute("""
         UPDATE payout_link

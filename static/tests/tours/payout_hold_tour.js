@@ -2,9 +2,8 @@
 
 import { registry } from "@web/core/registry";
 
-// The employee opens the claim page of a link held because they left, or their email
-// address changed (tests/test_payout_link_guards_hold_claim.py): a page says so, and asks
-// nothing.
+// The employee opens the claim page of a link held because they left
+// (tests/test_payout_link_guards_hold_claim.py): a page says so, and asks nothing.
 registry.category("web_tour.tours").add("payout_hold_tour", {
     steps: () => [
         {
