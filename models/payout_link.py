@@ -256,13 +256,16 @@ class PayoutLink(models.Model):
         "employee, or an account other employees gave).",
     )
     # A keyed hash of the bank and number given, kept once the number is wiped
-    # (payout_link_guards.py, shared accounts).
+    # (payout_link_guards.py, shared accounts): searched under the first encryption key,
+    # recomputed from its sealed inner value when that key changes.
     account_fingerprint = fields.Char(
         copy=False, readonly=True, index="btree_not_null", groups="base.group_system",
         workflow_only=True,
         help="A keyed hash of the bank and the account number given at the claim, kept "
         "once the number is wiped: finds the account on other employees' links.",
     )
+    account_fingerprint_sealed = EncryptedChar(copy=False, groups="base.group_system",
+                                               workflow_only=True)
 
     # === The submission: the provider call (payout_link_submission.py) === #
 
