@@ -57,7 +57,8 @@ class TestEncryptionAtRest(PayoutCommon):
         self.env.flush_all()
         columns = self.env["payout.encryption"]._encrypted_columns()
         self.assertEqual(set(columns), {
-            ("payout_link", "account_number"), ("payout_provider", "xendit_secret_key"),
+            ("payout_link", "account_number"), ("payout_link", "secret_hash"),
+            ("payout_link", "account_fingerprint_sealed"), ("payout_provider", "xendit_secret_key"),
             ("payout_provider", "xendit_callback_token"), ("payout_provider", "doku_secret_key"),
             ("payout_provider", "doku_private_key")})
         for table, column in columns:

@@ -28,7 +28,7 @@ class TestOffboardingNewLinks(OffboardingMixin, AttackCommon):
         with self.assertRaisesRegex(UserError, f"{link.name} {HELD}"):
             link.action_send()
         self.assertEqual(link.state, "draft")
-        self.assertFalse(link.sudo().claim_token, "no claim email")
+        self.assertFalse(link.sudo().claim_token_hash, "no claim email")
 
         with self.assertRaisesRegex(UserError, "another Payout Manager must release it"):
             self._as(self.hr_manager, link).action_release_hold()
@@ -110,7 +110,7 @@ class TestOffboardingNewLinks(OffboardingMixin, AttackCommon):
         new_link = link.reissued_link_ids
         self.assertEqual(action["res_id"], new_link.id)
         self.assertEqual((new_link.state, new_link.hold_reason), ("draft", "email_changed"))
-        self.assertFalse(new_link.sudo().claim_token, "no claim email")
+        self.assertFalse(new_link.sudo().claim_token_hash, "no claim email")
         with self.assertRaisesRegex(UserError, "it is not re-pointed"):
             self._as(self.manager_2, new_link).action_release_hold()
         self._as(self.user_editor, new_link).recipient_email = NEW_ADDRESS
