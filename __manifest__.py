@@ -2,7 +2,7 @@
 {
     "name": "HR Payout Links",
     "summary": "Pay bonuses and commissions to employees through secure payout links",
-    "version": "18.0.1.6.0",
+    "version": "18.0.1.7.0",
     "category": "Human Resources/Payouts",
     "website": "https://github.com/hr-payout-link/hr_payout_link",
     "author": "hr_payout_link contributors",

@@ -5,6 +5,11 @@ from `cryptography`) under a key kept outside the database: the option
 ``payout_encryption_key`` of Odoo's configuration file, else the environment variable
 ``HR_PAYOUT_LINK_ENCRYPTION_KEY``. A database dump alone reveals none of these values.
 
+The same key keeps a dump from checking guesses offline (`fingerprint`): the hash of the
+employee's claim secret is stored encrypted, and an account fingerprint, which must stay
+searchable, is an HMAC under a subkey of the first key (its inner value is stored
+encrypted, so that a new first key can recompute it).
+
 Several keys, comma-separated, rotate the key: the first encrypts, any of them decrypts;
 ``payout.encryption`` re-encrypts every value under the first (bin/rotate-key), after which
 the old keys can go.
@@ -13,7 +18,10 @@ A missing or wrong key is an EncryptionKeyError, a UserError that says what to d
 stored values are never touched by it.
 """
 
+import base64
 import functools
+import hashlib
+import hmac
 import os
 
 from cryptography.fernet import Fernet, InvalidToken, MultiFernet
@@ -29,6 +37,8 @@ ENVIRONMENT_VARIABLE = "HR_PAYOUT_LINK_ENCRYPTION_KEY"
 # What a stored value starts with once encrypted; a value without it is clear text (from a
 # write not flushed yet, or from before the encryption, which the migration encrypts).
 PREFIX = "payout-enc:"
+# What the fingerprint subkey is derived for: a key used for one purpose only.
+FINGERPRINT_PURPOSE = b"hr_payout_link fingerprint"
 
 
 class EncryptionKeyError(UserError):
@@ -89,6 +99,32 @@ def decrypt(value, keys=None):
             "A value was encrypted under another key than %(option)s holds: set it to the "
             "key in use when it was stored (several keys, comma-separated, are all tried). "
             "Nothing was changed.", option=CONFIG_OPTION)) from error
+
+
+def fingerprint(value, keys=None):
+    """A searchable keyed hash of ``value``: HMAC-SHA256 under a subkey derived from the
+    first key (HMAC-SHA256 of its 32 bytes and `FINGERPRINT_PURPOSE`), in hex.
+
+    Unlike a Fernet token it is the same for the same value, so that it can be searched;
+    unlike an HMAC keyed with ``database.secret`` (which a dump holds), a dump alone cannot
+    check a guess against it. It changes with the first key: whoever stores one also
+    stores ``value`` encrypted, to compute it again under a new key (bin/rotate-key).
+    """
+    return hmac.new(_fingerprint_key(tuple(_configured_keys() if keys is None else keys)),
+                    value.encode(), hashlib.sha256).hexdigest()
+
+
+def fingerprints(value):
+    """``value``'s fingerprint under each configured key, the first's first: what a
+    stored fingerprint may be between a change of the first key and bin/rotate-key."""
+    return [fingerprint(value, [key]) for key in _configured_keys()] or [fingerprint(value)]
+
+
+@functools.lru_cache(maxsize=8)
+def _fingerprint_key(keys):
+    _cipher_of(keys)  # the same errors for a missing or malformed key
+    return hmac.new(base64.urlsafe_b64decode(keys[0]), FINGERPRINT_PURPOSE,
+                    hashlib.sha256).digest()
 
 
 class _Encrypted:

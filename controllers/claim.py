@@ -4,7 +4,7 @@ import re
 from odoo import http
 from odoo.exceptions import ValidationError
 from odoo.http import request
-from odoo.tools import consteq
+from odoo.tools import consteq, frozendict
 
 from .. import const
 
@@ -99,17 +99,23 @@ class PayoutClaimController(http.Controller):
         link claimed signed in is its user's alone, at /my/payouts)."""
         if not const.CLAIM_TOKEN_RE.fullmatch(token):
             return None  # a NUL byte or an over-long string never reaches the database
+        # The link stores the SHA-256 of its claim email's token and of its latest
+        # reminder's: either opens the page.
+        token_hash = request.env["payout.link"]._hash_claim_token(token)
         link = request.env["payout.link"].sudo().search([
-            ("claim_token", "=", token),
+            "|", ("claim_token_hash", "=", token_hash), ("reminder_token_hash", "=", token_hash),
             ("provider_id.is_claimed_in_odoo", "=", True),
             ("secret_hash", "!=", False),
             ("claim_user_id", "=", False),
         ], limit=1)
-        if not link or not consteq(link.claim_token, token):
+        if not link or not (consteq(link.claim_token_hash or "", token_hash)
+                            | consteq(link.reminder_token_hash or "", token_hash)):
             return None
         # The page and its messages in the employee's language, as their emails are.
         request.update_context(lang=link._get_employee_lang())
-        link = link.with_env(request.env(su=True))
+        # The token it was opened with makes the page's own URLs (_get_claim_path).
+        link = link.with_env(request.env(su=True)).with_context(
+            payout_claim_tokens=frozendict({link.id: token}))
         link._expire_if_due()
         if link.state in const.UNAVAILABLE_STATES:
             return None

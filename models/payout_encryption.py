@@ -6,7 +6,9 @@ from .. import encryption
 
 class PayoutEncryption(models.AbstractModel):
     """Every value of the addon's encrypted fields, re-encrypted at once: after a migration
-    from clear text, and to rotate the key (bin/rotate-key)."""
+    from clear text, and to rotate the key (bin/rotate-key). The values keyed with the
+    first key follow: the account fingerprints, and the claim secrets' hashes, which are
+    stored encrypted."""
 
     _name = "payout.encryption"
     _description = "Payout Secrets Encryption"
@@ -25,8 +27,9 @@ class PayoutEncryption(models.AbstractModel):
     @api.model
     def _reencrypt_all(self):
         """Encrypt every stored value under the first configured key: clear text (from
-        before the encryption) and values under an older key alike. A value no configured
-        key opens stops the whole run, changing nothing (EncryptionKeyError).
+        before the encryption) and values under an older key alike, then recompute the
+        account fingerprints under it. A value no configured key opens stops the whole
+        run, changing nothing (EncryptionKeyError).
 
         :return: how many values were written
         """
@@ -44,4 +47,7 @@ class PayoutEncryption(models.AbstractModel):
                                     SQL.identifier(table), SQL.identifier(column), value,
                                     record_id))
         self.env.invalidate_all()
+        # The searched account fingerprints are keyed with the first key: recomputed from
+        # their sealed (encrypted) inner values, just re-encrypted above.
+        self.env["payout.link"]._rekey_account_fingerprints()
         return len(updates)

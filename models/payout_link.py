@@ -209,11 +209,17 @@ class PayoutLink(models.Model):
     # === The claim (payout_link_claim.py) === #
 
     # The claim's own token, never the portal.mixin share token (`access_token`, which
-    # payout links do not use): it opens the claim page and nothing else.
+    # payout links do not use): it opens the claim page and nothing else. Only its
+    # SHA-256 is stored; the token itself is in the emailed URL alone. The claim email's
+    # token and the latest reminder's each open the page.
     access_token = fields.Char(workflow_only=True)
-    claim_token = fields.Char(copy=False, index="btree_not_null", groups="base.group_system",
-                              workflow_only=True)
-    secret_hash = fields.Char(copy=False, groups="base.group_system", workflow_only=True)
+    claim_token_hash = fields.Char(copy=False, index="btree_not_null",
+                                   groups="base.group_system", workflow_only=True)
+    reminder_token_hash = fields.Char(copy=False, index="btree_not_null",
+                                      groups="base.group_system", workflow_only=True)
+    # The keyed hash of the secret, itself encrypted under the key kept outside the
+    # database (payout_link_claim.py, `_hash_secret`).
+    secret_hash = EncryptedChar(copy=False, groups="base.group_system", workflow_only=True)
     claim_user_id = fields.Many2one(
         "res.users", string="Claimed Signed In As", copy=False, readonly=True,
         workflow_only=True,
@@ -262,13 +268,16 @@ class PayoutLink(models.Model):
         "employee, or an account other employees gave).",
     )
     # A keyed hash of the bank and number given, kept once the number is wiped
-    # (payout_link_guards.py, shared accounts).
+    # (payout_link_guards.py, shared accounts): searched under the first encryption key,
+    # recomputed from its sealed inner value when that key changes.
     account_fingerprint = fields.Char(
         copy=False, readonly=True, index="btree_not_null", groups="base.group_system",
         workflow_only=True,
         help="A keyed hash of the bank and the account number given at the claim, kept "
         "once the number is wiped: finds the account on other employees' links.",
     )
+    account_fingerprint_sealed = EncryptedChar(copy=False, groups="base.group_system",
+                                               workflow_only=True)
 
     # === The submission: the provider call (payout_link_submission.py) === #
 
@@ -529,7 +538,7 @@ class PayoutLink(models.Model):
     # === No portal share token === #
     #
     # The employee's portal page needs their login, and the claim page has its own token
-    # (`claim_token`): a payout link is never shared by portal.mixin's token, which
+    # (`claim_token_hash`): a payout link is never shared by portal.mixin's token, which
     # `get_portal_url` would create for anyone who can read the link, and which would let
     # its holder post to the chatter.
 
@@ -982,7 +991,7 @@ class PayoutLink(models.Model):
         for provider, links in self.grouped("provider_id").items():
             answers.update(provider._cancel_payouts(links))
         self._update_state("cancelled")
-        self.sudo().write({"claim_token": False})
+        self.sudo().write({"claim_token_hash": False, "reminder_token_hash": False})
         for link, answer in answers.items():
             # Followed until the provider's status is final: a later payment shows.
             link.sudo().write({"provider_status": answer.raw_status,

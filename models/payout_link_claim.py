@@ -4,7 +4,12 @@ gives and its review, then reminders before expiry and the reissue asked at expi
 
 The public claim page (controllers/claim.py) and /my/payouts (controllers/portal.py) call
 these methods on a sudo record, after finding the link by its token or its signed-in user.
-The secret exists in clear only in the queued email; the link keeps a keyed hash of it.
+The secret exists in clear only in the queued email; the link keeps a keyed hash of it,
+itself encrypted. The claim token too is only in the emails' URLs: the link keeps its
+SHA-256 (`claim_token_hash`), and each reminder carries a fresh token of its own
+(`reminder_token_hash`, the latest reminder's), so that a database dump opens no claim
+page. These emails are queued detached from the link (`_queue_claim_emails`): no copy of
+their URL or secret is in its chatter or in any message a back-office user reads.
 
 **The signed-in claim.** Whether a link is claimed signed in is decided when it is sent
 (`_send_claim_links`) and stored on the link (``claim_user_id``): no token nor secret is
@@ -30,6 +35,7 @@ link's responsible user. The button runs `action_reissue` with all its rules; an
 of the link marks the activity done.
 """
 
+import hashlib
 import logging
 import secrets
 from collections import defaultdict
@@ -40,7 +46,7 @@ from odoo.exceptions import AccessError, UserError, ValidationError
 from odoo.tools import SQL, consteq, format_amount, frozendict
 from odoo.tools.misc import hmac
 
-from .. import const, utils
+from .. import const, encryption, utils
 from ..controllers.claim import PayoutClaimController
 from .payout_link import REISSUE_ACTIVITY
 
@@ -54,16 +60,38 @@ class PayoutLink(models.Model):
 
     def _get_claim_path(self):
         """Where the employee claims: the claim page, whose only way in is its token; or,
-        for a link claimed signed in, their portal page, which asks them to sign in."""
+        for a link claimed signed in, their portal page, which asks them to sign in.
+
+        The token is not stored (only its hash is): it is known only while an email
+        carrying it is rendered, and on the claim page opened with it, both of which put
+        it in the context (``payout_claim_tokens``, link id -> token). Anywhere else the
+        link has no claim path: False.
+        """
         self.ensure_one()
         if self.claim_user_id:
             return self.access_url
-        return f"{PayoutClaimController._claim_url}/{self.sudo().claim_token}"
+        token = self.env.context.get("payout_claim_tokens", {}).get(self.id)
+        return token and f"{PayoutClaimController._claim_url}/{token}"
 
     def _get_claim_url(self):
-        """The claim page's full URL, as the claim and reminder emails give it."""
+        """The claim page's full URL, as the claim and reminder emails give it (False
+        where no token is known: see `_get_claim_path`)."""
         self.ensure_one()
-        return self.get_base_url() + self._get_claim_path()
+        path = self._get_claim_path()
+        return path and self.get_base_url() + path
+
+    @api.model
+    def _hash_claim_token(self, token):
+        """What the link stores of a claim token: its SHA-256, in hex. Unkeyed on
+        purpose: a token has 256 random bits, so the hash cannot be inverted, and a key
+        would have to be rotated with every stored hash."""
+        return hashlib.sha256(token.encode()).hexdigest()
+
+    @api.model
+    def _new_claim_token(self):
+        """(token, its hash): a fresh token of 256 random bits."""
+        token = secrets.token_urlsafe(32)
+        return token, self._hash_claim_token(token)
 
     # === The signed-in claim === #
 
@@ -104,14 +132,17 @@ class PayoutLink(models.Model):
         An employee with a user claims signed in instead: their link gets that user, and
         neither a token nor a secret.
 
-        The secret exists in clear only in the queued email, which is not attached to the
-        link (no copy in the chatter) and is deleted once sent. Database work is constant
-        per batch of links: one UPDATE stores every token, one render queues every email.
+        The secret and the token exist in clear only in the queued email, which is not
+        attached to the link (no copy in the chatter) and is deleted once sent; the link
+        keeps the token's hash and the secret's keyed hash, encrypted. Database work is
+        constant per batch of links: one UPDATE stores every token, one render queues
+        every email.
         """
         if not self:
             return
         now = fields.Datetime.now()
         link_secrets = {}
+        link_tokens = {}
         rows = []
         for link in self:
             expiry = now + timedelta(days=link.provider_id.link_validity_days)
@@ -122,19 +153,20 @@ class PayoutLink(models.Model):
             secret = "".join(secrets.choice(const.SECRET_ALPHABET)
                              for _index in range(const.SECRET_LENGTH))
             link_secrets[link.id] = secret
-            rows.append(SQL("(%s, %s, %s, %s::timestamp, NULL::int)", link.id,
-                            secrets.token_urlsafe(32), link._hash_secret(secret), expiry))
+            link_tokens[link.id], token_hash = self._new_claim_token()
+            rows.append(SQL("(%s, %s, %s, %s::timestamp, NULL::int)", link.id, token_hash,
+                            encryption.encrypt(link._hash_secret(secret)), expiry))
         self.flush_recordset()
         self.env.execute_query(SQL(
             """UPDATE payout_link AS link
-                  SET claim_token = new.token, secret_hash = new.secret_hash,
-                      expiry_date = new.expiry, failed_attempts = 0,
-                      claim_user_id = new.claim_user_id
-                 FROM (VALUES %s) AS new(id, token, secret_hash, expiry, claim_user_id)
+                  SET claim_token_hash = new.token_hash, reminder_token_hash = NULL,
+                      secret_hash = new.secret_hash, expiry_date = new.expiry,
+                      failed_attempts = 0, claim_user_id = new.claim_user_id
+                 FROM (VALUES %s) AS new(id, token_hash, secret_hash, expiry, claim_user_id)
                 WHERE link.id = new.id""", SQL(", ").join(rows),
         ))
-        self.invalidate_recordset(["claim_token", "secret_hash", "expiry_date",
-                                   "failed_attempts", "claim_user_id"])
+        self.invalidate_recordset(["claim_token_hash", "reminder_token_hash", "secret_hash",
+                                   "expiry_date", "failed_attempts", "claim_user_id"])
         self._update_state("sent")
         if log:
             for link in self:
@@ -148,17 +180,22 @@ class PayoutLink(models.Model):
                     email=link.recipient_email,
                     expiry=fields.Datetime.to_string(link.expiry_date),
                 ))
-        self._queue_claim_emails(link_secrets)
+        self._queue_claim_emails("mail_template_payout_link", link_secrets, link_tokens)
 
-    def _queue_claim_emails(self, link_secrets):
-        """Queue one claim email per link, rendered from its mail template.
+    def _queue_claim_emails(self, template_xmlid, link_secrets=None, link_tokens=None):
+        """Queue one email per link that carries its claim URL (the claim email, a
+        reminder), rendered from the addon's mail template ``template_xmlid`` with the
+        secrets and tokens given ({link id: clear value}).
 
-        Not mail.template.send_mail_batch: it also copies each body into the email's
-        message, sanitised for a chatter these emails are kept out of. That copy would hold
-        the secret a second time, and sanitising it was most of the cost of a batch.
+        Not mail.template.send_mail_batch: it also copies each body into a message on the
+        link, which anyone who reads the link reads in its chatter, sanitised for it. That
+        copy would hold the token and the secret again, and sanitising it was most of the
+        cost of a batch. The emails are created as sudo with no model nor record (only
+        system administrators read them) and deleted once sent.
         """
-        template = self.env.ref("hr_payout_link.mail_template_payout_link").with_context(
-            payout_secrets=frozendict(link_secrets))
+        template = self.env.ref(f"hr_payout_link.{template_xmlid}").with_context(
+            payout_secrets=frozendict(link_secrets or {}),
+            payout_claim_tokens=frozendict(link_tokens or {}))
         rendered = self._render_claim_emails(template)
         mails_values = []
         for link in self:
@@ -166,7 +203,8 @@ class PayoutLink(models.Model):
             if not values.get("email_from"):
                 values.pop("email_from", None)  # the mail's default sender, as Odoo does
             # The recipients are the link's, whatever the template says: an edit of the
-            # template must not copy the secret to anyone else (cc, partners, reply-to).
+            # template must not copy the secret or the claim URL to anyone else (cc,
+            # partners, reply-to).
             mails_values.append(dict(values, auto_delete=True, email_to=link.recipient_email))
         self.env["mail.mail"].sudo().create(mails_values)
 
@@ -197,9 +235,15 @@ class PayoutLink(models.Model):
     # === Checking the secret === #
 
     def _hash_secret(self, secret):
+        """The keyed hash of ``secret`` that ``secret_hash`` holds, encrypted.
+
+        Keyed with the database secret and bound to the link: a hash copied to another
+        link is useless. ``database.secret`` is in a dump, so the hash is also stored
+        encrypted under the key kept outside the database (`secret_hash` is an
+        EncryptedChar): a dump alone holds no hash to test the short secret against, and
+        bin/rotate-key re-encrypts it with the other secrets.
+        """
         self.ensure_one()
-        # Keyed with the database secret and bound to the link: a copied hash is useless,
-        # and the short secret cannot be brute-forced from a dump alone.
         return hmac(self.env(su=True), "payout-link-secret", f"{self.id}:{secret}")
 
     def _check_secret(self, secret):
@@ -455,10 +499,19 @@ class PayoutLink(models.Model):
         self._schedule_next_reminder()
         # An employee who claims signed in has no secret to look for.
         signed_in = self.filtered("claim_user_id")
-        for links, xmlid in ((self - signed_in, "mail_template_payout_reminder"),
+        with_secret = self - signed_in
+        # Each reminder carries a token of its own: the claim email's is not stored in
+        # clear. The latest reminder's opens the claim page, as the claim email's does.
+        link_tokens = {}
+        for link in with_secret:
+            link_tokens[link.id], token_hash = self._new_claim_token()
+            link.sudo().reminder_token_hash = token_hash
+        for links, xmlid in ((with_secret, "mail_template_payout_reminder"),
                              (signed_in, "mail_template_payout_reminder_signin")):
             if links:
-                self.env.ref(f"hr_payout_link.{xmlid}").send_mail_batch(links.ids)
+                links._queue_claim_emails(xmlid, link_tokens=link_tokens)
+        for link in self:
+            link.message_post(body=self.env._("Reminder emailed to %s.", link.recipient_email))
 
     # === At expiry === #
 

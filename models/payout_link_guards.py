@@ -33,8 +33,13 @@ pays or to whom clears it.
 
 **Shared bank accounts.** The account number is encrypted and wiped once a payout is
 final, so it cannot be searched: a claim keeps a keyed fingerprint of the bank and the
-number (`account_fingerprint`, an HMAC keyed with the database secret, for system
-administrators only), kept after the number is wiped. A claim whose account is on a link of
+number (`account_fingerprint`, for system administrators only), kept after the number is
+wiped. It is keyed with the key kept outside the database, so that a dump alone cannot
+test account numbers against it: its inner value, an HMAC keyed with the database secret
+(which a dump holds), is stored encrypted (`account_fingerprint_sealed`), and the
+searched value is an HMAC of it under the first encryption key (`encryption.fingerprint`),
+recomputed by bin/rotate-key when that key changes (`_rekey_account_fingerprints`); until
+then a search tries every configured key. A claim whose account is on a link of
 another employee of the company (in any state), or on another employee's HR record, waits
 for a review (``account_review_state`` 'to_review', *Approve Bank Account*, four eyes), and
 its chatter names them. Those employees' links to that account whose money has not moved
@@ -44,12 +49,12 @@ employee who gives their own account again is not flagged. On by default, per co
 (*Review Shared Bank Accounts*: a couple's joint account is a reason to turn it off).
 """
 
-from odoo import fields, models
+from odoo import api, fields, models
 from odoo.exceptions import UserError
 from odoo.tools import SQL
 from odoo.tools.misc import hmac
 
-from .. import const
+from .. import const, encryption
 
 HOLD_ACTIVITY = "hr_payout_link.mail_activity_payout_hold"
 
@@ -121,7 +126,7 @@ class PayoutLink(models.Model):
     def _after_claim(self, bank, account_number):
         """Implementation of the core's hook: keep the account's fingerprint, and hold the
         other employees' links to it whose money has not moved."""
-        self.sudo().account_fingerprint = self._account_fingerprint(bank, account_number)
+        self._set_account_fingerprint(bank, account_number)
         if self.company_id.payout_check_shared_accounts:
             links, _employees = self._find_account_sharers(bank, account_number)
             links._hold_for_shared_account(self)
@@ -324,24 +329,60 @@ class PayoutLink(models.Model):
     # SHARED BANK ACCOUNTS
     # ------------------------------------------------------------
 
-    def _account_fingerprint(self, bank, account_number):
-        # Keyed with the database secret: a dump alone does not tell which account it is.
+    def _account_fingerprint_inner(self, bank, account_number):
+        """The account's inner fingerprint, stored encrypted: an HMAC keyed with the
+        database secret, so that even the encryption key alone does not tell the account."""
         return hmac(self.env(su=True), "payout-account", f"{bank.id}:{account_number}")
+
+    def _account_fingerprint(self, bank, account_number):
+        """The searched fingerprint of the account: the inner one, keyed again with the
+        first encryption key, which a dump does not hold."""
+        return encryption.fingerprint(self._account_fingerprint_inner(bank, account_number))
+
+    def _set_account_fingerprint(self, bank, account_number):
+        inner = self._account_fingerprint_inner(bank, account_number)
+        self.sudo().write({"account_fingerprint": encryption.fingerprint(inner),
+                           "account_fingerprint_sealed": inner})
+
+    @api.model
+    def _rekey_account_fingerprints(self):
+        """Every searched fingerprint computed again under the first encryption key from
+        its sealed inner value (after a key rotation: payout.encryption).
+
+        :return: how many were written
+        """
+        self.env.flush_all()
+        rows = self.env.execute_query(SQL(
+            "SELECT id, account_fingerprint_sealed FROM payout_link "
+            "WHERE account_fingerprint_sealed IS NOT NULL"))
+        updates = [SQL("(%s, %s)", link_id, encryption.fingerprint(encryption.decrypt(sealed)))
+                   for link_id, sealed in rows]
+        if updates:
+            self.env.execute_query(SQL(
+                """UPDATE payout_link AS link SET account_fingerprint = new.fingerprint
+                     FROM (VALUES %s) AS new(id, fingerprint) WHERE link.id = new.id""",
+                SQL(", ").join(updates)))
+        self.invalidate_model(["account_fingerprint"])
+        return len(updates)
 
     def _find_account_sharers(self, bank, account_number):
         """(links, employees) of the company, other than this link's employee, with this
         account: links it was given on, employees whose HR record holds it."""
         self.ensure_one()
         link = self.sudo()
-        fingerprint = self._account_fingerprint(bank, account_number)
+        # Under each configured key: a new first key is in use before bin/rotate-key has
+        # recomputed the stored fingerprints, and no shared account may go unseen then.
+        fingerprint, *older = encryption.fingerprints(
+            self._account_fingerprint_inner(bank, account_number))
         # Two claims of one account at once: the second waits here until the first has
         # committed, then reads with a snapshot taken after that (this transaction's own
         # snapshot may predate it).
         self.env.execute_query(SQL("SELECT pg_advisory_xact_lock(%s, hashtext(%s))",
                                    const.SHARED_ACCOUNT_LOCK_SPACE, fingerprint))
         query = SQL(
-            "SELECT id FROM payout_link WHERE account_fingerprint = %s AND company_id = %s "
-            "AND employee_id != %s", fingerprint, link.company_id.id, link.employee_id.id)
+            "SELECT id FROM payout_link WHERE account_fingerprint IN %s AND company_id = %s "
+            "AND employee_id != %s", (fingerprint, *older), link.company_id.id,
+            link.employee_id.id)
         self.flush_model(["account_fingerprint"])
         link_ids = {row[0] for row in self.env.execute_query(query)}
         with self.env.registry.cursor() as fresh_cr:

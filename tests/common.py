@@ -9,6 +9,7 @@ from freezegun import freeze_time
 
 from odoo.modules import module
 from odoo.tests import HttpCase, TransactionCase, new_test_user
+from odoo.tools import frozendict
 
 from ..controllers.claim import PayoutClaimController
 from ..protocol import doku as doku_protocol
@@ -20,6 +21,8 @@ CSRF_RE = re.compile(r'name="csrf_token" value="([^"]+)"')
 # The session's CSRF token, as every page of the portal's layout gives it.
 SESSION_CSRF_RE = re.compile(r'csrf_token: "([^"]+)"')
 SECRET_IN_MAIL_RE = re.compile(r'class="o_payout_secret"[^>]*>\s*([A-Z0-9]{8})\s*<')
+CLAIM_URL_IN_MAIL_RE = re.compile(
+    rf"{re.escape(PayoutClaimController._claim_url)}/([A-Za-z0-9_-]{{43}})")
 # What the employee types on the claim page, unless a test needs another account.
 ACCOUNT_NUMBER = "1234567890"
 HOLDER = "Dewi Lestari"
@@ -165,10 +168,36 @@ class PayoutCommon(TransactionCase):
     # === Emails === #
 
     def _claim_mails(self, link):
-        """The queued emails that carry ``link``'s claim URL, newest first."""
+        """The queued emails that carry ``link``'s claim URL (its claim email's token or
+        its latest reminder's: the link stores their hashes only), newest first."""
+        hashes = {link.sudo().claim_token_hash, link.sudo().reminder_token_hash} - {False}
         return self.env["mail.mail"].sudo().search(
-            [("body_html", "like", link.claim_token)], order="id desc"
-        )
+            [("body_html", "like", f"{PayoutClaimController._claim_url}/")], order="id desc"
+        ).filtered(lambda mail: hashes & {
+            link._hash_claim_token(token)
+            for token in CLAIM_URL_IN_MAIL_RE.findall(mail.body_html or "")})
+
+    def _claim_token(self, link, reminder=False):
+        """The token of ``link``'s claim email (of its latest reminder when ``reminder``),
+        read back from the queued email: the link stores its hash only. None if none."""
+        token_hash = link.sudo().reminder_token_hash if reminder else (
+            link.sudo().claim_token_hash)
+        for mail in self._claim_mails(link):
+            for token in CLAIM_URL_IN_MAIL_RE.findall(mail.body_html or ""):
+                if link._hash_claim_token(token) == token_hash:
+                    return token
+        return None
+
+    def _claim_path(self, link, reminder=False):
+        """``link``'s claim path, as its claim email (or latest reminder) gives it."""
+        return link.with_context(payout_claim_tokens=frozendict({
+            link.id: self._claim_token(link, reminder)}))._get_claim_path()
+
+    def _reminder_mails(self, link):
+        """The reminders queued for ``link``: detached from it, they name its reference."""
+        return self.env["mail.mail"].sudo().search([
+            ("subject", "like", "expires soon"), ("email_to", "=", link.recipient_email),
+            ("body_html", "like", f"{link.name})")])
 
     def _get_claim_mail(self, link):
         """The newest queued email that carries ``link``'s claim URL."""
@@ -286,7 +315,7 @@ class ClaimPageCommon(AttackCommon):
         self.csrf_token = None
 
     def _url(self, step=""):
-        return self.link._get_claim_path() + (f"/{step}" if step else "")
+        return self._claim_path(self.link) + (f"/{step}" if step else "")
 
     def _open(self, token=None):
         """GET the claim page (of ``token`` when given); keep its form's CSRF token."""
@@ -491,10 +520,6 @@ class ReminderCommon(PayoutCommon):
                     reminded[link.id].append(hour)
         return dict(reminded)
 
-    def _reminder_mails(self, link):
-        return self.env["mail.mail"].sudo().search([
-            ("subject", "like", "expires soon"), ("model", "=", "payout.link"),
-            ("res_id", "=", link.id)])
 
 
 class OffboardingMixin:

@@ -57,7 +57,8 @@ class TestEncryptionAtRest(PayoutCommon):
         self.env.flush_all()
         columns = self.env["payout.encryption"]._encrypted_columns()
         self.assertEqual(set(columns), {
-            ("payout_link", "account_number"), ("payout_provider", "xendit_secret_key"),
+            ("payout_link", "account_number"), ("payout_link", "secret_hash"),
+            ("payout_link", "account_fingerprint_sealed"), ("payout_provider", "xendit_secret_key"),
             ("payout_provider", "xendit_callback_token"), ("payout_provider", "doku_secret_key"),
             ("payout_provider", "doku_private_key")})
         for table, column in columns:
@@ -112,3 +113,36 @@ class TestEncryptionAtRest(PayoutCommon):
         link = self._sent_link()
         with self.assertRaisesRegex(Exception, "cannot start with"):
             link.sudo().account_number = encryption.PREFIX + "forged"
+
+    def _stored_fingerprint(self, link):
+        self.env.flush_all()
+        [(value,)] = self.env.execute_query(SQL(
+            "SELECT account_fingerprint FROM payout_link WHERE id = %s", link.id))
+        return value
+
+    def test_rotation_keeps_secrets_and_shared_accounts(self):
+        """The claim secrets' hashes and the account fingerprints are keyed with the key:
+        a new first key, bin/rotate-key, then the old key dropped, and a secret still
+        verifies and a shared account is still found, at every step."""
+        claimed = self._claimed_link()
+        colleague = self.env["hr.employee"].create({"name": "Budi Santoso",
+                                                    "work_email": "budi@example.com"})
+        waiting = self._sent_link(employee_id=colleague.id)
+        secret = self._secret_in_mail(waiting)
+        under_a = self._stored_fingerprint(claimed)
+
+        def assert_still_works():
+            self.env.invalidate_all()
+            self.assertTrue(waiting._check_secret(secret))
+            self.assertIn(claimed, waiting._find_account_sharers(self.bank, ACCOUNT_NUMBER)[0])
+
+        with _keys(f"{KEY_B},{KEY_A},{INSTALL_KEY}"):
+            assert_still_works()  # restarted with the new key, before bin/rotate-key
+            self.env["payout.encryption"]._reencrypt_all()
+            assert_still_works()
+        under_b = self._stored_fingerprint(claimed)
+        self.assertNotEqual(under_b, under_a, "recomputed under the new first key")
+        with _keys(KEY_B):
+            assert_still_works()
+            self.assertEqual(under_b, claimed._account_fingerprint(self.bank, ACCOUNT_NUMBER))
+            self.assertEqual(waiting.failed_attempts, 0)

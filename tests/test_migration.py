@@ -1,8 +1,11 @@
+import hashlib
+
 from odoo.modules.migration import load_script
 from odoo.tests import tagged
 from odoo.tools import sql
 
-from .common import PayoutCommon
+from .. import encryption
+from .common import ACCOUNT_NUMBER, PayoutCommon
 
 
 @tagged("post_install", "-at_install")
@@ -77,6 +80,9 @@ class TestMigration(PayoutCommon):
         claimable = self._link_in("sent")
         minted = self._link_in("sent")  # a token made by get_portal_url, with no secret
         cr = self.env.cr
+        # The column 18.0.1.7.0 replaced by a hash.
+        cr.execute("ALTER TABLE payout_link ADD COLUMN claim_token varchar")
+        cr.execute("CREATE INDEX payout_link__claim_token_index ON payout_link (claim_token)")
         cr.execute("UPDATE payout_link SET claim_token = NULL, access_token = NULL")
         sql.rename_column(cr, "payout_link", "access_token", "old_access_token")
         sql.rename_column(cr, "payout_link", "claim_token", "access_token")
@@ -165,3 +171,35 @@ class TestMigration(PayoutCommon):
             [(link.account_review_state, link.submission_state) for link in links],
             [("to_review", False), (False, "to_submit"), (False, "accepted")])
         self.assertEqual(waiting.submission_key, "K1", "its key is kept for the submission")
+
+    def test_18_0_1_7_0_leaves_nothing_a_dump_alone_uses(self):
+        """The clear claim token becomes its hash, the secret's hash is encrypted, and the
+        fingerprint is sealed and keyed with the encryption key: the emailed URL, the
+        secret and the shared-account search keep working (the search itself opens a second
+        cursor, which this test's DDL would block: the fingerprint it searches is checked)."""
+        link = self._claimed_link()
+        token, secret = "T" * 43, "ABCDEFGH"
+        inner = link._account_fingerprint_inner(self.bank, ACCOUNT_NUMBER)
+        self.env.flush_all()
+        cr = self.env.cr
+        cr.execute("ALTER TABLE payout_link ADD COLUMN claim_token varchar")
+        cr.execute("UPDATE payout_link SET claim_token = %s, claim_token_hash = NULL, "
+                   "secret_hash = %s, account_fingerprint = %s, "
+                   "account_fingerprint_sealed = NULL WHERE id = %s",
+                   (token, link._hash_secret(secret), inner, link.id))
+
+        self._migrate("18.0.1.7.0", "post")
+
+        self.assertFalse(sql.column_exists(cr, "payout_link", "claim_token"))
+        cr.execute("SELECT claim_token_hash, secret_hash, account_fingerprint, "
+                   "account_fingerprint_sealed FROM payout_link WHERE id = %s", (link.id,))
+        token_hash, secret_hash, fingerprint, sealed = cr.fetchone()
+        self.assertEqual(token_hash, hashlib.sha256(token.encode()).hexdigest())
+        self.assertEqual(token_hash, link._hash_claim_token(token))
+        self.assertTrue(encryption.is_encrypted(secret_hash))
+        self.assertTrue(encryption.is_encrypted(sealed))
+        self.assertNotEqual(fingerprint, inner)
+        self.assertEqual(fingerprint, link._account_fingerprint(self.bank, ACCOUNT_NUMBER))
+        self.env.invalidate_all()
+        self.assertTrue(link.sudo()._check_secret(secret))
+        self.assertEqual(link.sudo().account_fingerprint_sealed, inner)

@@ -26,7 +26,7 @@ class TestSignedInClaim(SignedInCommon):
     def test_the_link_is_sent_for_its_user_without_token_nor_secret(self):
         self.assertEqual((self.link.state, self.link.claim_user_id),
                          ("sent", self.user_employee))
-        self.assertFalse(self.link.sudo().claim_token)
+        self.assertFalse(self.link.sudo().claim_token_hash)
         self.assertFalse(self.link.sudo().secret_hash)
         self.assertEqual(self.link._get_claim_path(), f"/my/payouts/{self.link.id}")
         self.assertIn("to claim signed in as payout_signin", self.link.message_ids[0].body)
@@ -194,7 +194,7 @@ class TestSignedInClaim(SignedInCommon):
         hand-edited database), the claim page would still not serve it without a session."""
         self.url_open("/web/session/logout")
         token = "A" * 43
-        self.link.sudo().write({"claim_token": token,
+        self.link.sudo().write({"claim_token_hash": self.link._hash_claim_token(token),
                                 "secret_hash": self.link._hash_secret("ABCDEFGH")})
         csrf = SESSION_CSRF_RE.search(self.url_open("/web/login").text)[1]
         before = self._snapshot()
@@ -245,8 +245,9 @@ class TestSignedInMode(SignedInCommon):
         self.assertTrue(self._secret_in_mail(link))
 
     def test_a_user_given_after_sending_leaves_the_secret(self):
-        """A link sent with a secret stays a secret link: the portal offers the claim
-        page, and its own POST claims nothing."""
+        """A link sent with a secret stays a secret link: the portal sends the employee
+        to the claim email (it has no claim URL: only the token's hash is stored), and its
+        own POST claims nothing."""
         link = self._sent_link(employee_id=self.colleague.id)
         self.colleague.user_id = new_test_user(self.env, "payout_signin_late",
                                                groups="base.group_portal",
@@ -254,8 +255,8 @@ class TestSignedInMode(SignedInCommon):
         self._check_identity(self.colleague)
         self.authenticate("payout_signin_late", "payout_signin_late")
         page = self.url_open(f"/my/payouts/{link.id}").text
-        self.assertIn(link._get_claim_path(), page)
-        self.assertTrue(link._get_claim_path().startswith("/payout/claim/"))
+        self.assertIn("open the link in the email we sent you", page)
+        self.assertNotIn("/payout/claim/", page)
         self.assertNotIn("o_payout_account_form", page)
         self.link = link
         before = self._snapshot()
@@ -317,7 +318,7 @@ class TestSignedInEmails(SignedInCommon):
             lambda line: line.employee_id != self.employee)
         self.assertEqual((signed_in.state, signed_in.claim_user_id),
                          ("sent", self.user_employee))
-        self.assertFalse(signed_in.sudo().claim_token)
+        self.assertFalse(signed_in.sudo().claim_token_hash)
         self.assertNotIn("o_payout_secret", self._signin_mail(signed_in).body_html)
         self.assertFalse(with_secret.claim_user_id)
         self.assertTrue(self._secret_in_mail(with_secret))
@@ -325,14 +326,14 @@ class TestSignedInEmails(SignedInCommon):
     def test_the_reminder_says_sign_in(self):
         secret_link = self._sent_link(employee_id=self.colleague.id)
         (self.link | secret_link)._send_reminders()
-        reminder = self._link_mails(self.link)
+        reminder = self._reminder_mails(self.link)
         self.assertEqual(len(reminder), 1)
         self.assertIn(f"/my/payouts/{self.link.id}", reminder.body_html)
         self.assertIn("no secret is needed", reminder.body_html)
         self.assertNotIn("secret from the first email", reminder.body_html)
-        secret_reminder = self._link_mails(secret_link)
+        secret_reminder = self._reminder_mails(secret_link)
         self.assertIn("secret from the first email", secret_reminder.body_html)
-        self.assertIn(secret_link._get_claim_path(), secret_reminder.body_html)
+        self.assertIn(self._claim_path(secret_link, reminder=True), secret_reminder.body_html)
 
 
 @tagged("post_install", "-at_install")

@@ -19,7 +19,7 @@ class TestClaimTour(PayoutCommon, HttpCase):
         ):
             link.action_send()
         self.assertEqual(self._secret_in_mail(link), "ABCDEFGH")
-        self.start_tour(link._get_claim_path(), tour, login=None)
+        self.start_tour(self._claim_path(link), tour, login=None)
         return link
 
     def test_claim_tour_in_indonesian(self):
@@ -46,7 +46,7 @@ class TestClaimTour(PayoutCommon, HttpCase):
         """Whoever received someone else's claim email says so in a browser."""
         link = self._create_link(user_id=self.env.user.id)
         link.action_send()
-        self.start_tour(link._get_claim_path(), "payout_not_for_me_tour", login=None)
+        self.start_tour(self._claim_path(link), "payout_not_for_me_tour", login=None)
         link.invalidate_recordset()
         self.assertEqual((link.state, link.refused_by_recipient), ("failed", True))
         self.assertTrue(link.activity_ids, "the responsible user is told")

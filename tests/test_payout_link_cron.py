@@ -127,7 +127,7 @@ class TestExpiryReminder(PayoutCommon):
         self.assertEqual(reminded, link)
         mail = self._reminders(link)
         self.assertEqual(len(mail), 1)
-        self.assertIn(link._get_claim_url(), mail.body_html)
+        self.assertIn(self._claim_path(link, reminder=True), mail.body_html)
         self.assertNotIn(secret, mail.body_html, "the secret is only in the first email")
         self.assertEqual(mail.state, "outgoing")
         self.assertTrue(link.date_reminded)

@@ -58,7 +58,7 @@ class TestDuplicateGuard(PayoutBatchCommon, AttackCommon):
         self.assertIn("Dewi Lestari already has bonus paid or on its way", message)
         self.assertIn("(Paid)", message)
         self.assertEqual(link.state, "draft")
-        self.assertFalse(link.sudo().claim_token, "no claim email")
+        self.assertFalse(link.sudo().claim_token_hash, "no claim email")
 
     def test_waiting_payouts_count(self):
         """Sent and not claimed yet, claimed and paying, waiting for an approval, a line of

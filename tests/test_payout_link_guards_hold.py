@@ -71,7 +71,7 @@ class TestOffboardingHold(OffboardingMixin, AttackCommon):
                                                "Lestari was archived"):
             link.action_send()
         self.assertEqual(link.state, "draft")
-        self.assertFalse(link.sudo().claim_token, "no claim email")
+        self.assertFalse(link.sudo().claim_token_hash, "no claim email")
 
     def test_held_link_is_not_approved(self):
         self.company.write({"payout_approval": True, "payout_approval_threshold": 100.0})

@@ -89,6 +89,6 @@ class TestOffboardingClaimPage(OffboardingMixin, ClaimPageCommon):
     def test_hold_tour(self):
         """The employee opens the claim page of a held link in a browser."""
         self.employee.action_archive()
-        self.start_tour(self.link._get_claim_path(), "payout_hold_tour", login=None)
+        self.start_tour(self._claim_path(self.link), "payout_hold_tour", login=None)
         self.link.invalidate_recordset()
         self.assertEqual((self.link.state, self.link.failed_attempts), ("sent", 0))

@@ -160,7 +160,8 @@ class TestSharedAccountsMigration(PayoutCommon):
     def test_links_claimed_before_get_their_fingerprint(self):
         paid = self._claimed_link(account=ACCOUNT_NUMBER, pay=True)
         waiting = self._claimed_link(account=SHARED)
-        (waiting | paid).sudo().write({"account_fingerprint": False})
+        (waiting | paid).sudo().write({"account_fingerprint": False,
+                                         "account_fingerprint_sealed": False})
         self.env.flush_all()
 
         load_script("hr_payout_link/migrations/18.0.1.5.0/post-account-fingerprints.py",
@@ -170,4 +171,6 @@ class TestSharedAccountsMigration(PayoutCommon):
         (waiting | paid).invalidate_recordset()
         self.assertEqual(waiting.sudo().account_fingerprint,
                          waiting._account_fingerprint(self.bank, SHARED))
+        self.assertEqual(waiting.sudo().account_fingerprint_sealed,
+                         waiting._account_fingerprint_inner(self.bank, SHARED))
         self.assertFalse(paid.sudo().account_fingerprint)

@@ -401,7 +401,7 @@ class TestXenditClaimTour(XenditCommon, HttpCase):
         with patch("odoo.addons.hr_payout_link.models.payout_link_claim.secrets.choice",
                    side_effect=cycle("ABCDEFGH")):
             link.action_send()
-        self.start_tour(f"/payout/claim/{link.claim_token}", "payout_claim_tour", login=None)
+        self.start_tour(self._claim_path(link), "payout_claim_tour", login=None)
         link.invalidate_recordset()
         self.assertEqual((link.state, link.submission_state), ("processing", "to_submit"))
         self._submit()

@@ -84,14 +84,14 @@ class TestAccess(PayoutCommon):
         link = self._create_link()
         link.with_user(user).action_send()
         self.assertEqual(link.state, "sent")
-        self.assertTrue(link.claim_token)
+        self.assertTrue(link.claim_token_hash)
 
     def _op_cancel(self, user):
         link = self._create_link()
         link.action_send()
         link.with_user(user).action_cancel()
         self.assertEqual(link.state, "cancelled")
-        self.assertFalse(link.claim_token)
+        self.assertFalse(link.claim_token_hash)
 
     def _op_reissue(self, user):
         link = self._failed_link()

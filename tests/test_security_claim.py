@@ -30,7 +30,7 @@ class TestAttackClaimToken(ClaimPageCommon):
 
     def _tokens(self, link):
         link.invalidate_recordset()
-        return link.sudo().read(["claim_token", "access_token"])[0]
+        return link.sudo().read(["claim_token_hash", "reminder_token_hash", "access_token"])[0]
 
     def test_viewer_gets_no_claim_url(self):
         """`get_portal_url` and `_portal_ensure_token` over RPC, on a DOKU link (no claim in
@@ -44,13 +44,14 @@ class TestAttackClaimToken(ClaimPageCommon):
             self._assert_rpc_refused(self.user_viewer, "payout.link", "_portal_ensure_token",
                                      [link.id])
             self.assertEqual(self._tokens(link), before)
-        self.assertFalse(self._tokens(doku_link)["claim_token"])
+        self.assertFalse(self._tokens(doku_link)["claim_token_hash"])
 
     def test_viewer_cannot_read_the_claim_token(self):
         for user in (self.user_viewer, self.user_editor, self.user_manager):
             with self.subTest(user=user.login):
-                self._assert_rpc_refused(user, "payout.link", "read", [self.link.id],
-                                         ["claim_token"])
+                for fname in ("claim_token_hash", "reminder_token_hash"):
+                    self._assert_rpc_refused(user, "payout.link", "read", [self.link.id],
+                                             [fname])
                 rows = self._rpc(user, "payout.link", "search_read",
                                  [("id", "=", self.link.id)], fields=["access_token"])
                 self.assertEqual(rows[0]["access_token"], False)
@@ -60,7 +61,7 @@ class TestAttackClaimToken(ClaimPageCommon):
         the neutral 404, and wrong secrets cannot lock the live link."""
         doku_link = self._sent_link(self.doku_provider)
         token = "D" * 43
-        doku_link.sudo().write({"claim_token": token})
+        doku_link.sudo().write({"claim_token_hash": doku_link._hash_claim_token(token)})
         before = doku_link.read(["state", "failed_attempts"])
         self.assertEqual(self._open(token).status_code, 404)
         for _attempt in range(4):
@@ -73,13 +74,13 @@ class TestAttackClaimToken(ClaimPageCommon):
     def test_claim_page_needs_a_secret(self):
         """A link claimed in Odoo without a secret (never sent) is not served."""
         draft = self._create_link()
-        draft.sudo().write({"claim_token": "E" * 43})
+        draft.sudo().write({"claim_token_hash": draft._hash_claim_token("E" * 43)})
         self.assertEqual(self._open("E" * 43).status_code, 404)
 
     def test_no_chatter_post_with_the_claim_token(self):
         """A public visitor posts to the payout's chatter with the claim token (or the
         empty portal token): refused, no message."""
-        token = self._tokens(self.link)["claim_token"]
+        token = self._claim_token(self.link)
         messages = self.link.message_ids
         for extra in ({"token": token}, {"token": ""}, {"hash": "x", "pid": 3}):
             with self.subTest(extra=extra):

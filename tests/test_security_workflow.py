@@ -23,7 +23,8 @@ APPROVAL_WORKFLOW_FIELDS = {
 LINK_WORKFLOW_FIELDS = APPROVAL_WORKFLOW_FIELDS | {
     "date_sent", "date_opened", "date_processing", "date_done", "date_failed",
     "date_expired", "date_cancelled", "failure_reason", "employee_reason",
-    "replaced_link_id", "claim_token", "access_token", "secret_hash", "failed_attempts",
+    "replaced_link_id", "claim_token_hash", "reminder_token_hash", "access_token",
+    "secret_hash", "failed_attempts",
     "refused_by_recipient", "expiry_date", "date_reminded", "reminder_count",
     "date_next_reminder", "bank_id", "account_holder_name", "account_holder_mismatch",
     "account_number_masked", "account_number", "claim_user_id", "account_review_state",
@@ -33,9 +34,9 @@ LINK_WORKFLOW_FIELDS = APPROVAL_WORKFLOW_FIELDS | {
     "date_attention_resolved", "attention_resolution", "hold_reason", "date_held",
     "hold_user_ids", "duplicate_confirmed_link_ids", "duplicate_confirmed_by_id",
     "date_duplicate_confirmed", "duplicate_link_ids", "duplicate_to_confirm",
-    "account_fingerprint", "approved_amount", "approved_currency_id", "approved_employee_id",
-    "approved_recipient_email", "approved_provider_id", "approved_payout_type",
-    "approved_claim_user_id",
+    "account_fingerprint", "account_fingerprint_sealed", "approved_amount",
+    "approved_currency_id", "approved_employee_id", "approved_recipient_email",
+    "approved_provider_id", "approved_payout_type", "approved_claim_user_id",
 }
 
 
@@ -73,7 +74,7 @@ class TestAttackWorkflowFields(AttackCommon):
         link = self._claimed_link(amount=50.0)
         copy_id = self._rpc(self.user_editor, "payout.link", "copy", [link.id])[0]
         copy = self.env["payout.link"].browse(copy_id)
-        self.assertEqual((copy.state, copy.bank_id, copy.submission_state, copy.claim_token),
+        self.assertEqual((copy.state, copy.bank_id, copy.submission_state, copy.claim_token_hash),
                          ("draft", self.env["res.bank"], False, False))
 
     def test_no_user_writes_a_workflow_field(self):
@@ -123,7 +124,7 @@ class TestAttackWorkflowFields(AttackCommon):
         self.env.invalidate_all()
         self.assertEqual((link.state, link.approved_by_id, link.approval_requested_by_id),
                          ("to_approve", self.env["res.users"], self.user_editor))
-        self.assertFalse(link.claim_token, "no claim link before approval")
+        self.assertFalse(link.claim_token_hash, "no claim link before approval")
 
     def test_batch_state_is_the_workflows(self):
         """An Editor moves a draft batch over the threshold to 'sending' by `write`, so

@@ -15,4 +15,4 @@ def migrate(cr, version):
     cr.execute("""SELECT id FROM payout_link WHERE account_number IS NOT NULL
                      AND bank_id IS NOT NULL AND account_fingerprint IS NULL""")
     for link in env["payout.link"].browse(row[0] for row in cr.fetchall()):
-        link.account_fingerprint = link._account_fingerprint(link.bank_id, link.account_number)
+        link._set_account_fingerprint(link.bank_id, link.account_number)
