@@ -46,7 +46,7 @@ import psycopg2
 
 from odoo import Command, api, fields, models
 from odoo.exceptions import UserError, ValidationError
-from odoo.tools import SQL, email_normalize, float_is_zero, format_amount, format_datetime
+from odoo.tools import SQL, email_normalize, float_is_zero, format_datetime
 from odoo.tools.misc import babel_locale_parse, get_lang, posix_to_ldml
 
 from .. import const, utils
@@ -158,6 +158,10 @@ class PayoutLink(models.Model):
         workflow_only=True,
     )
     date_sent = fields.Datetime(string="Sent On", copy=False, readonly=True, workflow_only=True)
+    sent_by_id = fields.Many2one(
+        "res.users", copy=False, readonly=True, workflow_only=True,
+        help="Who sent it (Send, Send All of its batch, or Reissue): they neither confirm "
+        "its possible duplicate nor settle whether it was paid.")
     date_opened = fields.Datetime(string="Opened On", copy=False, readonly=True,
                                   workflow_only=True)
     date_processing = fields.Datetime(string="Claimed On", copy=False, readonly=True,
@@ -408,6 +412,14 @@ class PayoutLink(models.Model):
 
     def _get_approval_amount(self):
         return self.amount
+
+    def _get_threshold_lines(self):
+        return self
+
+    def _get_senders(self):
+        link = self.sudo()
+        return (link.sent_by_id | link.approval_requested_by_id
+                | link.batch_id.approval_requested_by_id)
 
     def _get_payees(self):
         # Whoever may claim the money is paid by it, even once the employee has another
@@ -837,14 +849,13 @@ class PayoutLink(models.Model):
                 batches=", ".join(in_batch.batch_id.mapped("name")),
             ))
         self._check_money_may_move()
-        to_approve = self.filtered(lambda link: link._needs_approval())
+        self.sudo().sent_by_id = self.env.user
+        approval_reasons = self._get_approval_reasons()
+        to_approve = self.filtered(lambda link: link in approval_reasons)
         to_approve._request_approval()
         for link in to_approve:
             link._update_state("to_approve", message=self.env._(
-                "Waiting for a Payout Manager's approval: over the approval threshold of %s.",
-                format_amount(self.env, link.company_id.payout_approval_threshold,
-                              link.company_id.currency_id),
-            ))
+                "Waiting for a Payout Manager's approval: %s.", approval_reasons[link]))
         (self - to_approve)._send_links()
         return True
 
@@ -998,6 +1009,7 @@ class PayoutLink(models.Model):
                     # duplicate are the workflow's; the new link carries the original's.
                     new_links |= link.sudo().copy({
                         "replaced_link_id": link.id,
+                        "sent_by_id": self.env.uid,
                         "approved_by_id": link.approved_by_id.id,
                         "date_approved": link.date_approved,
                         "duplicate_confirmed_link_ids": [
@@ -1085,6 +1097,13 @@ class PayoutLink(models.Model):
     def _find_duplicates(self):
         """{link: its possible duplicates} for the links of ``self`` not sent yet, or to
         reissue. Implemented by payout_link_guards.py."""
+        return {}
+
+    def _get_employee_totals(self):
+        """{employee: what they receive in the approval threshold's window, in the company's
+        currency}: their payouts paid or on their way, as the duplicate guard counts them
+        but of every type, plus the links of ``self``. Asked by `_get_approval_reasons`.
+        Implemented by payout_link_guards.py."""
         return {}
 
     def _get_claim_review_reasons(self, bank, account_number):
