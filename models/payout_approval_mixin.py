@@ -94,13 +94,14 @@ class PayoutApprovalMixin(models.AbstractModel):
                     if (total := totals.get(employee)) is not None
                     and company_currency.compare_amounts(total, limit) > 0]
             if over:
+                received = [self.env._(
+                    "%(employee)s receives %(total)s", employee=employee.name,
+                    total=format_amount(self.env, total, company_currency),
+                ) for employee, total in over[:const.MAX_LINES_IN_ERROR]]
                 reasons[record] = self.env._(
                     "with it, %(received)s since %(start)s (all payout types, paid or on "
                     "their way), over the approval threshold of %(threshold)s",
-                    received=", ".join(self.env._(
-                        "%(employee)s receives %(total)s", employee=employee.name,
-                        total=format_amount(self.env, total, company_currency))
-                        for employee, total in over[:const.MAX_LINES_IN_ERROR]),
+                    received=", ".join(received),
                     start=format_date(self.env, fields.Datetime.context_timestamp(
                         record, company._get_payout_threshold_start())),
                     threshold=threshold)
