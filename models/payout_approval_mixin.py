@@ -7,7 +7,9 @@ from .. import const
 
 class PayoutApprovalMixin(models.AbstractModel):
     """Four-eyes approval, shared by payout links and batches: over the company's threshold
-    a payout waits for a Payout Manager who has no hand in it (see `_get_own_reason`)."""
+    (its amount, or what it makes one employee receive in the window: see
+    `_get_approval_reasons`) a payout waits for a Payout Manager who has no hand in it (see
+    `_get_own_reason`)."""
 
     _name = "payout.approval.mixin"
     _inherit = "payout.workflow.mixin"

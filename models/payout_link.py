@@ -25,6 +25,7 @@ hook                           implemented by
 =============================  ==========================================================
 `_get_send_blockers`           guards: holds, departed employees, possible duplicates
 `_find_duplicates`             guards: the duplicate guard's query
+`_get_employee_totals`         guards: what employees receive, for the approval threshold
 `_get_claim_review_reasons`    guards: a bank account shared with other employees
 `_after_claim`                 guards: the account's fingerprint, holding the sharers
 `_after_create`                guards: links made while an employee's address is unchecked
