@@ -248,6 +248,7 @@ class PayoutBatch(models.Model):
             if not failed:
                 raise UserError(self.env._("%s has no failed line to reissue.", batch.name))
             failed._check_money_may_move(ask_provider=False)
+            failed._check_reissue_under_threshold()
             batch._reissue_lines(failed)
         return True
 

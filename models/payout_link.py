@@ -851,6 +851,13 @@ class PayoutLink(models.Model):
             ))
         self._check_money_may_move()
         self.sudo().sent_by_id = self.env.user
+        self._send_or_request_approval()
+        return True
+
+    def _send_or_request_approval(self):
+        """Send the links the money gate let through, or put up for approval those over
+        the threshold, by their amount or by what their employee receives
+        (`_get_approval_reasons`)."""
         approval_reasons = self._get_approval_reasons()
         to_approve = self.filtered(lambda link: link in approval_reasons)
         to_approve._request_approval()
@@ -858,7 +865,17 @@ class PayoutLink(models.Model):
             link._update_state("to_approve", message=self.env._(
                 "Waiting for a Payout Manager's approval: %s.", approval_reasons[link]))
         (self - to_approve)._send_links()
-        return True
+
+    def _check_reissue_under_threshold(self):
+        """Refuse to reissue lines of a batch that, unapproved, would take their employee
+        over the approval threshold: the batch, already sent, cannot wait for approval
+        again. A link reissued on its own waits for approval instead."""
+        if reasons := self.filtered("batch_id")._get_approval_reasons():
+            raise UserError("\n".join(self.env._(
+                "%(link)s: %(reason)s; a line of a batch already sent cannot wait for "
+                "approval: cancel the batch's line and send a new link instead.",
+                link=link.display_name, reason=reason,
+            ) for link, reason in list(reasons.items())[:const.MAX_LINES_IN_ERROR]))
 
     def action_approve(self):
         if in_batch := self.filtered("batch_id"):
@@ -956,6 +973,7 @@ class PayoutLink(models.Model):
         # The gate, on the links replaced: a payout made since, by hand, would be paid again.
         self._check_money_may_move(ask_provider=False)
         in_batch = self.filtered("batch_id")
+        in_batch._check_reissue_under_threshold()
         for batch, lines in in_batch.grouped("batch_id").items():
             batch._reissue_lines(lines)
         new_links = (self - in_batch)._copy_for_reissue()
@@ -963,7 +981,9 @@ class PayoutLink(models.Model):
         # then Send; the others go now.
         to_send = new_links.filtered(lambda link: not link.hold_reason)
         to_send._check_money_may_move()
-        to_send._send_links()
+        # What the employee received since the link was first sent counts: the
+        # replaced link, failed or expired, does not.
+        to_send._send_or_request_approval()
         if len(new_links) == 1:
             return {
                 "type": "ir.actions.act_window",

@@ -178,6 +178,35 @@ class TestPayoutApproval(PayoutBatchCommon):
         link.action_send()
         self.assertEqual(link.state, "sent", "sent 11 days ago: outside a 10-day window")
 
+    def test_a_reissue_that_takes_the_employee_over_waits_for_approval(self):
+        """A link failed, a second one was sent meanwhile (the failed one no longer counts):
+        reissued, the first would take the employee over, so it waits."""
+        failed = self._link_by(self.user_editor, 900.0)
+        failed.action_send()
+        failed._update_state("failed", values={"failure_reason": "Locked"})
+        since = self._link_by(self.user_editor, 900.0)
+        since.action_send()
+        self.assertEqual(since.state, "sent")
+        failed.with_user(self.user_editor).action_reissue()
+        new_link = failed.reissued_link_ids
+        self.assertEqual((new_link.state, new_link.approval_requested_by_id,
+                          new_link.sent_by_id), ("to_approve", self.user_editor,
+                                                 self.user_editor))
+        self.assertIn("Dewi Lestari receives", " ".join(new_link.message_ids.mapped("body")))
+        new_link.with_user(self.user_manager).action_approve()
+        self.assertEqual(new_link.state, "sent")
+
+    def test_a_batch_line_reissue_that_takes_its_employee_over_is_refused(self):
+        batch = self._batch(self.employee, amount=900.0)
+        self._send_all(batch)
+        line = batch.link_ids
+        line._update_state("failed", values={"failure_reason": "Locked"})
+        self._link_by(self.user_editor, 900.0).action_send()
+        for action in (lambda: batch.action_reissue_failed(), lambda: line.action_reissue()):
+            with self.assertRaisesRegex(UserError, "cannot wait for approval"):
+                action()
+        self.assertFalse(line.reissued_link_ids)
+
     def test_a_batch_line_that_takes_its_employee_over(self):
         """A batch needs approval when its total is over, or when any line takes its
         employee over: here 5 lines of 100 (500 in all), one for an employee sent 950."""
