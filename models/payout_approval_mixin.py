@@ -69,8 +69,9 @@ class PayoutApprovalMixin(models.AbstractModel):
         their way in the company's window (`res.company._get_payout_threshold_start`), all
         types together, plus the links of ``self`` that pay them (sent together, they
         count together), in the company's currency. A batch needs approval when its total
-        is over, or when any of its lines takes its employee over. A currency without a
-        rate fails closed: Odoo would convert it at par."""
+        is over, or when any of its lines takes its employee over. A record whose currency
+        has no rate fails closed: Odoo would convert it at par (the employee's other
+        payouts are converted at today's rate, as Odoo reads it)."""
         reasons = {}
         pending = self.filtered(lambda record: record.company_id.payout_approval
                                 and not record.approved_by_id)
