@@ -1,10 +1,15 @@
 from odoo import fields, models
 from odoo.exceptions import AccessError, UserError
+from odoo.tools import format_amount, format_date
+
+from .. import const
 
 
 class PayoutApprovalMixin(models.AbstractModel):
     """Four-eyes approval, shared by payout links and batches: over the company's threshold
-    a payout waits for a Payout Manager who has no hand in it (see `_get_own_reason`)."""
+    (its amount, or what it makes one employee receive in the window: see
+    `_get_approval_reasons`) a payout waits for a Payout Manager who has no hand in it (see
+    `_get_own_reason`)."""
 
     _name = "payout.approval.mixin"
     _inherit = "payout.workflow.mixin"
@@ -44,26 +49,73 @@ class PayoutApprovalMixin(models.AbstractModel):
         """The users this payout pays (the employees' own users)."""
         raise NotImplementedError
 
-    def _needs_approval(self):
-        """Whether the amount is over the company's threshold. A currency without a rate
-        fails closed: Odoo would convert it at par."""
-        self.ensure_one()
-        company = self.company_id
-        if not company.payout_approval or self.approved_by_id:
-            return False
-        if self._has_unchecked_recipient():
-            return True
-        if self.currency_id != company.currency_id and not self._has_rate(company):
-            return True
-        threshold = company.currency_id._convert(
-            company.payout_approval_threshold, self.currency_id, company,
-            fields.Date.context_today(self),
-        )
-        return self.currency_id.compare_amounts(self._get_approval_amount(), threshold) > 0
+    def _get_threshold_lines(self):
+        """The links whose employees the threshold counts for these records: the links
+        themselves, or a batch's lines not sent yet."""
+        raise NotImplementedError
 
-    def _has_unchecked_recipient(self):
-        """Whether the payout is addressed to anyone but the employee's checked address:
-        it then waits for a Payout Manager whatever its amount."""
+    def _needs_approval(self):
+        """Whether the payout waits for a Payout Manager's approval (see
+        `_get_approval_reasons`)."""
+        self.ensure_one()
+        return bool(self._get_approval_reasons().get(self))
+
+    def _get_approval_reasons(self):
+        """{record: why it waits for a Payout Manager's approval} for the records of
+        ``self`` that do, in one count of the employees' payouts whatever their number.
+
+        A record needs approval when its amount is over the company's threshold, or when
+        it takes what one employee receives over it: the employee's payouts paid or on
+        their way in the company's window (`res.company._get_payout_threshold_start`), all
+        types together, plus the links of ``self`` that pay them (sent together, they
+        count together), in the company's currency. A batch needs approval when its total
+        is over, or when any of its lines takes its employee over. A record whose currency
+        has no rate fails closed: Odoo would convert it at par (the employee's other
+        payouts are converted at today's rate, as Odoo reads it)."""
+        reasons = {}
+        pending = self.filtered(lambda record: record.company_id.payout_approval
+                                and not record.approved_by_id)
+        if not pending:
+            return reasons
+        totals = pending._get_threshold_lines()._get_employee_totals()
+        for record in pending:
+            if unchecked := record._get_unchecked_recipient_reason():
+                reasons[record] = unchecked
+                continue
+            company = record.company_id
+            company_currency = company.currency_id
+            limit = company.payout_approval_threshold
+            threshold = format_amount(self.env, limit, company_currency)
+            if record.currency_id != company_currency and not record._has_rate(company):
+                reasons[record] = self.env._(
+                    "%(currency)s has no rate to compare with the approval threshold of "
+                    "%(threshold)s", currency=record.currency_id.name, threshold=threshold)
+                continue
+            converted = company_currency._convert(
+                limit, record.currency_id, company, fields.Date.context_today(self))
+            if record.currency_id.compare_amounts(record._get_approval_amount(), converted) > 0:
+                reasons[record] = self.env._("over the approval threshold of %s", threshold)
+                continue
+            over = [(employee, total) for employee in record._get_threshold_lines().employee_id
+                    if (total := totals.get(employee)) is not None
+                    and company_currency.compare_amounts(total, limit) > 0]
+            if over:
+                received = [self.env._(
+                    "%(employee)s receives %(total)s", employee=employee.name,
+                    total=format_amount(self.env, total, company_currency),
+                ) for employee, total in over[:const.MAX_LINES_IN_ERROR]]
+                reasons[record] = self.env._(
+                    "with it, %(received)s since %(start)s (all payout types, paid or on "
+                    "their way), over the approval threshold of %(threshold)s",
+                    received=", ".join(received),
+                    start=format_date(self.env, fields.Datetime.context_timestamp(
+                        record, company._get_payout_threshold_start())),
+                    threshold=threshold)
+        return reasons
+
+    def _get_unchecked_recipient_reason(self):
+        """Why the payout is addressed to anyone but the employee's checked address, or
+        False: it then waits for a Payout Manager whatever its amount."""
         return False
 
     def _record_approved_values(self):
@@ -81,9 +133,19 @@ class PayoutApprovalMixin(models.AbstractModel):
         self.sudo().write({"approval_requested_by_id": self.env.uid,
                            "date_approval_requested": fields.Datetime.now()})
 
-    def _get_own_reason(self, user):
+    def _get_senders(self):
+        """The users who sent this payout (for approval, or to its employee)."""
+        self.ensure_one()
+        return self.sudo().approval_requested_by_id
+
+    def _get_own_reason(self, user, sender=False, approver=False):
         """Why ``user`` has a hand in this payout and may not approve it, or False: they
-        created it, sent it for approval, changed what it pays or to whom, or are paid."""
+        created it, sent it for approval, changed what it pays or to whom, or are paid.
+
+        :param sender: also whoever sent it (`_get_senders`): they do not confirm its
+            possible duplicate, nor settle whether it was paid.
+        :param approver: also whoever approved it: they do not settle whether it was paid.
+        """
         self.ensure_one()
         record = self.sudo()
         name = self.display_name
@@ -95,12 +157,17 @@ class PayoutApprovalMixin(models.AbstractModel):
             return self.env._("You changed %s after it was created", name)
         if user in record._get_payees():
             return self.env._("%s pays you", name)
+        if sender and user in record._get_senders():
+            return self.env._("You sent %s", name)
+        if approver and record.approved_by_id == user:
+            return self.env._("You approved %s", name)
         return False
 
-    def _check_four_eyes(self, action):
-        """Refuse ``action`` (e.g. "approve or refuse it") on records the user has a hand in."""
+    def _check_four_eyes(self, action, sender=False, approver=False):
+        """Refuse ``action`` (e.g. "approve or refuse it") on records the user has a hand in
+        (`_get_own_reason`, with its ``sender`` and ``approver``)."""
         if reasons := [reason for record in self if (reason := record._get_own_reason(
-                self.env.user))]:
+                self.env.user, sender=sender, approver=approver))]:
             raise UserError(self.env._(
                 "%(reasons)s: another Payout Manager must %(action)s.",
                 reasons="; ".join(reasons), action=action))

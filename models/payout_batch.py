@@ -145,12 +145,18 @@ class PayoutBatch(models.Model):
     def _get_approval_amount(self):
         return self.amount_total
 
-    def _has_unchecked_recipient(self):
+    def _get_unchecked_recipient_reason(self):
         self.ensure_one()
-        return any(line._has_unchecked_recipient() for line in self._get_unsent_lines())
+        for line in self._get_unsent_lines():
+            if reason := line._get_unchecked_recipient_reason():
+                return f"{line.display_name}: {reason}"
+        return False
 
     def _get_payees(self):
         return self.sudo().link_ids.employee_id.user_id
+
+    def _get_threshold_lines(self):
+        return self._get_unsent_lines()
 
     # === CRUD === #
 
@@ -187,17 +193,16 @@ class PayoutBatch(models.Model):
             if not lines:
                 raise UserError(self.env._("%s has no line to send.", batch.name))
             lines._check_money_may_move()
-            if batch._needs_approval():
+            lines.sudo().with_context(tracking_disable=True).sent_by_id = self.env.user
+            if reason := batch._get_approval_reasons().get(batch):
                 batch.sudo().state = "to_approve"
                 batch._request_approval()
                 lines.with_context(tracking_disable=True)._update_state("to_approve")
                 batch.message_post(body=self.env._(
-                    "Submitted for approval: %(count)s lines, %(total)s (over the approval "
-                    "threshold of %(threshold)s).",
+                    "Submitted for approval: %(count)s lines, %(total)s (%(reason)s).",
                     count=len(lines), total=format_amount(self.env, batch.amount_total,
                                                            batch.currency_id),
-                    threshold=format_amount(self.env, batch.company_id.payout_approval_threshold,
-                                            batch.company_id.currency_id),
+                    reason=reason,
                 ))
             else:
                 batch._start_sending()
@@ -252,6 +257,7 @@ class PayoutBatch(models.Model):
             if not failed:
                 raise UserError(self.env._("%s has no failed line to reissue.", batch.name))
             failed._check_money_may_move(ask_provider=False)
+            failed._check_reissue_under_threshold()
             batch._reissue_lines(failed)
         return True
 

@@ -25,6 +25,7 @@ hook                           implemented by
 =============================  ==========================================================
 `_get_send_blockers`           guards: holds, departed employees, possible duplicates
 `_find_duplicates`             guards: the duplicate guard's query
+`_get_employee_totals`         guards: what employees receive, for the approval threshold
 `_get_claim_review_reasons`    guards: a bank account shared with other employees
 `_after_claim`                 guards: the account's fingerprint, holding the sharers
 `_after_create`                guards: links made while an employee's address is unchecked
@@ -46,7 +47,7 @@ import psycopg2
 
 from odoo import Command, api, fields, models
 from odoo.exceptions import UserError, ValidationError
-from odoo.tools import SQL, email_normalize, float_is_zero, format_amount, format_datetime
+from odoo.tools import SQL, email_normalize, float_is_zero, format_datetime
 from odoo.tools.misc import babel_locale_parse, get_lang, posix_to_ldml
 
 from .. import const, utils
@@ -164,6 +165,10 @@ class PayoutLink(models.Model):
         workflow_only=True,
     )
     date_sent = fields.Datetime(string="Sent On", copy=False, readonly=True, workflow_only=True)
+    sent_by_id = fields.Many2one(
+        "res.users", copy=False, readonly=True, workflow_only=True,
+        help="Who sent it (Send, Send All of its batch, or Reissue): they neither confirm "
+        "its possible duplicate nor settle whether it was paid.")
     date_opened = fields.Datetime(string="Opened On", copy=False, readonly=True,
                                   workflow_only=True)
     date_processing = fields.Datetime(string="Claimed On", copy=False, readonly=True,
@@ -458,6 +463,12 @@ class PayoutLink(models.Model):
             self.recipient_email) != employee._normalize_payout_email(
             employee._get_checked_payout_email())
 
+    def _get_unchecked_recipient_reason(self):
+        self.ensure_one()
+        return self._has_unchecked_recipient() and self.env._(
+            "addressed to %(recipient)s, not to the employee's checked address %(checked)s",
+            recipient=self.recipient_email, checked=self.checked_recipient_email or "-")
+
     # === What an approval covers === #
 
     def _approval_cleared(self):
@@ -492,6 +503,14 @@ class PayoutLink(models.Model):
                 link.employee_id._get_checked_signin_user() != link.approved_claim_user_id):
             drift.append(self.env._("Sign-in user"))
         return drift
+
+    def _get_threshold_lines(self):
+        return self
+
+    def _get_senders(self):
+        link = self.sudo()
+        return (link.sent_by_id | link.approval_requested_by_id
+                | link.batch_id.approval_requested_by_id)
 
     def _get_payees(self):
         # Whoever may claim the money is paid by it, even once the employee has another
@@ -935,20 +954,32 @@ class PayoutLink(models.Model):
                 batches=", ".join(in_batch.batch_id.mapped("name")),
             ))
         self._check_money_may_move()
-        to_approve = self.filtered(lambda link: link._needs_approval())
+        self.sudo().sent_by_id = self.env.user
+        self._send_or_request_approval()
+        return True
+
+    def _send_or_request_approval(self):
+        """Send the links the money gate let through, or put up for approval those over
+        the threshold, by their amount or by what their employee receives
+        (`_get_approval_reasons`)."""
+        approval_reasons = self._get_approval_reasons()
+        to_approve = self.filtered(lambda link: link in approval_reasons)
         to_approve._request_approval()
         for link in to_approve:
             link._update_state("to_approve", message=self.env._(
-                "Waiting for a Payout Manager's approval: addressed to %(recipient)s, not to "
-                "the employee's checked address %(checked)s.", recipient=link.recipient_email,
-                checked=link.checked_recipient_email or "-",
-            ) if link._has_unchecked_recipient() else self.env._(
-                "Waiting for a Payout Manager's approval: over the approval threshold of %s.",
-                format_amount(self.env, link.company_id.payout_approval_threshold,
-                              link.company_id.currency_id),
-            ))
+                "Waiting for a Payout Manager's approval: %s.", approval_reasons[link]))
         (self - to_approve)._send_links()
-        return True
+
+    def _check_reissue_under_threshold(self):
+        """Refuse to reissue lines of a batch that, unapproved, would take their employee
+        over the approval threshold: the batch, already sent, cannot wait for approval
+        again. A link reissued on its own waits for approval instead."""
+        if reasons := self.filtered("batch_id")._get_approval_reasons():
+            raise UserError("\n".join(self.env._(
+                "%(link)s: %(reason)s; a line of a batch already sent cannot wait for "
+                "approval: cancel the batch's line and send a new link instead.",
+                link=link.display_name, reason=reason,
+            ) for link, reason in list(reasons.items())[:const.MAX_LINES_IN_ERROR]))
 
     def action_approve(self):
         if in_batch := self.filtered("batch_id"):
@@ -1046,6 +1077,7 @@ class PayoutLink(models.Model):
         # The gate, on the links replaced: a payout made since, by hand, would be paid again.
         self._check_money_may_move(ask_provider=False)
         in_batch = self.filtered("batch_id")
+        in_batch._check_reissue_under_threshold()
         for batch, lines in in_batch.grouped("batch_id").items():
             batch._reissue_lines(lines)
         new_links = (self - in_batch)._copy_for_reissue()
@@ -1053,7 +1085,9 @@ class PayoutLink(models.Model):
         # then Send; the others go now.
         to_send = new_links.filtered(lambda link: not link.hold_reason)
         to_send._check_money_may_move()
-        to_send._send_links()
+        # What the employee received since the link was first sent counts: the
+        # replaced link, failed or expired, does not.
+        to_send._send_or_request_approval()
         if len(new_links) == 1:
             return {
                 "type": "ir.actions.act_window",
@@ -1100,6 +1134,7 @@ class PayoutLink(models.Model):
                     # duplicate are the workflow's; the new link carries the original's.
                     new_links |= link.sudo().copy({
                         "replaced_link_id": link.id,
+                        "sent_by_id": self.env.uid,
                         "approved_by_id": link.approved_by_id.id,
                         "date_approved": link.date_approved,
                         **{approved: link[approved]._origin.id if isinstance(
@@ -1191,6 +1226,13 @@ class PayoutLink(models.Model):
     def _find_duplicates(self):
         """{link: its possible duplicates} for the links of ``self`` not sent yet, or to
         reissue. Implemented by payout_link_guards.py."""
+        return {}
+
+    def _get_employee_totals(self):
+        """{employee: what they receive in the approval threshold's window, in the company's
+        currency}: their payouts paid or on their way, as the duplicate guard counts them
+        but of every type, plus the links of ``self``. Asked by `_get_approval_reasons`.
+        Implemented by payout_link_guards.py."""
         return {}
 
     def _get_claim_review_reasons(self, bank, account_number):

@@ -369,6 +369,14 @@ class PayoutLink(models.Model):
         bank_id, number = checked.split(":", 1)
         return number == account_number and (not bank_id or int(bank_id) == bank.id)
 
+    @staticmethod
+    def _is_same_account(partner_bank, bank, account_number):
+        """Whether ``partner_bank`` (a res.partner.bank) is ``account_number`` at ``bank``:
+        the same digits, at that bank or at no bank in particular."""
+        return bool(partner_bank) and any(
+            account.sanitized_acc_number == account_number
+            and (not account.bank_id or account.bank_id == bank) for account in partner_bank)
+
     def action_approve_account(self):
         """A Payout Manager accepts the bank account an employee gave: money moves, once
         the money gate lets it."""
@@ -404,6 +412,16 @@ class PayoutLink(models.Model):
                 "%s: no bank account waits for review.", ", ".join(wrong.mapped("display_name"))
             ))
         self._check_four_eyes(self.env._("review the bank account"))
+        # Nor one whose own account it is: they would approve paying a colleague's payout
+        # to themselves.
+        own_accounts = self.env.user.sudo().with_context(
+            active_test=False).employee_ids.bank_account_id
+        if own := self.sudo().filtered(lambda link: self._is_same_account(
+                own_accounts, link.bank_id, link.account_number)):
+            raise UserError(self.env._(
+                "%s: the bank account given is the one on your own employee record; another "
+                "Payout Manager must review the bank account.",
+                ", ".join(own.mapped("display_name"))))
 
     def _validate_bank_account(self, bank, account_number, holder_name):
         errors = []

@@ -22,8 +22,9 @@ from the day it was sent; one not sent yet but on its way (to approve, or a line
 batch being sent) counts as sent today. Failed, expired and cancelled links do not count (a
 cancelled one does while its provider may still pay it), nor drafts: the link a reissue
 replaces is failed or expired, so a reissue is not its own duplicate. The gate refuses,
-naming each line and the payouts it repeats, until the user confirms the line
-(`action_confirm_duplicate`, kept with who and when) or removes it. *Reissue* checks the
+naming each line and the payouts it repeats, until a Payout Manager who neither made nor
+sent the line (nor its batch), and whom it does not pay, confirms it
+(`action_confirm_duplicate`, kept with who and when), or it is removed. *Reissue* checks the
 failed or expired links it replaces the same way (a payout made since, by hand, would
 otherwise be paid again); their confirmation is theirs, and the new link is sent without a
 new check. The flag (`duplicate_link_ids`) is computed, never stored: a refused send rolls
@@ -50,7 +51,7 @@ employee who gives their own account again is not flagged. On by default, per co
 """
 
 from odoo import api, fields, models
-from odoo.exceptions import UserError
+from odoo.exceptions import AccessError, UserError
 from odoo.tools import SQL
 from odoo.tools.misc import hmac
 
@@ -247,18 +248,51 @@ class PayoutLink(models.Model):
                 ("payout_type", "in", list(set(links.mapped("payout_type")))),
                 ("batch_id", "not in", batch_ids),
                 ("id", "not in", own_ids),
-                "|", "|",
-                "&", ("state", "in", const.DUPLICATE_PAID_STATES), ("date_sent", ">=", start),
-                "&", "&", ("state", "=", "cancelled"), ("follow_after_cancel", "=", True),
-                ("date_sent", ">=", start),
-                "|", ("state", "=", "to_approve"),
-                "&", ("state", "=", "draft"), ("batch_id.state", "=", "sending"),
+                *self._paid_or_on_its_way_domain(start),
             ], ["employee_id", "payout_type"], ["id:array_agg"])
             found = {(employee.id, payout_type): ids for employee, payout_type, ids in groups}
             for link in links:
                 if ids := found.get((link.employee_id.id, link.payout_type)):
                     duplicates[link] = self.browse(ids)
         return duplicates
+
+    def _paid_or_on_its_way_domain(self, start):
+        """The links that count as paid or on their way since ``start``: sent (or paid)
+        since then, cancelled while their provider may still pay them, waiting for
+        approval, or lines of a batch being sent."""
+        return [
+            "|", "|",
+            "&", ("state", "in", const.DUPLICATE_PAID_STATES), ("date_sent", ">=", start),
+            "&", "&", ("state", "=", "cancelled"), ("follow_after_cancel", "=", True),
+            ("date_sent", ">=", start),
+            "|", ("state", "=", "to_approve"),
+            "&", ("state", "=", "draft"), ("batch_id.state", "=", "sending"),
+        ]
+
+    def _get_employee_totals(self):
+        """Implementation of the core's hook: one query per company and currency
+        whatever the number of links. The links of ``self`` and the other lines of their
+        batches (closed, since a batch holds an employee once) are counted from ``self``."""
+        totals = {}
+        today = fields.Date.context_today(self)
+        links = self.filtered("employee_id")
+        for company, company_links in links.grouped("company_id").items():
+            start = company._get_payout_threshold_start()
+            batch_ids = [id_ for id_ in company_links.batch_id._origin.ids if id_]
+            groups = self.sudo()._read_group([
+                ("company_id", "=", company.id),
+                ("employee_id", "in", company_links.employee_id.ids),
+                ("batch_id", "not in", batch_ids),
+                ("id", "not in", [id_ for id_ in company_links._origin.ids if id_]),
+                *self._paid_or_on_its_way_domain(start),
+            ], ["employee_id", "currency_id"], ["amount:sum"])
+            amounts = [(employee, currency, amount) for employee, currency, amount in groups]
+            amounts += [(link.employee_id, link.currency_id, link.amount)
+                        for link in company_links]
+            for employee, currency, amount in amounts:
+                totals[employee] = totals.get(employee, 0.0) + currency._convert(
+                    amount, company.currency_id, company, today)
+        return totals
 
     def _get_duplicate_messages(self):
         """{link: why it may pay its employee twice} for the links of ``self``: the payouts
@@ -296,9 +330,16 @@ class PayoutLink(models.Model):
         return messages
 
     def action_confirm_duplicate(self):
-        """The user who sends the line confirms it is meant, on top of the payouts it was
-        flagged against; logged in its chatter."""
+        """A Payout Manager who neither made nor sent the line, nor its batch, and whom it
+        does not pay, confirms it is meant, on top of the payouts it was flagged against;
+        logged in its chatter."""
         self.check_access("write")
+        if not self.env.user.has_group("hr_payout_link.group_payout_manager"):
+            raise AccessError(self.env._(
+                "Only a Payout Manager who neither made nor sent a payout can confirm its "
+                "possible duplicate."))
+        self._check_four_eyes(self.env._("confirm the duplicate"), sender=True)
+        self.batch_id._check_four_eyes(self.env._("confirm the duplicate"))
         if wrong := self.filtered(
                 lambda link: link.state not in const.DUPLICATE_CHECKED_STATES):
             raise UserError(self.env._(

@@ -396,17 +396,25 @@ class PayoutLink(models.Model):
 
     # === A Payout Manager resolves it === #
 
-    def _check_attention_resolver(self):
+    def _check_attention_resolver(self, settling=True):
+        """Only a Payout Manager resolves a link that needs attention; settling whether it
+        was paid (``settling``, not *Check Again*) is for one who neither made, sent nor
+        approved it, nor its batch, and whom it does not pay: *Confirm Not Paid* makes it
+        reissuable, which pays twice if the provider did pay."""
         if not self.env.user.has_group("hr_payout_link.group_payout_manager"):
             raise AccessError(self.env._("Only a Payout Manager can resolve payouts that "
                                          "need attention."))
         if wrong := self.filtered(lambda link: not link.needs_attention):
             raise UserError(self.env._(
                 "%s: does not need attention.", ", ".join(wrong.mapped("display_name"))))
+        if settling:
+            action = self.env._("confirm whether it was paid")
+            self._check_four_eyes(action, sender=True, approver=True)
+            self.batch_id._check_four_eyes(action, sender=True, approver=True)
 
     def action_check_again(self):
         """Look the payout up at the provider now, as the payment cron would."""
-        self._check_attention_resolver()
+        self._check_attention_resolver(settling=False)
         for link in self:
             link.sudo()._reconcile_now()
         return True

@@ -20,7 +20,9 @@ class ResCompany(models.Model):
         string="Approval Threshold",
         currency_field="currency_id",
         help="A payout link or batch whose amount is over this (in the company's currency) "
-        "needs a Payout Manager's approval; 0 means every payout does.",
+        "needs a Payout Manager's approval; so does one that takes what an employee "
+        "receives, all types together, over it within the Duplicate Payout Window (the "
+        "calendar quarter when that is off). 0 means every payout does.",
     )
     payout_check_account_holder = fields.Boolean(
         string="Check Account Holder Names", default=True,
@@ -88,9 +90,22 @@ class ResCompany(models.Model):
         """When the duplicate guard's window starts for a payout sent now (UTC, midnight in
         the user's timezone), or None when the guard is off."""
         self.ensure_one()
-        window = self.payout_duplicate_window
-        if window == "off":
+        if self.payout_duplicate_window == "off":
             return None
+        return self._get_payout_window_start(self.payout_duplicate_window)
+
+    def _get_payout_threshold_start(self):
+        """When the window in which the approval threshold counts what one employee
+        receives starts: the duplicate guard's, or the calendar quarter when the guard is
+        off (the threshold is never per link alone)."""
+        self.ensure_one()
+        window = self.payout_duplicate_window
+        return self._get_payout_window_start("quarter" if window == "off" else window)
+
+    def _get_payout_window_start(self, window):
+        """When ``window`` (a value of the Duplicate Payout Window but 'off') starts for a
+        payout sent now (UTC, midnight in the user's timezone)."""
+        self.ensure_one()
         today = fields.Date.context_today(self)
         start = today - timedelta(days=self.payout_duplicate_days) if window == "days" else (
             date_utils.start_of(today, window))

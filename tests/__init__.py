@@ -36,6 +36,7 @@ from . import test_payout_approval_mixin
 from . import test_controllers_claim
 from . import test_security_access
 from . import test_security_workflow
+from . import test_security_four_eyes
 from . import test_security_claim
 from . import test_security_claim_tokens
 from . import test_security_public_routes

@@ -1,3 +1,5 @@
+from datetime import timedelta
+
 from odoo import fields
 from odoo.exceptions import AccessError, UserError
 from odoo.tests import new_test_user, tagged
@@ -21,16 +23,21 @@ class TestPayoutApproval(PayoutBatchCommon):
             groups="base.group_user,hr_payout_link.group_payout_manager",
         )
 
-    def _link_by(self, user, amount):
+    def _link_by(self, user, amount, employee=None):
         return self.env["payout.link"].with_user(user).create({
-            "employee_id": self.employee.id, "amount": amount, "description": "Q4 bonus",
+            "employee_id": (employee or self.employee).id, "amount": amount,
+            "description": "Q4 bonus",
         })
 
     def test_threshold_edges(self):
         for amount, expected in ((THRESHOLD - 0.01, "sent"), (THRESHOLD, "sent"),
                                  (THRESHOLD + 0.01, "to_approve"), (50000.0, "to_approve")):
             with self.subTest(amount=amount):
-                link = self._link_by(self.user_manager, amount)
+                # An employee paid nothing yet: the threshold counts what each receives.
+                employee = self.env["hr.employee"].create({
+                    "name": f"Edge {amount}", "work_email": f"edge.{amount}@example.com",
+                    "company_id": self.company.id})
+                link = self._link_by(self.user_manager, amount, employee)
                 link.action_send()
                 self.assertEqual(link.state, expected)
                 self.assertEqual(bool(link.sudo().claim_token_hash), expected == "sent",
@@ -58,7 +65,9 @@ class TestPayoutApproval(PayoutBatchCommon):
         if self.company.currency_id == eur:
             self.skipTest("the company already uses EUR")
         over = self._create_link(currency_id=eur.id, amount=500.01)
-        under = self._create_link(currency_id=eur.id, amount=500.0)
+        # Another employee's: sent together, one employee's links count together.
+        under = self._create_link(currency_id=eur.id, amount=500.0,
+                                  employee_id=self.employees[0].id)
         (over | under).action_send()
         self.assertEqual((over.state, under.state), ("to_approve", "sent"))
 
@@ -115,6 +124,98 @@ class TestPayoutApproval(PayoutBatchCommon):
         link.action_reissue()
         self.assertEqual(link.reissued_link_ids.state, "sent")
         self.assertEqual(link.reissued_link_ids.approved_by_id, self.user_manager)
+
+    # === The threshold counts what one employee receives === #
+
+    def test_a_link_that_takes_the_employee_over_needs_approval(self):
+        first = self._link_by(self.user_editor, 600.0)
+        first.action_send()
+        second = self._link_by(self.user_editor, 600.0)
+        second.payout_type = "commission"  # whatever the type
+        second.action_send()
+        self.assertEqual((first.state, second.state), ("sent", "to_approve"))
+        self.assertIn("Dewi Lestari receives", " ".join(second.message_ids.mapped("body")))
+        self.assertIn("over the approval threshold", " ".join(
+            second.message_ids.mapped("body")))
+        # Approved by another manager, it is sent; the next one waits again.
+        second.with_user(self.user_manager).action_approve()
+        self.assertEqual(second.state, "sent")
+        third = self._link_by(self.user_editor, 1.0)
+        third.action_send()
+        self.assertEqual(third.state, "to_approve")
+
+    def test_links_sent_together_count_together(self):
+        links = self._link_by(self.user_editor, 600.0) | self._link_by(self.user_editor, 600.0)
+        links[1].payout_type = "other"
+        links.action_send()
+        self.assertEqual(set(links.mapped("state")), {"to_approve"})
+
+    def test_what_does_not_count(self):
+        """Failed, expired, cancelled and draft payouts are not received, nor a payout
+        sent before the window (the calendar quarter: the duplicate window is off in these
+        tests)."""
+        self.assertEqual(self.company.payout_duplicate_window, "off")
+        for state in ("failed", "expired", "cancelled"):
+            link = self._link_by(self.user_editor, 900.0)
+            link.action_send()
+            link._update_state(state)
+        self._link_by(self.user_editor, 900.0)  # a draft
+        last_quarter = self._link_by(self.user_editor, 900.0)
+        last_quarter.action_send()
+        last_quarter.sudo().date_sent = self.company._get_payout_threshold_start().replace(
+            microsecond=0) - timedelta(seconds=1)
+        link = self._link_by(self.user_editor, 900.0)
+        link.action_send()
+        self.assertEqual(link.state, "sent")
+
+    def test_the_window_is_the_duplicate_window(self):
+        self.company.write({"payout_duplicate_window": "days", "payout_duplicate_days": 10})
+        earlier = self._link_by(self.user_editor, 900.0)
+        earlier.action_send()
+        earlier.sudo().date_sent = fields.Datetime.now() - timedelta(days=11)
+        link = self._link_by(self.user_editor, 900.0)
+        link.payout_type = "other"
+        link.action_send()
+        self.assertEqual(link.state, "sent", "sent 11 days ago: outside a 10-day window")
+
+    def test_a_reissue_that_takes_the_employee_over_waits_for_approval(self):
+        """A link failed, a second one was sent meanwhile (the failed one no longer counts):
+        reissued, the first would take the employee over, so it waits."""
+        failed = self._link_by(self.user_editor, 900.0)
+        failed.action_send()
+        failed._update_state("failed", values={"failure_reason": "Locked"})
+        since = self._link_by(self.user_editor, 900.0)
+        since.action_send()
+        self.assertEqual(since.state, "sent")
+        failed.with_user(self.user_editor).action_reissue()
+        new_link = failed.reissued_link_ids
+        self.assertEqual((new_link.state, new_link.approval_requested_by_id,
+                          new_link.sent_by_id), ("to_approve", self.user_editor,
+                                                 self.user_editor))
+        self.assertIn("Dewi Lestari receives", " ".join(new_link.message_ids.mapped("body")))
+        new_link.with_user(self.user_manager).action_approve()
+        self.assertEqual(new_link.state, "sent")
+
+    def test_a_batch_line_reissue_that_takes_its_employee_over_is_refused(self):
+        batch = self._batch(self.employee, amount=900.0)
+        self._send_all(batch)
+        line = batch.link_ids
+        line._update_state("failed", values={"failure_reason": "Locked"})
+        self._link_by(self.user_editor, 900.0).action_send()
+        for action in (lambda: batch.action_reissue_failed(), lambda: line.action_reissue()):
+            with self.assertRaisesRegex(UserError, "cannot wait for approval"):
+                action()
+        self.assertFalse(line.reissued_link_ids)
+
+    def test_a_batch_line_that_takes_its_employee_over(self):
+        """A batch needs approval when its total is over, or when any line takes its
+        employee over: here 5 lines of 100 (500 in all), one for an employee sent 950."""
+        self._link_by(self.user_editor, 950.0, self.employees[2]).action_send()
+        batch = self._batch(amount=100.0)
+        batch.with_user(self.user_editor).action_send_all()
+        self.assertEqual(batch.state, "to_approve")
+        self.assertIn("Batch Employee 2 receives", batch.message_ids[0].body)
+        self.assertEqual(set(batch.link_ids.mapped("sent_by_id")), {self.user_editor})
 
     # === Batches: the total counts === #
 

@@ -2,7 +2,7 @@ from datetime import timedelta
 
 from odoo import Command
 from odoo.exceptions import AccessError, UserError, ValidationError
-from odoo.tests import tagged
+from odoo.tests import new_test_user, tagged
 
 from .common import AttackCommon, PayoutBatchCommon
 
@@ -23,9 +23,16 @@ class TestDuplicateGuard(PayoutBatchCommon, AttackCommon):
         cls.company.write({"payout_duplicate_window": "quarter",
                            "payout_check_account_holder": False})
         cls.editor = cls.env["res.users"].browse(cls.user_editor.id)
+        # A duplicate is confirmed by a Payout Manager who neither made nor sent it.
+        cls.confirmer = new_test_user(
+            cls.env, "payout_confirmer",
+            groups="base.group_user,hr_payout_link.group_payout_manager")
 
     def _as_editor(self, records):
         return records.with_user(self.editor)
+
+    def _confirm(self, records):
+        records.with_user(self.confirmer).action_confirm_duplicate()
 
     def _paid_link(self, **values):
         return self._claimed_link(pay=True, **values)
@@ -111,7 +118,7 @@ class TestDuplicateGuard(PayoutBatchCommon, AttackCommon):
         self.assertEqual(failed.duplicate_link_ids, by_hand)
         self._assert_send_refused(failed, "action_reissue", failed, by_hand)
         self.assertFalse(failed.reissued_link_ids)
-        self._as_editor(failed).action_confirm_duplicate()
+        self._confirm(failed)
         self._as_editor(failed).action_reissue()
         self.assertEqual(failed.reissued_link_ids.state, "sent")
 
@@ -124,7 +131,7 @@ class TestDuplicateGuard(PayoutBatchCommon, AttackCommon):
         self.assertEqual(line.state, "failed")
         by_hand = self._paid_link()
         self._assert_send_refused(batch, "action_reissue_failed", line, by_hand)
-        self._as_editor(line).action_confirm_duplicate()
+        self._confirm(line)
         self._as_editor(batch).action_reissue_failed()
         self.assertTrue(line.reissued_link_ids)
 
@@ -155,7 +162,7 @@ class TestDuplicateGuard(PayoutBatchCommon, AttackCommon):
         self.assertIn("each pays Dewi Lestari bonus", message)
         self.assertEqual(set(links.mapped("state")), {"draft"})
         self._as_editor(links[0]).action_send()
-        self._as_editor(links[1]).action_confirm_duplicate()
+        self._confirm(links[1])
         self._as_editor(links[1]).action_send()
         self.assertEqual(set(links.mapped("state")), {"sent"})
 
@@ -187,14 +194,14 @@ class TestDuplicateGuard(PayoutBatchCommon, AttackCommon):
         self.assertEqual((batch.state, set(batch.link_ids.mapped("state"))),
                          ("draft", {"draft"}))
 
-        self._as_editor(line).action_confirm_duplicate()
+        self._confirm(line)
         self.assertEqual((line.duplicate_to_confirm, line.duplicate_confirmed_link_ids,
-                          line.duplicate_confirmed_by_id), (False, earlier, self.editor))
+                          line.duplicate_confirmed_by_id), (False, earlier, self.confirmer))
         self.assertTrue(line.date_duplicate_confirmed)
         batch.invalidate_recordset(["duplicate_count"])
         self.assertEqual(batch.duplicate_count, 0)
         [confirmed] = [body for body in line.message_ids.mapped("body") if "confirmed" in body]
-        self.assertIn(f"{self.editor.name} confirmed this payout on top of {earlier.name}",
+        self.assertIn(f"{self.confirmer.name} confirmed this payout on top of {earlier.name}",
                       confirmed)
         self._as_editor(batch).action_send_all()
         while self.env["payout.link"]._cron_send_batches(with_commit=False):
@@ -211,7 +218,7 @@ class TestDuplicateGuard(PayoutBatchCommon, AttackCommon):
 
     def test_editing_the_line_clears_the_confirmation(self):
         batch, line, earlier = self._batch_with_a_duplicate()
-        self._as_editor(line).action_confirm_duplicate()
+        self._confirm(line)
         self._as_editor(line).amount = 900.0
         self.assertEqual((line.duplicate_confirmed_link_ids, line.duplicate_confirmed_by_id,
                           line.duplicate_to_confirm), (self.env["payout.link"],
@@ -220,7 +227,7 @@ class TestDuplicateGuard(PayoutBatchCommon, AttackCommon):
 
     def test_a_payout_made_after_the_confirmation_flags_again(self):
         batch, line, earlier = self._batch_with_a_duplicate()
-        self._as_editor(line).action_confirm_duplicate()
+        self._confirm(line)
         self.company.payout_duplicate_window = "off"  # to make it
         later = self._paid_link(employee_id=self.employees[1].id, payout_type="commission")
         self.company.payout_duplicate_window = "quarter"
@@ -238,9 +245,10 @@ class TestDuplicateGuard(PayoutBatchCommon, AttackCommon):
         other = self._create_link(employee_id=line.employee_id.id, payout_type="bonus",
                                   amount=20.0)
         self.assertEqual(other.duplicate_link_ids, line, "a line waiting for approval counts")
-        self._as_editor(other).action_confirm_duplicate()
+        self._confirm(other)
         self._as_editor(other).action_send()
-        self.assertEqual(other.state, "sent")
+        self.assertEqual(other.state, "to_approve",
+                         "with the line waiting, the employee's total is over the threshold")
 
         manager = batch.with_user(self.user_manager)
         with self.assertRaisesRegex(UserError, REFUSED):
@@ -253,10 +261,10 @@ class TestDuplicateGuard(PayoutBatchCommon, AttackCommon):
     def test_confirming_needs_a_flag_and_an_unsent_line(self):
         link = self._create_link()
         with self.assertRaisesRegex(UserError, "no possible duplicate to confirm"):
-            self._as_editor(link).action_confirm_duplicate()
+            self._confirm(link)
         sent = self._sent_link()
         with self.assertRaisesRegex(UserError, "only a line not sent yet"):
-            self._as_editor(sent).action_confirm_duplicate()
+            self._confirm(sent)
 
     def test_duplicate_tour(self):
         """static/tests/tours/payout_duplicate_tour.js: Send All refused in the browser,
@@ -294,7 +302,9 @@ class TestDuplicateGuard(PayoutBatchCommon, AttackCommon):
         fault = self._assert_rpc_refused(self.user_editor, "payout.batch", "action_send_all",
                                          [batch.id], message=REFUSED)
         self.assertIn(earlier.name, fault.faultString)
-        self._rpc(self.user_editor, "payout.link", "action_confirm_duplicate", [line.id])
+        self._assert_rpc_refused(self.user_editor, "payout.link", "action_confirm_duplicate",
+                                 [line.id], message="Only a Payout Manager")
+        self._rpc(self.confirmer, "payout.link", "action_confirm_duplicate", [line.id])
         self._rpc(self.user_editor, "payout.batch", "action_send_all", [batch.id])
         self.env.invalidate_all()
         self.assertEqual(batch.state, "sending")

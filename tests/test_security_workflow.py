@@ -21,7 +21,7 @@ APPROVAL_WORKFLOW_FIELDS = {
     "date_approval_requested", "changed_by_ids",
 }
 LINK_WORKFLOW_FIELDS = APPROVAL_WORKFLOW_FIELDS | {
-    "date_sent", "date_opened", "date_processing", "date_done", "date_failed",
+    "date_sent", "sent_by_id", "date_opened", "date_processing", "date_done", "date_failed",
     "date_expired", "date_cancelled", "failure_reason", "employee_reason",
     "replaced_link_id", "claim_token_hash", "reminder_token_hash", "access_token",
     "secret_hash", "failed_attempts",
