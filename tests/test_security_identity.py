@@ -137,7 +137,7 @@ class TestAddressAndApproval(AttackCommon):
         self._rpc(self.user_editor, "payout.link", "action_send", [link_id])
         link = self.env["payout.link"].browse(link_id)
         self.assertEqual(link.state, "to_approve")
-        self.assertFalse(link.sudo().claim_token, "no claim email before the approval")
+        self.assertFalse(link.sudo().claim_token_hash, "no claim email before the approval")
         message = " ".join(link.message_ids.mapped("body"))
         self.assertIn("editor@example.com", message)
         self.assertIn("dewi.lestari@example.com", message)
