@@ -17,4 +17,6 @@ from . import res_company
 from . import res_config_settings
 from . import hr_employee
 from . import res_partner
+from . import res_partner_bank
+from . import res_users
 from . import mail_activity_type

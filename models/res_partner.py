@@ -1,4 +1,4 @@
-from odoo import api, models
+from odoo import models
 
 
 class ResPartner(models.Model):
@@ -18,62 +18,3 @@ class ResPartner(models.Model):
         result = super().write(vals)
         employees.with_env(self.env)._note_payout_changes(before)
         return result
-
-
-class ResPartnerBank(models.Model):
-    _inherit = "res.partner.bank"
-
-    def write(self, vals):
-        # An employee's HR bank account changed in place is a change of their payout
-        # identity (hr_employee.py).
-        if not {"acc_number", "bank_id"}.intersection(vals):
-            return super().write(vals)
-        employees = self._get_payout_employees()
-        before = employees._get_payout_snapshot()
-        result = super().write(vals)
-        employees.with_env(self.env)._note_payout_changes(before)
-        return result
-
-    def unlink(self):
-        employees = self._get_payout_employees()
-        before = employees._get_payout_snapshot()
-        result = super().unlink()
-        employees.with_env(self.env)._note_payout_changes(before)
-        return result
-
-    def _get_payout_employees(self):
-        return self.env["hr.employee"].sudo().with_context(active_test=False).search(
-            [("bank_account_id", "in", self.ids)])
-
-
-class ResUsers(models.Model):
-    _inherit = "res.users"
-
-    @api.model_create_multi
-    def create(self, vals_list):
-        # A portal user made for an employee's work contact is their sign-in user.
-        partner_ids = [vals["partner_id"] for vals in vals_list if vals.get("partner_id")]
-        employees = self.env["hr.employee"].sudo().with_context(active_test=False).search(
-            [("work_contact_id", "in", partner_ids)]) if partner_ids else (
-            self.env["hr.employee"])
-        before = employees._get_payout_snapshot()
-        users = super().create(vals_list)
-        if employees:
-            employees.with_env(self.env)._note_payout_changes(before)
-        return users
-
-    def write(self, vals):
-        # A user's partner, activity or portal status changes whose sign-in user they are.
-        if not {"partner_id", "active", "groups_id", "share"}.intersection(vals):
-            return super().write(vals)
-        employees = self._get_payout_employees()
-        if vals.get("partner_id"):
-            employees |= employees.search([("work_contact_id", "=", vals["partner_id"])])
-        before = employees._get_payout_snapshot()
-        result = super().write(vals)
-        employees.with_env(self.env)._note_payout_changes(before)
-        return result
-
-    def _get_payout_employees(self):
-        return self.env["hr.employee"].sudo().with_context(active_test=False).search([
-            "|", ("user_id", "in", self.ids), ("work_contact_id", "in", self.partner_id.ids)])
