@@ -1,4 +1,4 @@
-"""Attacks on the claim URL and on a database dump (review 2026-12-07, M2, M3, L6).
+"""Attacks on the claim URL and on a database dump.
 
 - A Viewer or an Editor, over XML-RPC, looks for a claim URL in whatever they can read
   once a link was sent and reminded: messages, emails, activities, the link itself.

@@ -1,8 +1,8 @@
 """Four eyes wherever money is decided, as each user would try it over XML-RPC: the
-threshold counts what one employee receives (M1), a duplicate is confirmed by a Payout
-Manager who neither made nor sent it (M1), needs-attention is settled by one who had no
-hand in the payout (L4), an account review excludes the manager whose own account it is
-(L5), and the claim form does not fill the account holder in (L3)."""
+threshold counts what one employee receives, a duplicate is confirmed by a Payout Manager
+who neither made nor sent it, needs-attention is settled by one who had no hand in the
+payout, an account review excludes the manager whose own account it is, and the claim
+form does not fill the account holder in."""
 
 from odoo.tests import new_test_user, tagged
 
@@ -41,9 +41,9 @@ class TestFourEyes(ClaimPageCommon):
         self._rpc(user, "payout.link", "action_send", [link.id])
         self.env.invalidate_all()
 
-    # === M1: splitting a payout, self-confirmed duplicates === #
+    # === Splitting a payout, self-confirmed duplicates === #
 
-    def test_m1_split_payouts_wait_for_a_manager_who_did_not_make_them(self):
+    def test_split_payouts_wait_for_a_manager_who_did_not_make_them(self):
         editor = self.user_editor
         first = self._create_by(editor)
         self._send_by(editor, first)
@@ -86,7 +86,7 @@ class TestFourEyes(ClaimPageCommon):
         self.env.invalidate_all()
         self.assertEqual(second.state, "sent")
 
-    def test_m1_the_sender_cannot_confirm_a_duplicate(self):
+    def test_the_sender_cannot_confirm_a_duplicate(self):
         failed = self._create_by(self.user_editor, amount=100.0)
         self._send_by(self.managers["sender"], failed)
         self.assertEqual(failed.sent_by_id, self.managers["sender"])
@@ -105,7 +105,7 @@ class TestFourEyes(ClaimPageCommon):
         self.env.invalidate_all()
         self.assertEqual(failed.reissued_link_ids.sent_by_id, self.managers["sender"])
 
-    # === L4: needs attention is settled by someone with no hand in the payout === #
+    # === Needs attention is settled by someone with no hand in the payout === #
 
     def _link_needing_attention(self):
         """A link made by the Payout Manager, sent for approval by them, approved by
@@ -127,7 +127,7 @@ class TestFourEyes(ClaimPageCommon):
         return self._rpc(user, "payout.attention.wizard", "action_resolve", [wizard_id],
                          context=context)
 
-    def test_l4_confirm_not_paid_by_a_manager_with_no_hand_in_it(self):
+    def test_confirm_not_paid_by_a_manager_with_no_hand_in_it(self):
         link = self._link_needing_attention()
         for user, reason in ((self.user_manager, "You created"),
                              (self.managers["approver"], "You approved"),
@@ -153,7 +153,7 @@ class TestFourEyes(ClaimPageCommon):
         self.assertEqual((link.state, link.needs_attention, link.attention_resolved_by_id),
                          ("failed", False, self.managers["other"]))
 
-    def test_l4_the_sender_does_not_settle_it(self):
+    def test_the_sender_does_not_settle_needs_attention(self):
         link = self._create_by(self.user_editor, amount=100.0)
         self._send_by(self.managers["sender"], link)
         self.assertEqual(link.sent_by_id, self.managers["sender"])
@@ -166,9 +166,9 @@ class TestFourEyes(ClaimPageCommon):
         self.env.invalidate_all()
         self.assertEqual(link.state, "done")
 
-    # === L5: an account review by the manager whose own account it is === #
+    # === An account review by the manager whose own account it is === #
 
-    def test_l5_a_manager_does_not_review_their_own_account(self):
+    def test_a_manager_does_not_review_their_own_account(self):
         self.company.payout_review_new_accounts = True
         own_account = self.env["res.partner.bank"].create({
             "acc_number": "5555 6666 77", "bank_id": self.bank.id,
@@ -191,9 +191,9 @@ class TestFourEyes(ClaimPageCommon):
         self.env.invalidate_all()
         self.assertEqual(link.account_review_state, "approved")
 
-    # === L3: the claim form does not fill the holder in === #
+    # === The claim form does not fill the holder in === #
 
-    def test_l3_the_claim_form_leaves_the_holder_empty(self):
+    def test_the_claim_form_leaves_the_holder_empty(self):
         self.link = self._create_link(amount=100.0)
         self.secret = self._send(self.link)
         self._verify()
