@@ -93,11 +93,11 @@ MAX_CONCURRENT_CALLS = 16
 
 # === Holds (models/payout_link_guards.py) === #
 
-# Why a link is held: its label (the messages that name each reason, and how it is
-# released, are the guards' `_get_hold_texts`). A change of payout identity holds nothing:
-# money follows the checked identity (models/hr_employee.py).
+# Why a link is held: its label, and the event that releases it (the messages that name
+# each reason are the guards' `_get_hold_texts`). A change of payout identity holds
+# nothing: money follows the checked identity (models/hr_employee.py).
 HOLD_REASONS = {
-    "employee_archived": {"label": "Employee archived"},
+    "employee_archived": {"label": "Employee archived", "released_by": "unarchive"},
 }
 
 # === Scheduled actions === #

@@ -200,7 +200,9 @@ class PayoutLink(models.Model):
         if not employees:
             return
         self.sudo().search([
-            ("employee_id", "in", employees.ids), ("hold_reason", "=", "employee_archived"),
+            ("employee_id", "in", employees.ids),
+            ("hold_reason", "in", [reason for reason, rule in const.HOLD_REASONS.items()
+                                   if rule["released_by"] == "unarchive"]),
         ])._release_hold(self.env._("the employee was unarchived"))
 
     def _release_hold(self, why):
