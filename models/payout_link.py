@@ -459,9 +459,11 @@ class PayoutLink(models.Model):
     def _has_unchecked_recipient(self):
         self.ensure_one()
         employee = self.sudo().employee_id
-        return bool(self.recipient_email) and employee._normalize_payout_email(
-            self.recipient_email) != employee._normalize_payout_email(
-            employee._get_checked_payout_email())
+        checked = employee._get_checked_payout_email()
+        if not self.recipient_email or self.recipient_email == checked:
+            return False  # as most links are: the address was taken from the employee
+        return employee._normalize_payout_email(self.recipient_email) != (
+            employee._normalize_payout_email(checked))
 
     def _get_unchecked_recipient_reason(self):
         self.ensure_one()
@@ -485,8 +487,11 @@ class PayoutLink(models.Model):
                            for name, approved in APPROVED_FIELDS.items()),
             tuple(self.ids)))
         self.invalidate_recordset(list(APPROVED_FIELDS.values()))
-        for link in self.filtered(lambda link: link.state in const.UNSENT_STATES):
-            link.sudo().approved_claim_user_id = link.sudo().employee_id._get_checked_signin_user()
+        # One write per claim user (most links of a batch have none).
+        unsent = self.sudo().filtered(lambda link: link.state in const.UNSENT_STATES)
+        for user, links in unsent.grouped(
+                lambda link: link.employee_id._get_checked_signin_user()).items():
+            links.approved_claim_user_id = user
 
     def _get_approval_drift(self):
         """What changed in an approved link since its approval, field labels; [] when it is
