@@ -72,9 +72,10 @@ class PayoutLink(models.Model):
         duplicates nobody has confirmed."""
         blockers = {}
         # The employees read as the system, once for all the links (a batch has thousands).
-        employees = self.sudo().with_context(active_test=False).employee_id
+        employees = {employee.id: employee for employee in
+                     self.sudo().with_context(active_test=False).employee_id}
         for link in self:
-            employee = employees.browse(link.employee_id.id)
+            employee = employees[link.employee_id.id]
             if link.hold_reason:
                 blockers.setdefault(link, []).append(link._get_hold_message())
             if not employee.active:
