@@ -487,11 +487,13 @@ class PayoutLink(models.Model):
                            for name, approved in APPROVED_FIELDS.items()),
             tuple(self.ids)))
         self.invalidate_recordset(list(APPROVED_FIELDS.values()))
-        # One write per claim user (most links of a batch have none).
+        # One write per claim user; none for the links to claim with a secret (most of a
+        # batch), whose approved claim user was cleared with their last approval.
         unsent = self.sudo().filtered(lambda link: link.state in const.UNSENT_STATES)
         for user, links in unsent.grouped(
                 lambda link: link.employee_id._get_checked_signin_user()).items():
-            links.approved_claim_user_id = user
+            if user or links.approved_claim_user_id:
+                links.approved_claim_user_id = user
 
     def _get_approval_drift(self):
         """What changed in an approved link since its approval, field labels; [] when it is
