@@ -523,8 +523,8 @@ class ReminderCommon(PayoutCommon):
 
 
 class OffboardingMixin:
-    """An HR officer who archives employees and changes their email, and a second Payout
-    Manager for the four-eyes release."""
+    """An HR officer (who archives employees, changes their identity), a second Payout
+    Manager for the four-eyes checks, and an HR officer who is also a Payout Manager."""
 
     @classmethod
     def setUpClass(cls):
@@ -533,7 +533,7 @@ class OffboardingMixin:
                                        groups="base.group_user,hr.group_hr_user")
         cls.manager_2 = new_test_user(cls.env, "payout_manager_2",
                                       groups="base.group_user,hr_payout_link.group_payout_manager")
-        # An HR officer who is also a Payout Manager: may change the email, not release it.
+        # An HR officer who is also a Payout Manager: may change an identity, not check it.
         cls.hr_manager = new_test_user(
             cls.env, "hr_payout_manager",
             groups="base.group_user,hr.group_hr_user,hr_payout_link.group_payout_manager")

@@ -7,13 +7,13 @@ end: nothing is paid to the attacker, or the payout waits for someone else.
 from odoo.exceptions import AccessError, UserError
 from odoo.tests import new_test_user, tagged
 
-from .common import ACCOUNT_NUMBER, HOLDER, SESSION_CSRF_RE, AttackCommon
+from .common import ACCOUNT_NUMBER, HOLDER, SESSION_CSRF_RE, AttackCommon, OffboardingMixin
 
 THRESHOLD = 1_000_000.0
 
 
 @tagged("post_install", "-at_install")
-class TestCheckedIdentity(AttackCommon):
+class TestCheckedIdentity(OffboardingMixin, AttackCommon):
     """An employee's payout address, sign-in user and HR bank account: a change by anyone,
     through any model, is pending until a Payout Manager who did not make it checks it;
     until then money follows the checked identity."""
@@ -21,16 +21,8 @@ class TestCheckedIdentity(AttackCommon):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        cls.hr_officer = new_test_user(cls.env, "identity_hr_officer",
-                                       groups="base.group_user,hr.group_hr_user")
         cls.plain_user = new_test_user(cls.env, "identity_plain",
                                        groups="base.group_user,base.group_partner_manager")
-        cls.manager_2 = new_test_user(
-            cls.env, "identity_manager_2",
-            groups="base.group_user,hr_payout_link.group_payout_manager")
-        cls.hr_manager = new_test_user(
-            cls.env, "identity_hr_manager",
-            groups="base.group_user,hr.group_hr_user,hr_payout_link.group_payout_manager")
 
     def _authenticate(self, user):
         self.authenticate(user.login, user.login + "x" * (8 - len(user.login)))
