@@ -486,14 +486,43 @@ class PayoutLink(models.Model):
             SQL(", ").join(SQL("%s = %s", SQL.identifier(approved), SQL.identifier(name))
                            for name, approved in APPROVED_FIELDS.items()),
             tuple(self.ids)))
-        self.invalidate_recordset(list(APPROVED_FIELDS.values()))
-        # One write per claim user; none for the links to claim with a secret (most of a
-        # batch), whose approved claim user was cleared with their last approval.
-        unsent = self.sudo().filtered(lambda link: link.state in const.UNSENT_STATES)
-        for user, links in unsent.grouped(
-                lambda link: link.employee_id._get_checked_signin_user()).items():
-            if user or links.approved_claim_user_id:
-                links.approved_claim_user_id = user
+        # The claim user the approval covers: the employee's checked one, active (a link
+        # not sent yet; a sent one has its own claim user).
+        self.env["hr.employee"].flush_model(["payout_checked_user_id"])
+        self.env["res.users"].flush_model(["active"])
+        self.env.execute_query(SQL(
+            """UPDATE payout_link AS link
+                  SET approved_claim_user_id = CASE WHEN checked.active THEN checked.id END
+                 FROM hr_employee AS employee
+            LEFT JOIN res_users AS checked ON checked.id = employee.payout_checked_user_id
+                WHERE employee.id = link.employee_id AND link.id IN %s AND link.state IN %s""",
+            tuple(self.ids), const.UNSENT_STATES))
+        self.invalidate_recordset([*APPROVED_FIELDS.values(), "approved_claim_user_id"])
+
+    def _get_approval_drifts(self):
+        """{link: what changed since its approval, field labels} for the approved links of
+        ``self`` that are no longer what was approved: one query finds them (a batch has
+        thousands of approved lines), `_get_approval_drift` names the changes."""
+        if not self:
+            return {}
+        self.flush_recordset([*APPROVED_FIELDS, *APPROVED_FIELDS.values(), "approved_by_id",
+                              "approved_claim_user_id", "state", "employee_id"])
+        self.env["hr.employee"].flush_model(["payout_checked_user_id"])
+        self.env["res.users"].flush_model(["active"])
+        rows = self.env.execute_query(SQL(
+            """SELECT link.id FROM payout_link AS link
+                 JOIN hr_employee AS employee ON employee.id = link.employee_id
+            LEFT JOIN res_users AS checked ON checked.id = employee.payout_checked_user_id
+                WHERE link.id IN %s AND link.approved_by_id IS NOT NULL AND (%s
+                      OR (link.state IN %s AND link.approved_claim_user_id IS DISTINCT FROM
+                          CASE WHEN checked.active THEN checked.id END))""",
+            tuple(self.ids),
+            SQL(" OR ").join(SQL("link.%s IS DISTINCT FROM link.%s", SQL.identifier(name),
+                                 SQL.identifier(approved))
+                             for name, approved in APPROVED_FIELDS.items()),
+            const.UNSENT_STATES))
+        drifted = self.browse(row[0] for row in rows)
+        return {link: drift for link in drifted if (drift := link._get_approval_drift())}
 
     def _get_approval_drift(self):
         """What changed in an approved link since its approval, field labels; [] when it is
@@ -890,6 +919,7 @@ class PayoutLink(models.Model):
             whose answer says it. A ProviderUnavailable means "not now", not "unfit".
         """
         blockers = defaultdict(list)
+        drifts = self._get_approval_drifts()
         for link in self:
             if link.provider_id.state == "disabled":
                 blockers[link].append(UserError(self.env._(
@@ -901,7 +931,7 @@ class PayoutLink(models.Model):
                     "%(link)s: Recipient Email is required to send the link.",
                     link=link.display_name,
                 )))
-            if drift := link._get_approval_drift():
+            if drift := drifts.get(link):
                 blockers[link].append(UserError(self.env._(
                     "%(link)s: changed since it was approved (%(fields)s); it must be "
                     "approved again.", link=link.display_name, fields=", ".join(drift),
