@@ -118,8 +118,9 @@ class PayoutApprovalMixin(models.AbstractModel):
         False: it then waits for a Payout Manager whatever its amount."""
         return False
 
-    def _record_approved_values(self):
-        """Keep what the approval covers, to compare the record with before money moves."""
+    def _record_approved_values(self, approver=None, date=None):
+        """Keep what the approval covers, to compare the record with before money moves;
+        with ``approver`` and ``date``, stamp the approval too (a batch's on its lines)."""
 
     def _has_rate(self, company):
         """Whether the record's currency has a rate for ``company``, as Odoo reads them."""

@@ -215,12 +215,9 @@ class PayoutBatch(models.Model):
         self._get_unsent_lines().filtered(lambda line: not line.hold_reason)._check_money_may_move(
             ask_provider=False)
         for batch in self:
-            lines = batch._get_unsent_lines().with_context(tracking_disable=True)
-            lines.sudo().write({
-                "approved_by_id": self.env.user.id,
-                "date_approved": batch.date_approved,
-            })
-            lines._record_approved_values()
+            # The lines carry the batch's approval, and what it covers, in one statement.
+            batch._get_unsent_lines()._record_approved_values(
+                approver=self.env.user, date=batch.date_approved)
         self._start_sending()
         return True
 

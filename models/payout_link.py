@@ -476,15 +476,19 @@ class PayoutLink(models.Model):
     def _approval_cleared(self):
         return dict(super()._approval_cleared(), **dict.fromkeys(APPROVED_FIELDS.values()))
 
-    def _record_approved_values(self):
-        """Keep, per link, what the approval covers (one statement for a whole batch)."""
+    def _record_approved_values(self, approver=None, date=None):
+        """Keep, per link, what the approval covers, and with ``approver`` and ``date`` the
+        approval itself (one statement for a whole batch)."""
         if not self:
             return
         self.flush_recordset()
+        stamp = [SQL("approved_by_id = %s, date_approved = %s", approver.id, date)] if (
+            approver) else []
         self.env.execute_query(SQL(
             """UPDATE payout_link SET %s WHERE id IN %s""",
-            SQL(", ").join(SQL("%s = %s", SQL.identifier(approved), SQL.identifier(name))
-                           for name, approved in APPROVED_FIELDS.items()),
+            SQL(", ").join(stamp + [
+                SQL("%s = %s", SQL.identifier(approved), SQL.identifier(name))
+                for name, approved in APPROVED_FIELDS.items()]),
             tuple(self.ids)))
         # The claim user the approval covers: the employee's checked one, active (a link
         # not sent yet; a sent one has its own claim user).
@@ -497,7 +501,8 @@ class PayoutLink(models.Model):
             LEFT JOIN res_users AS checked ON checked.id = employee.payout_checked_user_id
                 WHERE employee.id = link.employee_id AND link.id IN %s AND link.state IN %s""",
             tuple(self.ids), const.UNSENT_STATES))
-        self.invalidate_recordset([*APPROVED_FIELDS.values(), "approved_claim_user_id"])
+        self.invalidate_recordset([*APPROVED_FIELDS.values(), "approved_claim_user_id",
+                                   "approved_by_id", "date_approved"])
 
     def _get_approval_drifts(self):
         """{link: what changed since its approval, field labels} for the approved links of
