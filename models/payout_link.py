@@ -508,9 +508,10 @@ class PayoutLink(models.Model):
         """{link: what changed since its approval, field labels} for the approved links of
         ``self`` that are no longer what was approved: one query finds them (a batch has
         thousands of approved lines), `_get_approval_drift` names the changes."""
-        if not self:
+        approved = self.filtered("approved_by_id")
+        if not approved:
             return {}
-        self.flush_recordset([*APPROVED_FIELDS, *APPROVED_FIELDS.values(), "approved_by_id",
+        approved.flush_recordset([*APPROVED_FIELDS, *APPROVED_FIELDS.values(), "approved_by_id",
                               "approved_claim_user_id", "state", "employee_id"])
         self.env["hr.employee"].flush_model(["payout_checked_user_id"])
         self.env["res.users"].flush_model(["active"])
@@ -521,7 +522,7 @@ class PayoutLink(models.Model):
                 WHERE link.id IN %s AND link.approved_by_id IS NOT NULL AND (%s
                       OR (link.state IN %s AND link.approved_claim_user_id IS DISTINCT FROM
                           CASE WHEN checked.active THEN checked.id END))""",
-            tuple(self.ids),
+            tuple(approved.ids),
             SQL(" OR ").join(SQL("link.%s IS DISTINCT FROM link.%s", SQL.identifier(name),
                                  SQL.identifier(approved))
                              for name, approved in APPROVED_FIELDS.items()),
