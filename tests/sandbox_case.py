@@ -11,6 +11,8 @@ from urllib.parse import urlsplit
 
 from odoo.tests import BaseCase, common
 
+from odoo.addons.hr_payout_link.protocol.errors import ProviderNetworkError, ProviderTimeout
+
 SETTLE_TIMEOUT = 10  # seconds a test waits for the sandbox's answers still under way
 
 
@@ -49,6 +51,18 @@ class SandboxCase(BaseCase):
         self.sandbox.server.reset()
         self.sleeps = []
         self.client = self.sandbox.client(sleep=self.sleeps.append)
+
+    def _assert_lost_answers_are_retryable(self, call):
+        """``call(client)`` against a sandbox that times out, then resets, with no retry:
+        each raises its own retryable error (the outcome is unknown, never a refusal)."""
+        for kind, error_class in (("timeout", ProviderTimeout), ("reset", ProviderNetworkError)):
+            with self.case(kind=kind):
+                client = self.sandbox.client(timeout=0.3, max_retries=0)
+                self.sandbox.server.inject(kind, seconds=1)
+                with self.assertRaises(error_class) as caught:
+                    call(client)
+                self.assertIs(type(caught.exception), error_class)
+                self.assertTrue(caught.exception.retryable)
 
     @contextmanager
     def case(self, **params):
