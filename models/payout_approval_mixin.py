@@ -54,12 +54,6 @@ class PayoutApprovalMixin(models.AbstractModel):
         themselves, or a batch's lines not sent yet."""
         raise NotImplementedError
 
-    def _needs_approval(self):
-        """Whether the payout waits for a Payout Manager's approval (see
-        `_get_approval_reasons`)."""
-        self.ensure_one()
-        return bool(self._get_approval_reasons().get(self))
-
     def _get_approval_reasons(self):
         """{record: why it waits for a Payout Manager's approval} for the records of
         ``self`` that do, in one count of the employees' payouts whatever their number.
