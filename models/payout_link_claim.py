@@ -520,10 +520,17 @@ class PayoutLink(models.Model):
         with_secret = self - signed_in
         # Each reminder carries a token of its own: the claim email's is not stored in
         # clear. The latest reminder's opens the claim page, as the claim email's does.
-        link_tokens = {}
+        link_tokens, rows = {}, []
         for link in with_secret:
             link_tokens[link.id], token_hash = self._new_claim_token()
-            link.sudo().reminder_token_hash = token_hash
+            rows.append(SQL("(%s, %s)", link.id, token_hash))
+        if rows:  # one statement for the cron's whole batch
+            with_secret.flush_recordset(["reminder_token_hash"])
+            self.env.execute_query(SQL(
+                """UPDATE payout_link AS link SET reminder_token_hash = new.token_hash
+                     FROM (VALUES %s) AS new(id, token_hash) WHERE link.id = new.id""",
+                SQL(", ").join(rows)))
+            with_secret.invalidate_recordset(["reminder_token_hash"])
         for links, xmlid in ((with_secret, "mail_template_payout_reminder"),
                              (signed_in, "mail_template_payout_reminder_signin")):
             if links:
